@@ -1,0 +1,47 @@
+"""Builds every stack for a list of settings. No env reads, no printing."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import App
+
+from constructs_lib.settings import Settings
+from constructs_lib.stacks.platform import PlatformStack, platform_stack_name
+from constructs_lib.stacks.state_backend import StateBackendStack, state_backend_stack_name
+
+#: Local state of the bootstrap stack lives outside cdktf.out, which is rebuilt.
+STATE_DIR = "build/state"
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    stack: str
+    resources: int
+    path: Path
+
+
+def build_app(app: App, all_settings: Sequence[Settings], project_root: Path) -> None:
+    outdir = Path(app.outdir)
+    for settings in all_settings:
+        backend_id = state_backend_stack_name(settings)
+        # Relative, so the synthesized JSON is the same on every machine.
+        state_dir = os.path.relpath(project_root / STATE_DIR, outdir / "stacks" / backend_id)
+        StateBackendStack(app, backend_id, settings=settings, state_dir=state_dir)
+        PlatformStack(app, platform_stack_name(settings), settings=settings)
+
+
+def summarize(outdir: Path) -> list[SynthResult]:
+    """Per synthesized stack: resource count and output path."""
+    results = []
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    for name, stack in sorted(manifest["stacks"].items()):
+        path = outdir / stack["synthesizedStackPath"]
+        doc = json.loads(path.read_text())
+        count = sum(len(v) for v in doc.get("resource", {}).values())
+        results.append(SynthResult(name, count, path))
+    return results

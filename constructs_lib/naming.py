@@ -1,0 +1,160 @@
+"""Physical resource names: ``<project>-<component>-<suffix>``.
+
+Every name the platform gives an AWS resource comes from here, so the length
+and character-set rules of each AWS service are enforced in one place and
+settings validation (``settings.py``) can prove, before synthesis, that the
+longest derived name still fits.
+
+Construct IDs are *not* derived from these names (see STYLE.md rule 4): a name
+carries the environment suffix, an ID never does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class NameKind(enum.Enum):
+    """An AWS naming rule; ``limit`` is its maximum length in characters."""
+
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+    LOAD_BALANCER = "load balancer"
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+    TARGET_GROUP = "target group"
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+    S3_BUCKET = "S3 bucket"
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+    IAM_ROLE = "IAM role"
+    # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+    LAMBDA_FUNCTION = "Lambda function"
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+    SQS_QUEUE = "SQS queue"
+    # ECS cluster/service, CodeBuild project, CodePipeline, ECR, DynamoDB, SNS: 100+.
+    GENERIC = "other"
+
+    @property
+    def limit(self) -> int:
+        return _LIMITS[self]
+
+
+_LIMITS = {
+    NameKind.LOAD_BALANCER: 32,
+    NameKind.TARGET_GROUP: 32,
+    NameKind.S3_BUCKET: 63,
+    NameKind.IAM_ROLE: 64,
+    NameKind.LAMBDA_FUNCTION: 64,
+    NameKind.SQS_QUEUE: 80,
+    NameKind.GENERIC: 100,
+}
+
+#: Every component the platform names, with the rule its name must obey.
+#: Settings validation checks all of them, so adding a component here is
+#: enough to have it guarded.
+COMPONENTS: dict[str, NameKind] = {
+    "alb": NameKind.LOAD_BALANCER,
+    "tg": NameKind.TARGET_GROUP,
+    "tfstate": NameKind.S3_BUCKET,
+    "artifacts": NameKind.S3_BUCKET,
+    "source": NameKind.S3_BUCKET,
+    "alb-logs": NameKind.S3_BUCKET,
+    "tflock": NameKind.GENERIC,
+    "orchestrator": NameKind.LAMBDA_FUNCTION,
+    "orchestrator-role": NameKind.IAM_ROLE,
+    "codebuild-role": NameKind.IAM_ROLE,
+    "pipeline-role": NameKind.IAM_ROLE,
+    "task-exec-role": NameKind.IAM_ROLE,
+    "task-role": NameKind.IAM_ROLE,
+    "flowlogs-role": NameKind.IAM_ROLE,
+    "events-role": NameKind.IAM_ROLE,
+    "events-dlq": NameKind.SQS_QUEUE,
+    "cluster": NameKind.GENERIC,
+    "service": NameKind.GENERIC,
+    "app": NameKind.GENERIC,
+    "build": NameKind.GENERIC,
+    "pipeline": NameKind.GENERIC,
+    "notifications": NameKind.GENERIC,
+    "waf": NameKind.GENERIC,
+    "sampling": NameKind.GENERIC,
+}
+
+# X-Ray sampling rule names are limited to 32 characters.
+# https://docs.aws.amazon.com/xray/latest/api/API_SamplingRule.html
+SAMPLING_RULE_LIMIT = 32
+
+
+def physical_name(project: str, component: str, suffix: str) -> str:
+    """``<project>-<component>-<suffix>``; raises if the component is unknown."""
+    if component not in COMPONENTS:
+        raise KeyError(f"unknown name component {component!r}; add it to naming.COMPONENTS")
+    return f"{project}-{component}-{suffix}"
+
+
+def longest_overflow(project: str, suffix: str) -> tuple[str, int] | None:
+    """The first derived name (longest first) that exceeds its limit, or None."""
+    candidates = sorted(
+        ((physical_name(project, c, suffix), k.limit) for c, k in COMPONENTS.items()),
+        key=lambda pair: pair[1] - len(pair[0]),
+    )
+    name, limit = candidates[0]
+    return (name, limit) if len(name) > limit else None
+
+
+def max_suffix_length(project: str) -> int:
+    """The longest suffix for which every derived name fits its limit."""
+    return min(k.limit - len(project) - len(c) - 2 for c, k in COMPONENTS.items())
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Derives every physical name for one environment.
+
+    Settings validation guarantees every name fits; ``name`` still checks, so a
+    component added without updating ``COMPONENTS`` fails loudly in tests.
+    """
+
+    project: str
+    suffix: str
+
+    def name(self, component: str) -> str:
+        value = physical_name(self.project, component, self.suffix)
+        limit = COMPONENTS[component].limit
+        if len(value) > limit:  # pragma: no cover - prevented by settings validation
+            raise ValueError(f"name {value!r} exceeds {limit} characters")
+        return value
+
+    # Names that do not follow the <project>-<component>-<suffix> pattern
+    # because AWS (or the service writing to them) dictates their shape.
+
+    @property
+    def key_alias(self) -> str:
+        return f"alias/{self.project}-{self.suffix}"
+
+    @property
+    def sampling_rule(self) -> str:
+        # 32-character limit: keep it short, truncate the project if needed.
+        return f"{self.project}-{self.suffix}"[:SAMPLING_RULE_LIMIT]
+
+    def secret(self, purpose: str) -> str:
+        return f"{self.project}/{self.suffix}/{purpose}"
+
+    def log_group(self, service: str) -> str:
+        """``/aws/codepipeline/<suffix>``-style groups for services that do not dictate a name."""
+        prefixes = {
+            "codepipeline": "/aws/codepipeline",
+            "codebuild": "/aws/codebuild",
+            "ecs": "/ecs",
+            "vpc-flow-logs": "/aws/vpc-flow-logs",
+        }
+        return f"{prefixes[service]}/{self.project}-{self.suffix}"
+
+    def lambda_log_group(self, function_name: str) -> str:
+        # Exactly the group Lambda writes to; anything else lets Lambda auto-create
+        # an unencrypted group with infinite retention.
+        return f"/aws/lambda/{function_name}"
+
+    @property
+    def waf_log_group(self) -> str:
+        # WAF only delivers logs to groups whose name starts with aws-waf-logs-.
+        # https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
+        return f"aws-waf-logs-{self.project}-{self.suffix}"

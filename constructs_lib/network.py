@@ -1,0 +1,216 @@
+"""VPC: public/private subnets per AZ, optional NAT, VPC endpoints, flow logs."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.iam import ServiceRole
+from constructs_lib.logs import EncryptedLogGroup
+from constructs_lib.naming import Naming
+from constructs_lib.settings import NetworkSettings
+
+#: Interface endpoints private tasks need when there is no NAT gateway.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray")
+
+
+def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
+    """Split the VPC into 8 equal blocks: public 0..n-1, private 4..4+n-1.
+
+    Static, so a plan shows real CIDRs and a reviewer can check them.
+    """
+    blocks = [str(b) for b in ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=3)]
+    return blocks[:az_count], blocks[4 : 4 + az_count]
+
+
+class Network(Construct):
+    """Attributes: vpc, public_subnets, private_subnets, private_route_tables,
+    nat_gateways (empty when NAT is off), endpoint_security_group (or None),
+    flow_log_group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: NetworkSettings,
+        naming: Naming,
+        key: EnvironmentKey,
+        account_id: str,
+        region: str,
+        log_retention_in_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        prefix = f"{naming.project}-{naming.suffix}"
+        self.vpc = Vpc(
+            self,
+            "this",
+            cidr_block=settings.vpc_cidr,
+            enable_dns_hostnames=True,  # required by interface endpoints' private DNS
+            enable_dns_support=True,
+            tags={"Name": prefix},
+        )
+        # No rules: nothing may rely on the default group (CIS 5.4 / FSBP EC2.2).
+        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, ingress=[], egress=[])
+
+        zones = DataAwsAvailabilityZones(self, "zones", state="available")
+        public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, settings.az_count)
+        igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": prefix})
+        public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
+        Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+
+        self.public_subnets: list[Subnet] = []
+        self.private_subnets: list[Subnet] = []
+        self.private_route_tables: list[RouteTable] = []
+        for i in range(settings.az_count):
+            az = Fn.element(zones.names, i)
+            public = Subnet(
+                self,
+                f"public-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=public_cidrs[i],
+                availability_zone=az,
+                map_public_ip_on_launch=False,  # only the ALB lives here, and it gets its own IPs
+                tags={"Name": f"{prefix}-public-{i}", "tier": "public"},
+            )
+            RouteTableAssociation(self, f"public-{i}-rta", subnet_id=public.id, route_table_id=public_rt.id)
+            private = Subnet(
+                self,
+                f"private-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=private_cidrs[i],
+                availability_zone=az,
+                tags={"Name": f"{prefix}-private-{i}", "tier": "private"},
+            )
+            rt = RouteTable(self, f"private-{i}-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-private-{i}"})
+            RouteTableAssociation(self, f"private-{i}-rta", subnet_id=private.id, route_table_id=rt.id)
+            self.public_subnets.append(public)
+            self.private_subnets.append(private)
+            self.private_route_tables.append(rt)
+
+        self.nat_gateways: list[NatGateway] = []
+        if settings.enable_nat_gateway:
+            nat_count = 1 if settings.single_nat_gateway else settings.az_count
+            for i in range(nat_count):
+                eip = Eip(self, f"nat-eip-{i}", domain="vpc", tags={"Name": f"{prefix}-nat-{i}"})
+                self.nat_gateways.append(
+                    NatGateway(
+                        self,
+                        f"nat-{i}",
+                        allocation_id=eip.id,
+                        subnet_id=self.public_subnets[i].id,
+                        tags={"Name": f"{prefix}-nat-{i}"},
+                        depends_on=[igw],
+                    )
+                )
+            for i, rt in enumerate(self.private_route_tables):
+                Route(
+                    self,
+                    f"private-{i}-default",
+                    route_table_id=rt.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=self.nat_gateways[min(i, nat_count - 1)].id,
+                )
+
+        self.endpoint_security_group: SecurityGroup | None = None
+        if settings.enable_vpc_endpoints:
+            self._endpoints(prefix, region)
+
+        self.flow_log_group = EncryptedLogGroup(
+            self,
+            "flow-log-group",
+            name=naming.log_group("vpc-flow-logs"),
+            key=key,
+            retention_in_days=log_retention_in_days,
+        )
+        flow_role = ServiceRole(
+            self,
+            "flow-log-role",
+            role_name=naming.name("flowlogs-role"),
+            service="vpc-flow-logs.amazonaws.com",
+            account_id=account_id,
+            source_arn=f"arn:{policies.PARTITION}:ec2:{region}:{account_id}:vpc-flow-log/*",
+            statements=[
+                policies.Statement(
+                    sid="WriteFlowLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"],
+                )
+            ],
+        )
+        FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.flow_log_group.arn,
+            iam_role_arn=flow_role.arn,
+            max_aggregation_interval=60,
+        )
+
+    def _endpoints(self, prefix: str, region: str) -> None:
+        # Gateway endpoint: free, and ECR image layers are served from S3.
+        VpcEndpoint(
+            self,
+            "s3-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in self.private_route_tables],
+            tags={"Name": f"{prefix}-s3"},
+        )
+        self.endpoint_security_group = SecurityGroup(
+            self,
+            "endpoint-sg",
+            name=f"{prefix}-endpoints",
+            description="HTTPS from inside the VPC to interface endpoints",
+            vpc_id=self.vpc.id,
+            ingress=[
+                SecurityGroupIngress(
+                    description="HTTPS from the VPC",
+                    from_port=443,
+                    to_port=443,
+                    protocol="tcp",
+                    cidr_blocks=[self.vpc.cidr_block],
+                )
+            ],
+            egress=[
+                SecurityGroupEgress(
+                    description="Responses stay inside the VPC",
+                    from_port=443,
+                    to_port=443,
+                    protocol="tcp",
+                    cidr_blocks=[self.vpc.cidr_block],
+                )
+            ],
+        )
+        for svc in INTERFACE_ENDPOINTS:
+            VpcEndpoint(
+                self,
+                f"{svc.replace('.', '-')}-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.{svc}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in self.private_subnets],
+                security_group_ids=[self.endpoint_security_group.id],
+                tags={"Name": f"{prefix}-{svc}"},
+            )

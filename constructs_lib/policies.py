@@ -1,0 +1,224 @@
+"""Typed builders for IAM and KMS policy documents.
+
+Statements are small frozen dataclasses rendered to JSON only at the edge, so
+constructs compose them and tests look them up by ``Sid`` instead of grepping
+strings. Values may contain cdktf tokens (``${aws_s3_bucket.x.arn}``); they
+are resolved when the stack synthesizes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PARTITION = "aws"  # settings only accept regions of the commercial partition
+
+#: Actions AWS only grants on ``"Resource": "*"``; the wildcard walker in the
+#: tests allows exactly these.
+#: - X-Ray: https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html
+#:   ("X-Ray does not support resource-level permissions" for these actions)
+#: - ECR: https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_id-based-policy-examples.html
+#:   (GetAuthorizationToken "cannot be scoped to a resource")
+#: - CodePipeline job results: https://docs.aws.amazon.com/codepipeline/latest/userguide/permissions-reference.html
+#:   (PutJobSuccessResult / PutJobFailureResult support only "*")
+#: - ECS task definitions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+#:   (RegisterTaskDefinition / DescribeTaskDefinition have no resource type)
+STAR_ONLY_ACTIONS = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "ecr:GetAuthorizationToken",
+        "codepipeline:PutJobSuccessResult",
+        "codepipeline:PutJobFailureResult",
+        "ecs:RegisterTaskDefinition",
+        "ecs:DescribeTaskDefinition",
+        # VPC flow logs / CodeBuild VPC config describe calls have no resource type.
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeVpcs",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One policy statement. ``principals`` is only for resource policies."""
+
+    sid: str
+    actions: Sequence[str]
+    resources: Sequence[str] = ()
+    effect: Literal["Allow", "Deny"] = "Allow"
+    principals: Mapping[str, Sequence[str]] | Literal["*"] | None = None
+    conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def render(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"Sid": self.sid, "Effect": self.effect}
+        if self.principals == "*":
+            out["Principal"] = "*"
+        elif self.principals is not None:
+            out["Principal"] = {k: _one_or_list(v) for k, v in self.principals.items()}
+        out["Action"] = _one_or_list(self.actions)
+        if self.resources:
+            out["Resource"] = _one_or_list(self.resources)
+        if self.conditions:
+            out["Condition"] = {op: dict(kv) for op, kv in self.conditions.items()}
+        return out
+
+
+def _one_or_list(values: Sequence[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def document(*statements: Statement) -> str:
+    """Render statements as a policy document JSON string."""
+    sids = [s.sid for s in statements]
+    if len(sids) != len(set(sids)):
+        raise ValueError(f"duplicate Sid in policy: {sids}")
+    return json.dumps({"Version": "2012-10-17", "Statement": [s.render() for s in statements]}, indent=None)
+
+
+def account_root(account_id: str) -> str:
+    return f"arn:{PARTITION}:iam::{account_id}:root"
+
+
+def source_account(account_id: str) -> dict[str, dict[str, str]]:
+    """Confused-deputy guard for service principals."""
+    return {"StringEquals": {"aws:SourceAccount": account_id}}
+
+
+def service_trust(service: str, account_id: str, *, source_arn: str | None = None) -> str:
+    """Trust policy letting exactly one service principal assume a role.
+
+    ``aws:SourceAccount`` limits it to this account (confused-deputy
+    protection); ``source_arn`` narrows it to one resource where the service
+    sets ``aws:SourceArn``.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    """
+    conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    return document(
+        Statement(
+            sid="TrustService",
+            actions=["sts:AssumeRole"],
+            principals={"Service": [service]},
+            conditions=conditions,
+        )
+    )
+
+
+def deny_insecure_transport(bucket_arn: str) -> Statement:
+    """TLS-only bucket policy statement (AWS FSBP S3.5)."""
+    return Statement(
+        sid="DenyInsecureTransport",
+        effect="Deny",
+        principals="*",
+        actions=["s3:*"],
+        resources=[bucket_arn, f"{bucket_arn}/*"],
+        conditions={"Bool": {"aws:SecureTransport": "false"}},
+    )
+
+
+# --- KMS key policy ---------------------------------------------------------
+
+#: Key administration without key *use* (the AWS "key administrators" set).
+#: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+)
+KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+PUBLISH_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+
+#: Services through which principals of this account may use the key
+#: (``kms:ViaService``). Nothing else may use it directly.
+VIA_SERVICES = ("s3", "codepipeline", "codebuild", "secretsmanager", "ecr", "logs", "sqs", "sns", "lambda", "dynamodb")
+
+
+def kms_key_policy(account_id: str, region: str) -> list[Statement]:
+    """One statement per purpose; see docs/compliance.md for the mapping."""
+    root = {"AWS": [account_root(account_id)]}
+    return [
+        # IAM in this account may administer the key (not use it): without this
+        # statement a key can become unmanageable.
+        Statement(sid="EnableIAMPolicies", principals=root, actions=KEY_ADMIN_ACTIONS, resources=["*"]),
+        Statement(
+            sid="AllowUseThroughAwsServices",
+            principals=root,
+            actions=(*KEY_USE_ACTIONS, "kms:CreateGrant"),
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": [f"{svc}.{region}.amazonaws.com" for svc in VIA_SERVICES],
+                    "kms:CallerAccount": account_id,
+                }
+            },
+        ),
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        Statement(
+            sid="AllowCloudWatchLogs",
+            principals={"Service": [f"logs.{region}.amazonaws.com"]},
+            actions=(
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:CreateGrant",
+                "kms:DescribeKey",
+            ),
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{PARTITION}:logs:{region}:{account_id}:log-group:*"
+                }
+            },
+        ),
+        Statement(
+            sid="AllowCodeBuild",
+            principals={"Service": ["codebuild.amazonaws.com"]},
+            actions=("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"),
+            resources=["*"],
+            conditions=source_account(account_id),
+        ),
+        Statement(
+            sid="AllowSecretsManager",
+            principals={"Service": ["secretsmanager.amazonaws.com"]},
+            actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
+            resources=["*"],
+            conditions=source_account(account_id),
+        ),
+        *(
+            Statement(
+                sid=sid,
+                principals={"Service": [principal]},
+                actions=PUBLISH_ACTIONS,
+                resources=["*"],
+                conditions=source_account(account_id),
+            )
+            for sid, principal in (
+                ("AllowSNS", "sns.amazonaws.com"),
+                ("AllowSQS", "sqs.amazonaws.com"),
+                ("AllowEventBridge", "events.amazonaws.com"),
+                ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"),
+            )
+        ),
+    ]

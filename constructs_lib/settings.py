@@ -1,0 +1,439 @@
+"""Validated, frozen settings for one environment.
+
+Loaded from ``config/<environment>.toml`` (stdlib ``tomllib``); environment
+variable overrides are applied by ``main.py`` only, as a plain dict passed to
+:func:`load_settings`. Every problem, wherever it is in the file, is reported
+at once in a single :class:`ConfigError` naming the field path, the value
+given and what is allowed, before any jsii call is made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import botocore.session
+import pycountry
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from constructs_lib.naming import COMPONENTS, Naming, longest_overflow, max_suffix_length
+
+
+class ConfigError(Exception):
+    """Every problem found in the settings, one line each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        plural = "s" if len(problems) != 1 else ""
+        lines = [f"invalid settings in {source} ({len(problems)} problem{plural}):"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Strict(BaseModel):
+    # extra="forbid": a typo in the TOML must never be silently ignored.
+    # strict=True: "2" is not 2, and "yes" is not true.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# Values CloudWatch Logs accepts for retentionInDays.
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# Fargate task size combinations, cpu units -> allowed memory MiB.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+
+PIPELINE_STATES = ("STARTED", "SUCCEEDED", "FAILED", "CANCELED", "SUPERSEDED", "RESUMED", "STOPPED", "STOPPING")
+
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+)
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$")
+_CODESTAR_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:connection/[0-9a-f-]{36}$"
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_SUFFIX = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _known_regions() -> frozenset[str]:
+    # botocore's bundled endpoint data is the maintained list of public regions.
+    session = botocore.session.get_session()
+    return frozenset(session.get_available_regions("ec2", partition_name="aws"))
+
+
+KNOWN_REGIONS = _known_regions()
+
+
+def _private_cidr(value: str, *, min_prefix: int = 16, max_prefix: int = 24) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"must be an IPv4 network like 10.0.0.0/16 ({exc})") from None
+    if not net.is_private or net.subnet_of(ipaddress.IPv4Network("100.64.0.0/10")):
+        raise ValueError("must be a private (RFC 1918) IPv4 block: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+    if not min_prefix <= net.prefixlen <= max_prefix:
+        raise ValueError(f"must be a /{min_prefix} to /{max_prefix} block, got /{net.prefixlen}")
+    return str(net)
+
+
+class NetworkSettings(_Strict):
+    vpc_cidr: str = "10.0.0.0/16"
+    az_count: Literal[2, 3] = 2
+    enable_nat_gateway: bool = False
+    #: One NAT gateway for all AZs (cheaper) or one per AZ (survives an AZ outage).
+    single_nat_gateway: bool = True
+    #: Interface endpoints (ECR, Logs, Secrets Manager, X-Ray) + S3 gateway endpoint.
+    enable_vpc_endpoints: bool = True
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        return _private_cidr(v)
+
+    @model_validator(mode="after")
+    def _egress_path(self) -> NetworkSettings:
+        if not self.enable_nat_gateway and not self.enable_vpc_endpoints:
+            raise ValueError(
+                "enable_nat_gateway and enable_vpc_endpoints are both false: tasks in the private "
+                "subnets could not pull images from ECR, read secrets or ship logs; enable at least one"
+            )
+        return self
+
+
+class SecuritySettings(_Strict):
+    kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
+    #: When set, both secrets rotate through this Lambda; when absent, no rotation resource exists.
+    secret_rotation_lambda_arn: str | None = None
+    secret_rotation_days: Annotated[int, Field(ge=1, le=1000)] = 30
+
+    @field_validator("secret_rotation_lambda_arn")
+    @classmethod
+    def _lambda_arn(cls, v: str | None) -> str | None:
+        if v is not None and not _LAMBDA_ARN.match(v):
+            raise ValueError(
+                "must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate"
+            )
+        return v
+
+
+class EdgeSettings(_Strict):
+    allowed_ingress_cidrs: Annotated[list[str], Field(min_length=1)] = ["0.0.0.0/0"]
+    #: ACM certificate: HTTP then redirects to HTTPS (TLS 1.3 policy).
+    certificate_arn: str | None = None
+    #: Requests per 5 minutes from one IP before the WAF blocks it.
+    waf_rate_limit: Annotated[int, Field(ge=100, le=2_000_000_000)] = 2000
+    geo_blocking_enabled: bool = False
+    blocked_countries: list[str] = []
+    health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/._-]*$", max_length=1024)] = "/"
+    #: None means: on in prod, off elsewhere.
+    alb_deletion_protection: bool | None = None
+
+    @field_validator("allowed_ingress_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        out = []
+        for cidr in v:
+            try:
+                out.append(str(ipaddress.IPv4Network(cidr, strict=True)))
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IPv4 network like 203.0.113.0/24") from None
+        return out
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _acm(cls, v: str | None) -> str | None:
+        if v is not None and not _ACM_ARN.match(v):
+            raise ValueError("must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>")
+        return v
+
+    @field_validator("blocked_countries")
+    @classmethod
+    def _countries(cls, v: list[str]) -> list[str]:
+        # ISO 3166-1 alpha-2 from pycountry (maintained), not a hand-typed list.
+        # Lower case is clear intent and is normalised; unknown codes are refused.
+        normalised = [c.strip().upper() for c in v]
+        bad = [orig for orig, c in zip(v, normalised, strict=True) if pycountry.countries.get(alpha_2=c) is None]
+        if bad:
+            hint = " (the United Kingdom is GB)" if any(c.upper() == "UK" for c in bad) else ""
+            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}{hint}")
+        return sorted(set(normalised))
+
+    @model_validator(mode="after")
+    def _geo(self) -> EdgeSettings:
+        # Decision: enabled with an empty list is refused, not treated as "off".
+        # A reviewer reading geo_blocking_enabled = true must be able to trust it.
+        if self.geo_blocking_enabled and not self.blocked_countries:
+            raise ValueError(
+                "geo_blocking_enabled is true but blocked_countries is empty: "
+                "list at least one ISO 3166-1 alpha-2 code, or set geo_blocking_enabled = false"
+            )
+        return self
+
+
+class ServiceSettings(_Strict):
+    container_port: Annotated[int, Field(ge=1, le=65535)] = 80
+    cpu: Literal[256, 512, 1024, 2048, 4096] = 256
+    memory: int = 512
+    desired_count: Annotated[int, Field(ge=1, le=100)] = 2
+    health_check_grace_period_seconds: Annotated[int, Field(ge=0, le=2_147_483_647)] = 60
+    #: Runs until the pipeline's first build; see README "First deploy".
+    bootstrap_image: Annotated[str, Field(min_length=3, max_length=255)] = (
+        "public.ecr.aws/docker/library/nginx:1.27-alpine"
+    )
+    readonly_root_filesystem: bool = True
+    ecr_keep_tagged_images: Annotated[int, Field(ge=1, le=1000)] = 20
+
+    @model_validator(mode="after")
+    def _fargate_size(self) -> ServiceSettings:
+        allowed = FARGATE_MEMORY[self.cpu]
+        if self.memory not in allowed:
+            raise ValueError(
+                f"memory = {self.memory} is not a Fargate size for cpu = {self.cpu}; "
+                f"allowed: {', '.join(map(str, allowed))}"
+            )
+        return self
+
+
+class PipelineSettings(_Strict):
+    #: None means: required in prod, not elsewhere.
+    require_manual_approval: bool | None = None
+    #: GitHub via CodeStar connection when set; otherwise an S3 source object.
+    codestar_connection_arn: str | None = None
+    github_repository: str | None = None
+    branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
+    build_compute_type: Literal[
+        "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"
+    ] = "BUILD_GENERAL1_SMALL"
+    artifact_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+    @field_validator("codestar_connection_arn")
+    @classmethod
+    def _conn(cls, v: str | None) -> str | None:
+        if v is not None and not _CODESTAR_ARN.match(v):
+            raise ValueError(
+                "must be a CodeStar connection ARN like "
+                "arn:aws:codestar-connections:eu-west-1:123456789012:connection/<uuid>"
+            )
+        return v
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repo(cls, v: str | None) -> str | None:
+        if v is not None and not _GITHUB_REPO.match(v):
+            raise ValueError("must be owner/name, like acme/web-service")
+        return v
+
+    @model_validator(mode="after")
+    def _github_pair(self) -> PipelineSettings:
+        if (self.codestar_connection_arn is None) != (self.github_repository is None):
+            raise ValueError("codestar_connection_arn and github_repository must be set together (GitHub source)")
+        return self
+
+
+class AlarmThresholds(_Strict):
+    alb_5xx_count: Annotated[int, Field(ge=1)] = 10
+    unhealthy_targets: Annotated[int, Field(ge=1)] = 1
+    target_response_time_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    ecs_cpu_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
+    ecs_memory_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
+    lambda_errors: Annotated[int, Field(ge=1)] = 1
+    lambda_throttles: Annotated[int, Field(ge=1)] = 1
+    dlq_visible_messages: Annotated[int, Field(ge=1)] = 1
+    waf_blocked_requests: Annotated[int, Field(ge=1)] = 500
+    pipeline_failures: Annotated[int, Field(ge=1)] = 1
+
+
+class ObservabilitySettings(_Strict):
+    log_retention_days: int = 30
+    alarm_emails: list[str] = []
+    pipeline_notify_states: Annotated[list[str], Field(min_length=1)] = ["FAILED", "SUCCEEDED"]
+    xray_sampling_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
+    alarms: AlarmThresholds = AlarmThresholds()
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return v
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        bad = [e for e in v if not _EMAIL.match(e)]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {', '.join(bad)}")
+        return v
+
+    @field_validator("pipeline_notify_states")
+    @classmethod
+    def _states(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if s not in PIPELINE_STATES]
+        if bad:
+            raise ValueError(f"unknown pipeline states {', '.join(bad)}; allowed: {', '.join(PIPELINE_STATES)}")
+        return v
+
+
+class Settings(_Strict):
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")] = "cicd"
+    environment: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,9}$")]
+    environment_suffix: str
+    region: str = "us-east-1"
+    deploy_target: Literal["aws", "local"] = "aws"
+    #: Emulator endpoint (from AWS_ENDPOINT_URL); required when deploy_target = "local".
+    endpoint_url: Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.:-]+/?$")] | None = None
+    tags: dict[str, str] = {}
+    network: NetworkSettings = NetworkSettings()
+    security: SecuritySettings = SecuritySettings()
+    edge: EdgeSettings = EdgeSettings()
+    service: ServiceSettings = ServiceSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v not in KNOWN_REGIONS:
+            raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(KNOWN_REGIONS))}")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html
+        for key, value in v.items():
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag {key!r}: the aws: prefix is reserved for AWS")
+        return v
+
+    @field_validator("environment_suffix")
+    @classmethod
+    def _suffix(cls, v: str, info: ValidationInfo) -> str:
+        if not _SUFFIX.match(v):
+            raise ValueError(
+                "use lower-case letters, digits and single hyphens (S3 and ALB names allow "
+                "nothing else), e.g. 'dev' or 'pr-42'"
+            )
+        project = info.data.get("project")
+        overflow = longest_overflow(project, v) if project else None
+        if project and overflow:
+            name, limit = overflow
+            raise ValueError(
+                f"too long: derived name {name!r} is {len(name)} characters, the limit is {limit}; "
+                f"with project {project!r} the suffix may be at most {max_suffix_length(project)} characters"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Settings:
+        if self.deploy_target == "local" and self.endpoint_url is None:
+            raise ValueError("deploy_target = 'local' needs endpoint_url (set AWS_ENDPOINT_URL to the emulator)")
+        return self
+
+    # Derived values. Kept as properties so the TOML stays minimal.
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def naming(self) -> Naming:
+        return Naming(self.project, self.environment_suffix)
+
+    @property
+    def alb_deletion_protection(self) -> bool:
+        flag = self.edge.alb_deletion_protection
+        return self.is_production if flag is None else flag
+
+    @property
+    def require_manual_approval(self) -> bool:
+        flag = self.pipeline.require_manual_approval
+        return self.is_production if flag is None else flag
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.project}/{self.environment}/terraform.tfstate"
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting (typo?); see the settings table in README.md"
+        elif err["type"] == "missing":
+            msg = "required setting is missing"
+        problems.append(f"{path} = {_describe(err['input'])}: {msg}")
+    return problems
+
+
+def _deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_settings(raw: Mapping[str, Any], source: str = "settings") -> Settings:
+    """Validate a raw mapping; raises :class:`ConfigError` listing every problem."""
+    try:
+        return Settings.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(source, _problems(exc)) from None
+
+
+def load_settings(path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read a TOML file, apply ``overrides`` (from main.py's env vars), validate."""
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, ["file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    return parse_settings(_deep_merge(raw, overrides or {}), source)
+
+
+__all__ = [
+    "COMPONENTS",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+    "parse_settings",
+]

@@ -1,0 +1,56 @@
+"""Remote-state storage: an encrypted S3 bucket and a DynamoDB lock table."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
+from constructs import Construct
+
+from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.storage import SecureBucket
+
+
+class StateStore(Construct):
+    """Where Terraform keeps the platform's state and its lock.
+
+    Attributes:
+        key: the CMK encrypting both.
+        bucket: versioned state bucket; old versions are kept 90 days so a
+            corrupted state can be rolled back.
+        table: lock table (``LockID`` hash key, the S3 backend's contract).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        table_name: str,
+        key_alias: str,
+        account_id: str,
+        region: str,
+        deletion_window_in_days: int,
+        deletion_protection: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.key = EnvironmentKey(
+            self,
+            "key",
+            alias_name=key_alias,
+            description=f"Terraform state for {bucket_name}",
+            account_id=account_id,
+            region=region,
+            deletion_window_in_days=deletion_window_in_days,
+        )
+        self.bucket = SecureBucket(self, "bucket", bucket_name=bucket_name, key=self.key)
+        self.table = DynamodbTable(
+            self,
+            "lock-table",
+            name=table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",
+            attribute=[{"name": "LockID", "type": "S"}],
+            server_side_encryption={"enabled": True, "kms_key_arn": self.key.arn},
+            point_in_time_recovery={"enabled": True},
+            deletion_protection_enabled=deletion_protection,
+        )

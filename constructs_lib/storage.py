@@ -1,0 +1,121 @@
+"""A private, versioned, encrypted, TLS-only S3 bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.encryption import EnvironmentKey
+
+
+class SecureBucket(Construct):
+    """Versioning, public access block, owner-enforced objects, TLS-only policy.
+
+    Args:
+        key: encrypt with this CMK (SSE-KMS + bucket key). ``None`` means
+            SSE-S3, which only ALB access logs need (ELB cannot write SSE-KMS).
+        expiration_days: expire current objects after this many days (default: never).
+        noncurrent_expiration_days: expire old versions (default 90).
+        extra_statements: more bucket-policy statements (e.g. log delivery).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        key: EnvironmentKey | None,
+        force_destroy: bool = False,
+        expiration_days: int | None = None,
+        noncurrent_expiration_days: int = 90,
+        extra_statements: Sequence[policies.Statement] = (),
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.bucket = S3Bucket(self, "this", bucket=bucket_name, force_destroy=force_destroy, tags=tags)
+        S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
+        sse = (
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
+            if key is not None
+            else {"sse_algorithm": "AES256"}
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=sse, bucket_key_enabled=key is not None
+                )
+            ],
+        )
+        self.public_access_block = S3BucketPublicAccessBlock(
+            self,
+            "public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"})
+        S3BucketPolicy(
+            self,
+            "policy",
+            bucket=self.bucket.id,
+            policy=policies.document(policies.deny_insecure_transport(self.bucket.arn), *extra_statements),
+            depends_on=[self.public_access_block],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=noncurrent_expiration_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                    expiration=(
+                        [S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
+                        if expiration_days is not None
+                        else None
+                    ),
+                )
+            ],
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.bucket.arn
+
+    @property
+    def name(self) -> str:
+        return self.bucket.bucket
