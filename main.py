@@ -18,23 +18,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.settings import ConfigError, Settings, load_settings
+from constructs_lib.settings import ENV_OVERRIDES, ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent
 CONFIG_DIR = ROOT / "config"
 
 
 def _overrides(env: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for var, field in (
-        ("ENVIRONMENT_SUFFIX", "environment_suffix"),
-        ("AWS_REGION", "region"),
-        ("DEPLOY_TARGET", "deploy_target"),
-    ):
-        if env.get(var):
-            out[field] = env[var]
-    if env.get("DEPLOY_TARGET") == "local" and env.get("AWS_ENDPOINT_URL"):
-        out["endpoint_url"] = env["AWS_ENDPOINT_URL"]
+    out: dict[str, Any] = {field: env[var] for var, field in ENV_OVERRIDES.items() if env.get(var)}
+    if out.get("deploy_target", "aws") != "local":
+        # AWS_ENDPOINT_URL is the emulator's; a real-account synth ignores it.
+        out.pop("endpoint_url", None)
     return out
 
 
@@ -87,7 +81,8 @@ def main() -> int:
 
     outdir = Path(env.get("CDKTF_OUTDIR", ROOT / "cdktf.out"))
     app = App(outdir=str(outdir))
-    build_app(app, all_settings, ROOT)
+    state_dir = os.path.relpath(ROOT / "build" / "state", outdir / "stacks" / "any")
+    build_app(app, all_settings, state_dir)
     app.synth()
     for result in summarize(outdir):
         print(f"{result.stack}: {result.resources} resources -> {result.path}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,9 @@ from constructs_lib.settings import Settings
 from constructs_lib.stacks.platform import PlatformStack, platform_stack_name
 from constructs_lib.stacks.state_backend import StateBackendStack, state_backend_stack_name
 
-#: Local state of the bootstrap stack lives outside cdktf.out, which is rebuilt.
-STATE_DIR = "build/state"
+#: Local state of the bootstrap stack lives outside cdktf.out (which is rebuilt),
+#: relative to a stack's directory ``cdktf.out/stacks/<stack>/``.
+DEFAULT_STATE_DIR = "../../../build/state"
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,11 @@ class SynthResult:
     path: Path
 
 
-def build_app(app: App, all_settings: Sequence[Settings], project_root: Path) -> None:
-    outdir = Path(app.outdir)
+def build_app(app: App, all_settings: Sequence[Settings], state_dir: str = DEFAULT_STATE_DIR) -> None:
+    """``state_dir``: where bootstrap stacks keep local state, relative to a
+    stack directory (relative, so the JSON is the same on every machine)."""
     for settings in all_settings:
         backend_id = state_backend_stack_name(settings)
-        # Relative, so the synthesized JSON is the same on every machine.
-        state_dir = os.path.relpath(project_root / STATE_DIR, outdir / "stacks" / backend_id)
         StateBackendStack(app, backend_id, settings=settings, state_dir=state_dir)
         PlatformStack(app, platform_stack_name(settings), settings=settings)
 

@@ -38,8 +38,7 @@ class ServiceRole(Construct):
             self,
             "this",
             name=role_name,
-            assume_role_policy=assume_role_policy
-            or policies.service_trust(service, account_id, source_arn=source_arn),
+            assume_role_policy=assume_role_policy or policies.service_trust(service, account_id, source_arn=source_arn),
         )
         self.policy = IamRolePolicy(
             self, "policy", name="least-privilege", role=self.role.id, policy=policies.document(*self.statements)

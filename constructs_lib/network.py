@@ -74,7 +74,9 @@ class Network(Construct):
         public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, settings.az_count)
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": prefix})
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
-        Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+        Route(
+            self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
+        )
 
         self.public_subnets: list[Subnet] = []
         self.private_subnets: list[Subnet] = []

@@ -46,7 +46,9 @@ class ConfigError(Exception):
 class _Strict(BaseModel):
     # extra="forbid": a typo in the TOML must never be silently ignored.
     # strict=True: "2" is not 2, and "yes" is not true.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # use_attribute_docstrings: the string under each field is its description,
+    # which feeds the README settings table and config/settings.schema.json.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
 
 
 # Values CloudWatch Logs accepts for retentionInDays.
@@ -103,12 +105,15 @@ def _private_cidr(value: str, *, min_prefix: int = 16, max_prefix: int = 24) -> 
 
 class NetworkSettings(_Strict):
     vpc_cidr: str = "10.0.0.0/16"
+    """Private (RFC 1918) IPv4 block, /16 to /24; split into 8 equal subnets."""
     az_count: Literal[2, 3] = 2
+    """Availability zones; one public and one private subnet in each."""
     enable_nat_gateway: bool = False
-    #: One NAT gateway for all AZs (cheaper) or one per AZ (survives an AZ outage).
+    """NAT gateway(s) for general egress from the private subnets."""
     single_nat_gateway: bool = True
-    #: Interface endpoints (ECR, Logs, Secrets Manager, X-Ray) + S3 gateway endpoint.
+    """One NAT gateway for all AZs (cheaper) instead of one per AZ (survives an AZ outage)."""
     enable_vpc_endpoints: bool = True
+    """S3 gateway endpoint plus interface endpoints for ECR, Logs, Secrets Manager and X-Ray."""
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -127,31 +132,35 @@ class NetworkSettings(_Strict):
 
 class SecuritySettings(_Strict):
     kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
-    #: When set, both secrets rotate through this Lambda; when absent, no rotation resource exists.
+    """Days a scheduled key deletion waits (AWS allows 7-30)."""
     secret_rotation_lambda_arn: str | None = None
+    """Lambda function ARN that rotates both secrets; unset means no rotation resource."""
     secret_rotation_days: Annotated[int, Field(ge=1, le=1000)] = 30
+    """Rotation interval when a rotation Lambda is set."""
 
     @field_validator("secret_rotation_lambda_arn")
     @classmethod
     def _lambda_arn(cls, v: str | None) -> str | None:
         if v is not None and not _LAMBDA_ARN.match(v):
-            raise ValueError(
-                "must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate"
-            )
+            raise ValueError("must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate")
         return v
 
 
 class EdgeSettings(_Strict):
     allowed_ingress_cidrs: Annotated[list[str], Field(min_length=1)] = ["0.0.0.0/0"]
-    #: ACM certificate: HTTP then redirects to HTTPS (TLS 1.3 policy).
+    """IPv4 CIDRs admitted to the ALB on ports 80/443."""
     certificate_arn: str | None = None
-    #: Requests per 5 minutes from one IP before the WAF blocks it.
+    """ACM certificate ARN: adds an HTTPS listener (TLS 1.3 policy); HTTP then redirects."""
     waf_rate_limit: Annotated[int, Field(ge=100, le=2_000_000_000)] = 2000
+    """Requests per 5 minutes from one IP before the WAF blocks it."""
     geo_blocking_enabled: bool = False
+    """Block requests from blocked_countries (enabled with an empty list is refused)."""
     blocked_countries: list[str] = []
+    """ISO 3166-1 alpha-2 codes; lower case is upper-cased, unknown codes are refused."""
     health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/._-]*$", max_length=1024)] = "/"
-    #: None means: on in prod, off elsewhere.
+    """Target group health-check path."""
     alb_deletion_protection: bool | None = None
+    """ALB deletion protection; unset means on in prod, off elsewhere."""
 
     @field_validator("allowed_ingress_cidrs")
     @classmethod
@@ -168,7 +177,9 @@ class EdgeSettings(_Strict):
     @classmethod
     def _acm(cls, v: str | None) -> str | None:
         if v is not None and not _ACM_ARN.match(v):
-            raise ValueError("must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>")
+            raise ValueError(
+                "must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>"
+            )
         return v
 
     @field_validator("blocked_countries")
@@ -196,17 +207,25 @@ class EdgeSettings(_Strict):
 
 
 class ServiceSettings(_Strict):
-    container_port: Annotated[int, Field(ge=1, le=65535)] = 80
+    container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    """Port the application container listens on."""
     cpu: Literal[256, 512, 1024, 2048, 4096] = 256
+    """Fargate task CPU units."""
     memory: int = 512
+    """Fargate task memory (MiB); must be a valid size for cpu."""
     desired_count: Annotated[int, Field(ge=1, le=100)] = 2
+    """Running tasks."""
     health_check_grace_period_seconds: Annotated[int, Field(ge=0, le=2_147_483_647)] = 60
-    #: Runs until the pipeline's first build; see README "First deploy".
+    """Seconds ECS ignores failing ALB health checks after a task starts."""
     bootstrap_image: Annotated[str, Field(min_length=3, max_length=255)] = (
-        "public.ecr.aws/docker/library/nginx:1.27-alpine"
+        # Runs as non-root, listens on 8080, writes only to /tmp: works with a read-only root.
+        "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
     )
+    """Image the service runs until the pipeline's first build (README: First deploy)."""
     readonly_root_filesystem: bool = True
+    """Read-only root filesystem for the app container (where the image allows it)."""
     ecr_keep_tagged_images: Annotated[int, Field(ge=1, le=1000)] = 20
+    """ECR lifecycle: tagged images kept; untagged ones expire after 7 days."""
 
     @model_validator(mode="after")
     def _fargate_size(self) -> ServiceSettings:
@@ -220,16 +239,20 @@ class ServiceSettings(_Strict):
 
 
 class PipelineSettings(_Strict):
-    #: None means: required in prod, not elsewhere.
     require_manual_approval: bool | None = None
-    #: GitHub via CodeStar connection when set; otherwise an S3 source object.
+    """Manual approval stage before deploy; unset means required in prod only."""
     codestar_connection_arn: str | None = None
+    """CodeStar connection for a GitHub source; unset means an S3 source object."""
     github_repository: str | None = None
+    """owner/name of the GitHub repository (set with codestar_connection_arn)."""
     branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
-    build_compute_type: Literal[
-        "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"
-    ] = "BUILD_GENERAL1_SMALL"
+    """Branch the GitHub source tracks."""
+    build_compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = (
+        "BUILD_GENERAL1_SMALL"
+    )
+    """CodeBuild compute size."""
     artifact_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Days before pipeline artifacts and source objects expire."""
 
     @field_validator("codestar_connection_arn")
     @classmethod
@@ -257,23 +280,38 @@ class PipelineSettings(_Strict):
 
 class AlarmThresholds(_Strict):
     alb_5xx_count: Annotated[int, Field(ge=1)] = 10
+    """ALB 5xx responses per 5 minutes."""
     unhealthy_targets: Annotated[int, Field(ge=1)] = 1
+    """Unhealthy targets (maximum over 1 minute, 3 periods)."""
     target_response_time_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    """p99 target response time."""
     ecs_cpu_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
+    """Service CPU utilisation."""
     ecs_memory_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
+    """Service memory utilisation."""
     lambda_errors: Annotated[int, Field(ge=1)] = 1
+    """Orchestrator errors per 5 minutes."""
     lambda_throttles: Annotated[int, Field(ge=1)] = 1
+    """Orchestrator throttles per 5 minutes."""
     dlq_visible_messages: Annotated[int, Field(ge=1)] = 1
+    """Undelivered notifications waiting in the dead-letter queue."""
     waf_blocked_requests: Annotated[int, Field(ge=1)] = 500
+    """WAF-blocked requests per 5 minutes (a spike: an attack or a bad rule)."""
     pipeline_failures: Annotated[int, Field(ge=1)] = 1
+    """Failed pipeline executions per 5 minutes."""
 
 
 class ObservabilitySettings(_Strict):
     log_retention_days: int = 30
+    """Retention of every log group; only values CloudWatch Logs accepts."""
     alarm_emails: list[str] = []
+    """E-mail subscriptions to the notifications topic."""
     pipeline_notify_states: Annotated[list[str], Field(min_length=1)] = ["FAILED", "SUCCEEDED"]
+    """Pipeline execution states that send a notification."""
     xray_sampling_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """Fixed rate of the X-Ray sampling rule (after a reservoir of 1 request/second)."""
     alarms: AlarmThresholds = AlarmThresholds()
+    """Alarm thresholds ([observability.alarms])."""
 
     @field_validator("log_retention_days")
     @classmethod
@@ -301,19 +339,31 @@ class ObservabilitySettings(_Strict):
 
 class Settings(_Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")] = "cicd"
+    """Short project name, first part of every resource name."""
     environment: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,9}$")]
+    """Environment name; \"prod\" turns on production defaults."""
     environment_suffix: str
+    """Last part of every resource name; short enough for every AWS name limit."""
     region: str = "us-east-1"
+    """AWS region (commercial partition)."""
     deploy_target: Literal["aws", "local"] = "aws"
-    #: Emulator endpoint (from AWS_ENDPOINT_URL); required when deploy_target = "local".
+    """\"aws\" for a real account, \"local\" for the embedded emulator."""
     endpoint_url: Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.:-]+/?$")] | None = None
+    """Emulator endpoint; required when deploy_target is \"local\"."""
     tags: dict[str, str] = {}
+    """Tags on every resource (project, environment and managed-by are added)."""
     network: NetworkSettings = NetworkSettings()
+    """[network] section."""
     security: SecuritySettings = SecuritySettings()
+    """[security] section."""
     edge: EdgeSettings = EdgeSettings()
+    """[edge] section."""
     service: ServiceSettings = ServiceSettings()
+    """[service] section."""
     pipeline: PipelineSettings = PipelineSettings()
+    """[pipeline] section."""
     observability: ObservabilitySettings = ObservabilitySettings()
+    """[observability] section."""
 
     @field_validator("region")
     @classmethod
@@ -382,6 +432,15 @@ class Settings(_Strict):
         return f"{self.project}/{self.environment}/terraform.tfstate"
 
 
+#: Environment variables main.py applies on top of the TOML (the only env reads).
+ENV_OVERRIDES: dict[str, str] = {
+    "ENVIRONMENT_SUFFIX": "environment_suffix",
+    "AWS_REGION": "region",
+    "DEPLOY_TARGET": "deploy_target",
+    "AWS_ENDPOINT_URL": "endpoint_url",
+}
+
+
 def _describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -432,6 +491,7 @@ def load_settings(path: Path, overrides: Mapping[str, Any] | None = None) -> Set
 
 __all__ = [
     "COMPONENTS",
+    "ENV_OVERRIDES",
     "ConfigError",
     "Settings",
     "load_settings",

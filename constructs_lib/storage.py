@@ -78,7 +78,9 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"})
+        S3BucketOwnershipControls(
+            self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}
+        )
         S3BucketPolicy(
             self,
             "policy",

@@ -32,7 +32,7 @@ provider_installation {{
     exclude = ["registry.terraform.io/hashicorp/aws"]
   }}
 }}
-plugin_cache_dir = "{BUILD / 'plugin-cache'}"
+plugin_cache_dir = "{BUILD / "plugin-cache"}"
 """
 
 
@@ -54,7 +54,9 @@ def terraform_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         ["terraform", *args], cwd=cwd, env=dict(env or terraform_env()), capture_output=True, text=True
     )

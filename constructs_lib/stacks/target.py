@@ -21,7 +21,7 @@ EMULATED_SERVICES = (
 )  # fmt: skip
 
 # moto accepts any credentials; these are never valid on AWS.
-_EMULATOR_CREDENTIALS = {"access_key": "test", "secret_key": "test"}
+_EMULATOR_KEY = "test"
 
 
 def default_tags(settings: Settings) -> dict[str, str]:
@@ -35,46 +35,45 @@ def default_tags(settings: Settings) -> dict[str, str]:
 
 
 def add_provider(stack: TerraformStack, settings: Settings) -> AwsProvider:
-    common = {
-        "region": settings.region,
-        "default_tags": [AwsProviderDefaultTags(tags=default_tags(settings))],
-    }
-    if settings.deploy_target == "aws":
-        return AwsProvider(stack, "aws", **common)
-    url = settings.endpoint_url
+    """AWS provider; on the local target every endpoint is the emulator.
+
+    Options left ``None`` are omitted from the JSON, so the aws target's
+    provider block carries only region and default tags.
+    """
+    url = settings.endpoint_url if settings.deploy_target == "local" else None
+    local = True if url else None
     return AwsProvider(
         stack,
         "aws",
-        **common,
-        **_EMULATOR_CREDENTIALS,
-        skip_credentials_validation=True,
-        skip_metadata_api_check="true",
-        skip_requesting_account_id=True,
-        skip_region_validation=True,
-        s3_use_path_style=True,
-        endpoints=[AwsProviderEndpoints(**{svc: url for svc in EMULATED_SERVICES})],
+        region=settings.region,
+        default_tags=[AwsProviderDefaultTags(tags=default_tags(settings))],
+        access_key=_EMULATOR_KEY if url else None,
+        secret_key=_EMULATOR_KEY if url else None,
+        skip_credentials_validation=local,
+        skip_metadata_api_check="true" if url else None,
+        skip_requesting_account_id=local,
+        skip_region_validation=local,
+        s3_use_path_style=local,
+        endpoints=[AwsProviderEndpoints(**dict.fromkeys(EMULATED_SERVICES, url))] if url else None,
     )
 
 
 def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, table: str) -> S3Backend:
-    common = {
-        "bucket": bucket,
-        "key": settings.state_key,
-        "region": settings.region,
-        "encrypt": True,
-        "dynamodb_table": table,
-    }
-    if settings.deploy_target == "aws":
-        return S3Backend(stack, **common)
-    url = settings.endpoint_url
+    url = settings.endpoint_url if settings.deploy_target == "local" else None
+    local = True if url else None
     return S3Backend(
         stack,
-        **common,
-        **_EMULATOR_CREDENTIALS,
-        endpoints={"s3": url, "dynamodb": url, "sts": url, "iam": url},
-        use_path_style=True,
-        skip_credentials_validation=True,
-        skip_metadata_api_check=True,
-        skip_region_validation=True,
-        skip_requesting_account_id=True,
+        bucket=bucket,
+        key=settings.state_key,
+        region=settings.region,
+        encrypt=True,
+        dynamodb_table=table,
+        access_key=_EMULATOR_KEY if url else None,
+        secret_key=_EMULATOR_KEY if url else None,
+        endpoints={"s3": url, "dynamodb": url, "sts": url, "iam": url} if url else None,
+        use_path_style=local,
+        skip_credentials_validation=local,
+        skip_metadata_api_check=local,
+        skip_region_validation=local,
+        skip_requesting_account_id=local,
     )

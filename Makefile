@@ -1,0 +1,43 @@
+# The verbs a person types. Each installs what it needs first, so on a fresh
+# clone one command is enough.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+# Node 20 is end-of-life; jsii prints a large banner on every run without this.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 16,18,20
+
+PIPENV := python3 -m pipenv
+RUN := $(PIPENV) run
+ENVIRONMENT ?= dev
+
+.PHONY: help install synth validate test lint
+
+help: ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.venv/.installed: Pipfile.lock
+	@python3 -m pipenv --version >/dev/null 2>&1 || python3 -m pip install --quiet pipenv
+	$(PIPENV) sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: .venv/.installed node_modules/.installed ## install the locked Python and npm dependencies
+
+synth: install ## synthesize every stack into cdktf.out/stacks/<stack>/cdk.tf.json
+	$(RUN) python main.py
+
+validate: synth ## terraform init + validate every synthesized stack (offline with TF_PROVIDER_MIRROR)
+	$(RUN) python -m tools.terraform validate
+
+lint: install ## ruff (lint + format check) and mypy --strict
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+test: install lint ## lint, types, then every test with coverage
+	$(RUN) pytest --cov --cov-report=term-missing

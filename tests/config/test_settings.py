@@ -1,0 +1,164 @@
+"""Settings validation: one test per rule, and every problem reported at once."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from constructs_lib.naming import max_suffix_length
+from constructs_lib.settings import ConfigError, Settings, parse_settings
+from tests.helpers import make_settings, raw_config
+
+
+def refused(**overrides: object) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", **overrides)
+    return info.value
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_shipped_configs_are_valid(env: str) -> None:
+    assert make_settings(env).environment == env
+
+
+@pytest.mark.parametrize("suffix", ["Dev", "dev_1", "dev!", "-dev", "dev--x", "dev.1", ""])
+def test_suffix_with_upper_case_or_special_characters_refused(suffix: str) -> None:
+    err = refused(environment_suffix=suffix)
+    assert any(p.startswith("environment_suffix = ") for p in err.problems), err.problems
+    assert "lower-case letters, digits and single hyphens" in str(err)
+
+
+def test_longest_accepted_suffix_fits_every_name() -> None:
+    longest = "a" * max_suffix_length("cicd")
+    settings = make_settings("dev", environment_suffix=longest)
+    assert len(settings.naming.name("alb")) == 32
+
+
+def test_suffix_one_character_too_long_refused() -> None:
+    err = refused(environment_suffix="a" * (max_suffix_length("cicd") + 1))
+    assert "environment_suffix" in err.problems[0]
+    assert "is 33 characters, the limit is 32" in err.problems[0]
+    assert f"at most {max_suffix_length('cicd')} characters" in err.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("cidr", "why"),
+    [
+        ("8.8.0.0/16", "private"),
+        ("100.64.0.0/16", "private"),
+        ("10.0.0.0/8", "/16 to /24"),
+        ("10.0.0.0/25", "/16 to /24"),
+        ("10.0.0.1/16", "IPv4 network"),
+        ("not-a-cidr", "IPv4 network"),
+    ],
+)
+def test_vpc_cidr_not_private_16_to_24_refused(cidr: str, why: str) -> None:
+    err = refused(network={"vpc_cidr": cidr})
+    assert err.problems[0].startswith(f"network.vpc_cidr = '{cidr}'")
+    assert why in err.problems[0]
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/16", "172.16.0.0/20", "192.168.1.0/24"])
+def test_vpc_cidr_private_blocks_accepted(cidr: str) -> None:
+    assert make_settings("dev", network={"vpc_cidr": cidr}).network.vpc_cidr == cidr
+
+
+def test_unknown_region_refused() -> None:
+    err = refused(region="us-middle-1")
+    assert err.problems[0].startswith("region = 'us-middle-1': unknown AWS region; allowed: ")
+    assert "eu-west-1" in err.problems[0]
+
+
+def test_unknown_key_refused_not_ignored() -> None:
+    err = refused(network={"enable_nat_gatway": True})
+    assert err.problems == [
+        "network.enable_nat_gatway = True: unknown setting (typo?); see the settings table in README.md"
+    ]
+
+
+def test_unknown_top_level_key_refused() -> None:
+    assert "regoin" in refused(regoin="eu-west-1").problems[0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path"),
+    [
+        ({"network": {"az_count": "2"}}, "network.az_count"),
+        ({"network": {"enable_nat_gateway": "yes"}}, "network.enable_nat_gateway"),
+        ({"tags": ["a"]}, "tags"),
+        ({"observability": {"log_retention_days": 30.5}}, "observability.log_retention_days"),
+    ],
+)
+def test_wrong_type_refused(overrides: dict[str, object], path: str) -> None:
+    err = refused(**overrides)
+    assert err.problems[0].startswith(f"{path} = ")
+
+
+def test_every_bad_field_reported_at_once() -> None:
+    err = refused(environment_suffix="BAD", region="mars-1", network={"vpc_cidr": "8.8.8.0/24", "az_count": 5})
+    paths = sorted(p.split(" = ")[0] for p in err.problems)
+    assert paths == ["environment_suffix", "network.az_count", "network.vpc_cidr", "region"]
+    assert str(err).startswith("invalid settings in dev+test (4 problems):")
+
+
+def test_missing_required_field_refused() -> None:
+    raw = raw_config("dev")
+    del raw["environment_suffix"]
+    with pytest.raises(ConfigError) as info:
+        parse_settings(raw)
+    assert info.value.problems[0].startswith("environment_suffix = ")
+    assert "required setting is missing" in info.value.problems[0]
+
+
+def test_az_count_outside_2_or_3_refused() -> None:
+    assert refused(network={"az_count": 4}).problems[0].startswith("network.az_count = 4")
+
+
+def test_reserved_aws_tag_prefix_refused() -> None:
+    assert "aws: prefix is reserved" in refused(tags={"aws:owner": "x"}).problems[0]
+
+
+def test_overlong_tag_value_refused() -> None:
+    assert "values at most 256" in refused(tags={"k": "v" * 257}).problems[0]
+
+
+def test_empty_tags_accepted() -> None:
+    raw = raw_config("dev")
+    raw["tags"] = {}
+    assert parse_settings(raw).tags == {}
+
+
+def test_local_target_needs_endpoint() -> None:
+    assert "needs endpoint_url" in refused(deploy_target="local").problems[0]
+
+
+def test_local_target_with_endpoint_accepted() -> None:
+    s = make_settings("dev", deploy_target="local", endpoint_url="http://127.0.0.1:5000")
+    assert s.endpoint_url == "http://127.0.0.1:5000"
+
+
+def test_unknown_deploy_target_refused() -> None:
+    assert refused(deploy_target="azure").problems[0].startswith("deploy_target = 'azure'")
+
+
+def test_production_defaults_derived_from_environment() -> None:
+    prod, dev = make_settings("prod"), make_settings("dev")
+    assert (prod.alb_deletion_protection, prod.require_manual_approval) == (True, True)
+    assert (dev.alb_deletion_protection, dev.require_manual_approval) == (False, False)
+
+
+def test_explicit_flags_override_environment_defaults() -> None:
+    s = make_settings("dev", edge={"alb_deletion_protection": True}, pipeline={"require_manual_approval": True})
+    assert s.alb_deletion_protection
+    assert s.require_manual_approval
+
+
+def test_settings_are_frozen() -> None:
+    s = make_settings("dev")
+    with pytest.raises(ValidationError, match="frozen"):
+        s.region = "eu-west-1"  # type: ignore[misc]
+    assert isinstance(s, Settings)
+
+
+def test_state_key_layout() -> None:
+    assert make_settings("staging").state_key == "cicd/staging/terraform.tfstate"

@@ -1,0 +1,72 @@
+"""Session fixtures: jsii starts once per process, each configuration synthesizes once."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "16,18,20")
+
+from constructs_lib import fast_provider  # noqa: E402
+
+fast_provider.install()
+
+from cdktf import Testing  # noqa: E402
+
+from constructs_lib.app import build_app  # noqa: E402
+from constructs_lib.settings import Settings  # noqa: E402
+from constructs_lib.stacks.platform import platform_stack_name  # noqa: E402
+from constructs_lib.stacks.state_backend import state_backend_stack_name  # noqa: E402
+from tests.helpers import make_settings  # noqa: E402
+
+Synth = dict[str, dict[str, Any]]
+
+
+def _synth(settings: Settings) -> Synth:
+    app = Testing.app()
+    build_app(app, [settings])
+    out = {}
+    for stack_id in (state_backend_stack_name(settings), platform_stack_name(settings)):
+        stack = app.node.find_child(stack_id)
+        out[stack_id.split("-")[0] if stack_id.startswith("platform") else "state"] = json.loads(
+            Testing.synth(stack)  # type: ignore[arg-type]
+        )
+    return out
+
+
+@pytest.fixture(scope="session")
+def synth() -> Callable[[Settings], Synth]:
+    """Synthesize a configuration once per session: {"platform": doc, "state": doc}."""
+    cache: dict[str, Synth] = {}
+
+    def get(settings: Settings) -> Synth:
+        key = settings.model_dump_json()
+        if key not in cache:
+            cache[key] = _synth(settings)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session", params=["dev", "staging", "prod"])
+def shipped(request: pytest.FixtureRequest, synth: Callable[[Settings], Synth]) -> tuple[Settings, Synth]:
+    settings = make_settings(request.param)
+    return settings, synth(settings)
+
+
+@pytest.fixture(scope="session")
+def dev(synth: Callable[[Settings], Synth]) -> Synth:
+    return synth(make_settings("dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(synth: Callable[[Settings], Synth]) -> Synth:
+    return synth(make_settings("prod"))

@@ -1,0 +1,127 @@
+"""State backend stack, platform backend block, provider, and target equivalence."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+from constructs_lib.settings import Settings
+from tests.helpers import make_settings, one, resources, statements
+
+Synth = dict[str, dict[str, Any]]
+
+
+def test_state_bucket_versioned_kms_encrypted_private_tls_only(dev: Synth) -> None:
+    state = dev["state"]
+    assert one(state, "aws_s3_bucket")["bucket"] == "cicd-tfstate-dev"
+    assert one(state, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    rule = one(state, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith("${aws_kms_key.")
+    pab = one(state, "aws_s3_bucket_public_access_block")
+    assert all(
+        pab[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    deny = statements(one(state, "aws_s3_bucket_policy")["policy"])["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_state_bucket_expires_noncurrent_versions(dev: Synth) -> None:
+    rule = one(dev["state"], "aws_s3_bucket_lifecycle_configuration")["rule"][0]
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
+    assert "expiration" not in rule  # current state is never expired
+
+
+def test_state_key_rotates(dev: Synth) -> None:
+    key = one(dev["state"], "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    assert one(dev["state"], "aws_kms_alias")["name"] == "alias/cicd-state-dev"
+
+
+def test_lock_table(dev: Synth, prod: Synth) -> None:
+    table = one(dev["state"], "aws_dynamodb_table")
+    assert table["name"] == "cicd-tflock-dev"
+    assert table["hash_key"] == "LockID"
+    assert table["attribute"] == [{"name": "LockID", "type": "S"}]
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"]["enabled"] is True
+    assert table["deletion_protection_enabled"] is False
+    assert one(prod["state"], "aws_dynamodb_table")["deletion_protection_enabled"] is True
+
+
+def test_state_backend_stack_uses_local_state(dev: Synth) -> None:
+    assert dev["state"]["terraform"]["backend"] == {
+        "local": {"path": "../../../build/state/terraform.state-backend-dev.tfstate"}
+    }
+
+
+def test_platform_backend_points_at_state_bucket_and_table(dev: Synth, prod: Synth) -> None:
+    backend = dev["platform"]["terraform"]["backend"]["s3"]
+    assert backend == {
+        "bucket": "cicd-tfstate-dev",
+        "key": "cicd/dev/terraform.tfstate",
+        "region": "us-east-1",
+        "encrypt": True,
+        "dynamodb_table": "cicd-tflock-dev",
+    }
+    assert prod["platform"]["terraform"]["backend"]["s3"]["key"] == "cicd/prod/terraform.tfstate"
+
+
+def test_provider_default_tags(dev: Synth) -> None:
+    tags = dev["platform"]["provider"]["aws"][0]["default_tags"][0]["tags"]
+    assert tags == {
+        "owner": "platform-team",
+        "cost-center": "engineering",
+        "project": "cicd",
+        "environment": "dev",
+        "managed-by": "cdktf",
+    }
+
+
+def test_provider_pins_aws_5_100(dev: Synth) -> None:
+    assert dev["platform"]["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+
+
+LOCAL = {"deploy_target": "local", "endpoint_url": "http://127.0.0.1:4599"}
+
+
+def test_local_target_points_provider_and_backend_at_emulator(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", **LOCAL))["platform"]
+    provider = doc["provider"]["aws"][0]
+    assert provider["skip_credentials_validation"] is True
+    assert provider["s3_use_path_style"] is True
+    endpoints = provider["endpoints"][0]
+    assert set(endpoints.values()) == {"http://127.0.0.1:4599"}
+    assert {"s3", "iam", "sts", "kms", "wafv2", "xray", "lambda"} <= set(endpoints)
+    backend = doc["terraform"]["backend"]["s3"]
+    assert backend["endpoints"]["s3"] == backend["endpoints"]["dynamodb"] == "http://127.0.0.1:4599"
+    assert backend["use_path_style"] is True
+
+
+def _without_target_blocks(doc: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    doc.pop("provider")
+    doc["terraform"].pop("backend")
+    return doc
+
+
+def test_resources_identical_for_local_and_aws_targets(synth: Callable[[Settings], Synth]) -> None:
+    for env in ("dev", "prod"):
+        aws = synth(make_settings(env))
+        local = synth(make_settings(env, **LOCAL))
+        for stack in ("platform", "state"):
+            assert aws[stack]["provider"] != local[stack]["provider"]
+            a = json.dumps(_without_target_blocks(aws[stack]), sort_keys=True)
+            b = json.dumps(_without_target_blocks(local[stack]), sort_keys=True)
+            assert a == b, f"{env}/{stack} differs beyond provider and backend"
+
+
+def test_every_stack_has_resources(shipped: tuple[Settings, Synth]) -> None:
+    _, docs = shipped
+    assert resources(docs["state"], "aws_s3_bucket")
+    assert resources(docs["platform"], "aws_kms_key")
