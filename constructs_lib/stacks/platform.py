@@ -9,6 +9,7 @@ from constructs import Construct
 
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.network import Network
+from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
 
@@ -45,4 +46,14 @@ class PlatformStack(TerraformStack):
             account_id=account_id,
             region=region,
             log_retention_in_days=retention,
+        )
+        self.secrets = PlatformSecrets(
+            self,
+            "secrets",
+            naming=naming,
+            key=self.key,
+            settings=settings.security,
+            # Prod keeps a deleted secret recoverable for 30 days; elsewhere a
+            # torn-down environment can be recreated at once under the same name.
+            recovery_window_in_days=30 if settings.is_production else 0,
         )

@@ -1,0 +1,96 @@
+"""The environment key: rotation, alias, and one key-policy statement per purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from constructs_lib import policies
+from tests.helpers import one, statements
+
+Synth = dict[str, dict[str, Any]]
+ACCOUNT = "${data.aws_caller_identity.caller.account_id}"
+
+
+def key_statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return statements(one(doc, "aws_kms_key")["policy"])
+
+
+def test_key_rotation_and_deletion_window(dev: Synth) -> None:
+    key = one(dev["platform"], "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    assert key["deletion_window_in_days"] == 30
+
+
+def test_alias_is_project_suffix(dev: Synth) -> None:
+    assert one(dev["platform"], "aws_kms_alias")["name"] == "alias/cicd-dev"
+
+
+def test_root_statement_administers_but_cannot_use_the_key(dev: Synth) -> None:
+    stmt = key_statements(dev["platform"])["EnableIAMPolicies"]
+    assert stmt["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert "kms:PutKeyPolicy" not in stmt["Action"]  # covered by kms:Put*
+    assert "kms:Put*" in stmt["Action"]
+    assert not {"kms:Decrypt", "kms:Encrypt", "kms:*"} & set(stmt["Action"])
+
+
+def test_logs_statement_exact(dev: Synth) -> None:
+    stmt = key_statements(dev["platform"])["AllowCloudWatchLogs"]
+    assert stmt == {
+        "Sid": "AllowCloudWatchLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+        "Action": [
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:CreateGrant",
+            "kms:DescribeKey",
+        ],
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*"}
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("sid", "principal", "actions"),
+    [
+        ("AllowCodeBuild", "codebuild.amazonaws.com", {"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"}),
+        (
+            "AllowSecretsManager",
+            "secretsmanager.amazonaws.com",
+            {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"},
+        ),
+        ("AllowSNS", "sns.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
+        ("AllowSQS", "sqs.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
+        ("AllowEventBridge", "events.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
+        ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
+    ],
+)
+def test_service_statement_with_source_account(dev: Synth, sid: str, principal: str, actions: set[str]) -> None:
+    stmt = key_statements(dev["platform"])[sid]
+    assert stmt["Principal"] == {"Service": principal}
+    assert actions <= set(stmt["Action"])
+    assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_role_use_limited_to_via_service(dev: Synth) -> None:
+    stmt = key_statements(dev["platform"])["AllowUseThroughAwsServices"]
+    via = stmt["Condition"]["StringEquals"]["kms:ViaService"]
+    assert {"s3.us-east-1.amazonaws.com", "codepipeline.us-east-1.amazonaws.com"} <= set(via)
+    assert stmt["Condition"]["StringEquals"]["kms:CallerAccount"] == ACCOUNT
+
+
+def test_statement_sids_unique_and_complete() -> None:
+    sids = [s.sid for s in policies.kms_key_policy("123456789012", "eu-west-1")]
+    assert len(sids) == len(set(sids)) == 9
+
+
+def test_duplicate_sid_refused() -> None:
+    stmt = policies.Statement(sid="A", actions=["s3:GetObject"], resources=["arn:aws:s3:::b/*"])
+    with pytest.raises(ValueError, match="duplicate Sid"):
+        policies.document(stmt, stmt)

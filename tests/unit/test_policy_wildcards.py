@@ -1,0 +1,88 @@
+"""No IAM or KMS policy anywhere grants "*" actions or "*" resources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import cdktf
+
+from constructs_lib import policies
+from constructs_lib.iam import ServiceRole
+from constructs_lib.settings import Settings
+from tests.helpers import make_settings
+from tests.policy_walker import policy_documents, wildcard_violations
+
+Synth = dict[str, dict[str, Any]]
+
+ALL_ON = {
+    "network": {"enable_nat_gateway": True, "single_nat_gateway": False, "az_count": 3},
+    "security": {"secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate"},
+    "edge": {
+        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11",
+        "geo_blocking_enabled": True,
+        "blocked_countries": ["KP"],
+    },
+    "pipeline": {
+        "require_manual_approval": True,
+        "codestar_connection_arn": (
+            "arn:aws:codestar-connections:us-east-1:123456789012:connection/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
+        ),
+        "github_repository": "acme/web",
+    },
+    "observability": {"alarm_emails": ["oncall@example.com"]},
+}
+
+
+def test_shipped_stacks_have_no_wildcards(shipped: tuple[Settings, Synth]) -> None:
+    _, docs = shipped
+    for stack, doc in docs.items():
+        assert list(policy_documents(doc)), f"{stack}: walker found no policies to check"
+        assert wildcard_violations(doc) == [], stack
+
+
+def test_all_features_on_has_no_wildcards(synth: Callable[[Settings], Synth]) -> None:
+    docs = synth(make_settings("dev", **ALL_ON))
+    for doc in docs.values():
+        assert wildcard_violations(doc) == []
+
+
+def _synth_role(*statements: policies.Statement) -> dict[str, Any]:
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "bad")
+    ServiceRole(
+        stack,
+        "role",
+        role_name="bad",
+        service="lambda.amazonaws.com",
+        account_id="123456789012",
+        statements=statements,
+    )
+    return dict(json.loads(cdktf.Testing.synth(stack)))
+
+
+def test_walker_flags_star_action() -> None:
+    doc = _synth_role(policies.Statement(sid="Bad", actions=["*"], resources=["arn:aws:s3:::b"]))
+    violations = wildcard_violations(doc)
+    assert len(violations) == 1
+    assert violations[0].endswith(".policy Bad: Action '*'")
+
+
+def test_walker_flags_service_wildcard_action() -> None:
+    doc = _synth_role(policies.Statement(sid="Bad", actions=["s3:*"], resources=["arn:aws:s3:::b"]))
+    assert any("Bad: Action 's3:*'" in v for v in wildcard_violations(doc))
+
+
+def test_walker_flags_star_resource() -> None:
+    doc = _synth_role(policies.Statement(sid="Bad", actions=["s3:GetObject"], resources=["*"]))
+    assert any("Bad: Resource '*' for ['s3:GetObject']" in v for v in wildcard_violations(doc))
+
+
+def test_walker_allows_documented_star_only_actions() -> None:
+    doc = _synth_role(policies.Statement(sid="Xray", actions=["xray:PutTraceSegments"], resources=["*"]))
+    assert wildcard_violations(doc) == []
+
+
+def test_walker_ignores_wildcards_in_deny() -> None:
+    doc = _synth_role(policies.Statement(sid="Deny", effect="Deny", actions=["s3:*"], resources=["*"]))
+    assert wildcard_violations(doc) == []
