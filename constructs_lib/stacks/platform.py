@@ -7,7 +7,9 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
+from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.network import Network
 from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.settings import Settings
@@ -56,4 +58,24 @@ class PlatformStack(TerraformStack):
             # Prod keeps a deleted secret recoverable for 30 days; elsewhere a
             # torn-down environment can be recreated at once under the same name.
             recovery_window_in_days=30 if settings.is_production else 0,
+        )
+        self.load_balancer = LoadBalancer(
+            self,
+            "load-balancer",
+            settings=settings.edge,
+            naming=naming,
+            network=self.network,
+            container_port=settings.service.container_port,
+            deletion_protection=settings.alb_deletion_protection,
+            account_id=account_id,
+            region=region,
+        )
+        self.edge = Edge(
+            self,
+            "edge",
+            settings=settings.edge,
+            naming=naming,
+            key=self.key,
+            load_balancer=self.load_balancer,
+            log_retention_in_days=retention,
         )

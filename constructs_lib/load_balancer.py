@@ -1,0 +1,191 @@
+"""Internet-facing ALB, its access-log bucket, target group, listeners, and the
+two security groups on the path internet -> ALB -> service."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.naming import Naming
+from constructs_lib.network import Network
+from constructs_lib.settings import EdgeSettings
+from constructs_lib.storage import SecureBucket
+
+#: Modern TLS only: TLS 1.3 with TLS 1.2 fallback using forward-secret ciphers.
+#: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+#: ELB account that writes access logs, for regions older than August 2022.
+#: Newer regions use the logdelivery.elasticloadbalancing.amazonaws.com principal.
+#: No maintained package carries this table; it is copied from
+#: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}  # fmt: skip
+
+ACCESS_LOG_PREFIX = "alb"
+
+
+def log_delivery_statement(bucket_arn: str, region: str, account_id: str) -> policies.Statement:
+    principal = (
+        {"AWS": [f"arn:{policies.PARTITION}:iam::{ELB_LOG_ACCOUNTS[region]}:root"]}
+        if region in ELB_LOG_ACCOUNTS
+        else {"Service": ["logdelivery.elasticloadbalancing.amazonaws.com"]}
+    )
+    return policies.Statement(
+        sid="AllowElbLogDelivery",
+        principals=principal,
+        actions=["s3:PutObject"],
+        resources=[f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"],
+    )
+
+
+class LoadBalancer(Construct):
+    """Attributes: lb, target_group, http_listener, https_listener (or None),
+    alb_security_group, service_security_group, access_logs (bucket)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: EdgeSettings,
+        naming: Naming,
+        network: Network,
+        container_port: int,
+        deletion_protection: bool,
+        account_id: str,
+        region: str,
+    ) -> None:
+        super().__init__(scope, id)
+        prefix = f"{naming.project}-{naming.suffix}"
+        vpc_id = network.vpc.id
+
+        self.alb_security_group = SecurityGroup(
+            self, "alb-sg", name=f"{prefix}-alb", description="Internet to ALB", vpc_id=vpc_id
+        )
+        self.service_security_group = SecurityGroup(
+            self, "service-sg", name=f"{prefix}-service", description="ALB to service tasks", vpc_id=vpc_id
+        )
+        # Standalone rule resources: the two groups reference each other, which
+        # inline rules would turn into a dependency cycle.
+        ports = [80, 443] if settings.certificate_arn else [80]
+        for port in ports:
+            for i, cidr in enumerate(settings.allowed_ingress_cidrs):
+                VpcSecurityGroupIngressRule(
+                    self,
+                    f"alb-in-{port}-{i}",
+                    security_group_id=self.alb_security_group.id,
+                    description=f"HTTP{'S' if port == 443 else ''} from allowed clients",
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
+                )
+        VpcSecurityGroupEgressRule(
+            self,
+            "alb-out-service",
+            security_group_id=self.alb_security_group.id,
+            description="Only to the service tasks",
+            ip_protocol="tcp",
+            from_port=container_port,
+            to_port=container_port,
+            referenced_security_group_id=self.service_security_group.id,
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "service-in-alb",
+            security_group_id=self.service_security_group.id,
+            description="Only from the ALB",
+            ip_protocol="tcp",
+            from_port=container_port,
+            to_port=container_port,
+            referenced_security_group_id=self.alb_security_group.id,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "service-out-https",
+            security_group_id=self.service_security_group.id,
+            description="HTTPS to AWS APIs (ECR, Logs, Secrets Manager, X-Ray) via endpoints or NAT",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )
+
+        # ELB writes access logs with SSE-S3 only; SSE-KMS buckets are refused.
+        self.access_logs = SecureBucket(
+            self,
+            "access-logs",
+            bucket_name=naming.name("alb-logs"),
+            key=None,
+            expiration_days=90,
+            force_destroy=not deletion_protection,
+            extra_statements=[
+                log_delivery_statement(f"arn:{policies.PARTITION}:s3:::{naming.name('alb-logs')}", region, account_id)
+            ],
+        )
+        self.lb = Lb(
+            self,
+            "this",
+            name=naming.name("alb"),
+            load_balancer_type="application",
+            internal=False,
+            subnets=[s.id for s in network.public_subnets],
+            security_groups=[self.alb_security_group.id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=deletion_protection,
+            access_logs={"bucket": self.access_logs.bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            depends_on=[self.access_logs],
+        )
+        self.target_group = LbTargetGroup(
+            self,
+            "target-group",
+            name=naming.name("tg"),
+            target_type="ip",  # Fargate tasks register by IP
+            port=container_port,
+            protocol="HTTP",
+            vpc_id=vpc_id,
+            deregistration_delay="30",
+            health_check={
+                "path": settings.health_check_path,
+                "matcher": "200-399",
+                "interval": 15,
+                "healthy_threshold": 2,
+                "unhealthy_threshold": 3,
+            },
+        )
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
+        self.https_listener: LbListener | None = None
+        if settings.certificate_arn:
+            self.https_listener = LbListener(
+                self,
+                "https",
+                load_balancer_arn=self.lb.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=settings.certificate_arn,
+                default_action=[forward],
+            )
+            http_action = LbListenerDefaultAction(
+                type="redirect", redirect={"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
+            )
+        else:
+            http_action = forward
+        self.http_listener = LbListener(
+            self, "http", load_balancer_arn=self.lb.arn, port=80, protocol="HTTP", default_action=[http_action]
+        )

@@ -1,0 +1,138 @@
+"""VPC, subnets, the NAT conditional, endpoints and flow logs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from constructs_lib.network import INTERFACE_ENDPOINTS, subnet_cidrs
+from constructs_lib.settings import ConfigError, Settings
+from tests.helpers import make_settings, one, resources, statements
+
+Synth = dict[str, dict[str, Any]]
+NAT_TYPES = ("aws_eip", "aws_nat_gateway")
+
+
+def default_routes(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in resources(doc, "aws_route").items() if v.get("nat_gateway_id")}
+
+
+def test_vpc_cidr_and_subnets_per_az(prod: Synth) -> None:
+    doc = prod["platform"]
+    assert one(doc, "aws_vpc")["cidr_block"] == "10.30.0.0/16"
+    subnets = resources(doc, "aws_subnet").values()
+    public = sorted(s["cidr_block"] for s in subnets if s["tags"]["tier"] == "public")
+    private = sorted(s["cidr_block"] for s in subnets if s["tags"]["tier"] == "private")
+    assert public == ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]
+    assert private == ["10.30.128.0/19", "10.30.160.0/19", "10.30.192.0/19"]
+    assert all(s.get("map_public_ip_on_launch") is False for s in subnets if s["tags"]["tier"] == "public")
+
+
+def test_subnet_cidrs_for_smallest_vpc() -> None:
+    public, private = subnet_cidrs("192.168.1.0/24", 3)
+    assert public == ["192.168.1.0/27", "192.168.1.32/27", "192.168.1.64/27"]
+    assert private == ["192.168.1.128/27", "192.168.1.160/27", "192.168.1.192/27"]
+
+
+def test_default_security_group_has_no_rules(dev: Synth) -> None:
+    sg = one(dev["platform"], "aws_default_security_group")
+    assert sg["ingress"] == []
+    assert sg["egress"] == []
+
+
+def test_internet_gateway_and_public_default_route(dev: Synth) -> None:
+    doc = dev["platform"]
+    assert one(doc, "aws_internet_gateway")
+    igw_routes = [r for r in resources(doc, "aws_route").values() if r.get("gateway_id")]
+    assert len(igw_routes) == 1
+    assert igw_routes[0]["destination_cidr_block"] == "0.0.0.0/0"
+
+
+def test_nat_off_has_no_eip_nat_or_private_default_route(dev: Synth) -> None:
+    doc = dev["platform"]
+    for rtype in NAT_TYPES:
+        assert resources(doc, rtype) == {}
+    assert default_routes(doc) == {}
+
+
+def test_nat_on_single_gateway_routes_every_private_table(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", network={"enable_nat_gateway": True}))["platform"]
+    assert len(resources(doc, "aws_eip")) == 1
+    nat = one(doc, "aws_nat_gateway")
+    assert nat["subnet_id"].startswith("${aws_subnet.network_public-0_")
+    routes = default_routes(doc)
+    assert len(routes) == 2
+    assert {r["destination_cidr_block"] for r in routes.values()} == {"0.0.0.0/0"}
+
+
+def test_nat_per_az(prod: Synth) -> None:
+    doc = prod["platform"]
+    assert len(resources(doc, "aws_eip")) == 3
+    assert len(resources(doc, "aws_nat_gateway")) == 3
+    assert len({r["nat_gateway_id"] for r in default_routes(doc).values()}) == 3
+
+
+def test_nat_toggle_changes_nothing_else(synth: Callable[[Settings], Synth]) -> None:
+    off = synth(make_settings("dev"))["platform"]["resource"]
+    on = synth(make_settings("dev", network={"enable_nat_gateway": True}))["platform"]["resource"]
+    added = {(rtype, name) for rtype, items in on.items() for name in items if name not in off.get(rtype, {})}
+    assert {rtype for rtype, _ in added} == {"aws_eip", "aws_nat_gateway", "aws_route"}
+    removed = {(rtype, name) for rtype, items in off.items() for name in items if name not in on.get(rtype, {})}
+    assert removed == set()
+    for rtype, items in off.items():
+        for name, body in items.items():
+            assert json.dumps(on[rtype][name], sort_keys=True) == json.dumps(body, sort_keys=True), (rtype, name)
+
+
+def test_neither_nat_nor_endpoints_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", network={"enable_nat_gateway": False, "enable_vpc_endpoints": False})
+    assert info.value.problems[0].startswith("network = ")
+    assert "could not pull images from ECR" in info.value.problems[0]
+
+
+def test_endpoints_gateway_for_s3_interface_for_the_rest(dev: Synth) -> None:
+    endpoints = resources(dev["platform"], "aws_vpc_endpoint").values()
+    by_service = {e["service_name"].rsplit("us-east-1.", 1)[1]: e for e in endpoints}
+    assert set(by_service) == {"s3", *INTERFACE_ENDPOINTS}
+    assert by_service["s3"]["vpc_endpoint_type"] == "Gateway"
+    for svc in INTERFACE_ENDPOINTS:
+        assert by_service[svc]["vpc_endpoint_type"] == "Interface"
+        assert by_service[svc]["private_dns_enabled"] is True
+
+
+def test_endpoint_security_group_allows_443_from_vpc_only(dev: Synth) -> None:
+    sg = next(s for s in resources(dev["platform"], "aws_security_group").values() if "endpoints" in s["name"])
+    (rule,) = sg["ingress"]
+    assert (rule["from_port"], rule["to_port"], rule["protocol"]) == (443, 443, "tcp")
+    (cidr,) = rule["cidr_blocks"]
+    assert cidr.startswith("${aws_vpc.network_")
+    assert cidr.endswith(".cidr_block}")
+
+
+def test_no_endpoints_when_disabled(synth: Callable[[Settings], Synth]) -> None:
+    s = make_settings("dev", network={"enable_nat_gateway": True, "enable_vpc_endpoints": False})
+    assert resources(synth(s)["platform"], "aws_vpc_endpoint") == {}
+
+
+def test_flow_logs_to_encrypted_group_with_retention(dev: Synth) -> None:
+    doc = dev["platform"]
+    flow = one(doc, "aws_flow_log")
+    assert flow["traffic_type"] == "ALL"
+    assert flow["log_destination_type"] == "cloud-watch-logs"
+    group = next(
+        g for g in resources(doc, "aws_cloudwatch_log_group").values() if g["name"] == "/aws/vpc-flow-logs/cicd-dev"
+    )
+    assert group["kms_key_id"].startswith("${aws_kms_key.key_")
+    assert group["retention_in_days"] == 14
+
+
+def test_flow_log_role_trusts_only_flow_logs_in_this_account(dev: Synth) -> None:
+    doc = dev["platform"]
+    role = next(r for r in resources(doc, "aws_iam_role").values() if r["name"] == "cicd-flowlogs-role-dev")
+    trust = statements(role["assume_role_policy"])["TrustService"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "${data.aws_caller_identity.caller.account_id}"}
