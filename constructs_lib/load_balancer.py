@@ -3,6 +3,7 @@ two security groups on the path internet -> ALB -> service."""
 
 from __future__ import annotations
 
+from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
@@ -82,19 +83,21 @@ class LoadBalancer(Construct):
         )
         # Standalone rule resources: the two groups reference each other, which
         # inline rules would turn into a dependency cycle.
-        ports = [80, 443] if settings.certificate_arn else [80]
-        for port in ports:
-            for i, cidr in enumerate(settings.allowed_ingress_cidrs):
-                VpcSecurityGroupIngressRule(
-                    self,
-                    f"alb-in-{port}-{i}",
-                    security_group_id=self.alb_security_group.id,
-                    description=f"HTTP{'S' if port == 443 else ''} from allowed clients",
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr,
-                )
+        # for_each keyed by CIDR: editing the list replaces only the rules that changed.
+        ports = {"alb-in-http": 80, "alb-in-https": 443} if settings.certificate_arn else {"alb-in-http": 80}
+        for rule_id, port in ports.items():
+            cidrs = TerraformIterator.from_list(list(settings.allowed_ingress_cidrs))
+            VpcSecurityGroupIngressRule(
+                self,
+                rule_id,
+                for_each=cidrs,
+                security_group_id=self.alb_security_group.id,
+                description=f"Port {port} from allowed clients",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=Token.as_string(cidrs.value),
+            )
         VpcSecurityGroupEgressRule(
             self,
             "alb-out-service",
@@ -149,7 +152,8 @@ class LoadBalancer(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=deletion_protection,
             access_logs={"bucket": self.access_logs.bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
-            depends_on=[self.access_logs],
+            # ELB checks it may write to the bucket when the ALB is created.
+            depends_on=[self.access_logs.policy],
         )
         self.target_group = LbTargetGroup(
             self,

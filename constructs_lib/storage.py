@@ -81,7 +81,7 @@ class SecureBucket(Construct):
         S3BucketOwnershipControls(
             self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}
         )
-        S3BucketPolicy(
+        self.policy = S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,

@@ -69,9 +69,10 @@ def test_target_group_ip_with_health_check_path(synth: Callable[[Settings], Synt
 def test_alb_ingress_only_from_allowed_cidrs(synth: Callable[[Settings], Synth]) -> None:
     s = make_settings("dev", edge={"allowed_ingress_cidrs": ["203.0.113.0/24", "198.51.100.0/24"]})
     ingress = resources(synth(s)["platform"], "aws_vpc_security_group_ingress_rule").values()
-    from_internet = [r for r in ingress if "cidr_ipv4" in r]
-    assert sorted(r["cidr_ipv4"] for r in from_internet) == ["198.51.100.0/24", "203.0.113.0/24"]
-    assert {r["from_port"] for r in from_internet} == {80}
+    (from_internet,) = [r for r in ingress if "cidr_ipv4" in r]
+    assert from_internet["for_each"] == '${toset(["203.0.113.0/24", "198.51.100.0/24"])}'
+    assert from_internet["cidr_ipv4"] == "${each.value}"
+    assert from_internet["from_port"] == 80
 
 
 def test_alb_sends_only_to_service_on_container_port(dev: Synth) -> None:

@@ -1,0 +1,77 @@
+"""Where people hear about the platform: an encrypted SNS topic, e-mail
+subscriptions, and the dead-letter queue for notifications EventBridge could
+not deliver."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import TerraformIterator, Token
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.naming import Naming
+
+#: Longest retention SQS allows: time to notice and replay lost notifications.
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+class Notifications(Construct):
+    """Attributes: topic, dead_letter_queue."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        naming: Naming,
+        key: EnvironmentKey,
+        account_id: str,
+        emails: Sequence[str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.topic = SnsTopic(self, "topic", name=naming.name("notifications"), kms_master_key_id=key.arn)
+        SnsTopicPolicy(
+            self,
+            "topic-policy",
+            arn=self.topic.arn,
+            policy=policies.document(
+                *(
+                    policies.Statement(
+                        sid=sid,
+                        principals={"Service": [principal]},
+                        actions=["sns:Publish"],
+                        resources=[self.topic.arn],
+                        conditions=policies.source_account(account_id),
+                    )
+                    for sid, principal in (
+                        ("AllowEventBridgePublish", "events.amazonaws.com"),
+                        ("AllowCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com"),
+                    )
+                )
+            ),
+        )
+        if emails:
+            # for_each keyed by address: reordering the list replaces nothing.
+            each = TerraformIterator.from_list(list(emails))
+            SnsTopicSubscription(
+                self,
+                "email",
+                for_each=each,
+                topic_arn=self.topic.arn,
+                protocol="email",
+                endpoint=Token.as_string(each.value),
+            )
+        self.dead_letter_queue = SqsQueue(
+            self,
+            "dlq",
+            name=naming.name("events-dlq"),
+            kms_master_key_id=key.arn,
+            kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
+        )

@@ -1,0 +1,384 @@
+"""Delivery: artifact and source buckets, CodeBuild, CodePipeline (V2), source trigger.
+
+Source -> Build -> [Manual approval] -> Deploy (Lambda orchestrator).
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.codebuild_project import (
+    CodebuildProject,
+    CodebuildProjectEnvironmentEnvironmentVariable,
+)
+from cdktf_cdktf_provider_aws.codepipeline import (
+    Codepipeline,
+    CodepipelineArtifactStore,
+    CodepipelineStage,
+    CodepipelineStageAction,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.iam import ServiceRole
+from constructs_lib.logs import EncryptedLogGroup
+from constructs_lib.naming import Naming
+from constructs_lib.orchestrator import DeployOrchestrator
+from constructs_lib.registry import Registry
+from constructs_lib.settings import PipelineSettings
+from constructs_lib.storage import SecureBucket
+
+SOURCE_OBJECT_KEY = "source.zip"
+BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+KEY_USE = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+ECR_PUSH = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+    "ecr:DescribeImages",
+)
+
+#: Builds the image, tags it with the commit id, pushes it (once: tags are
+#: immutable), and writes imagedefinitions.json for the orchestrator.
+BUILDSPEC_SHELL = """\
+version: 0.2
+env:
+  shell: bash
+phases:
+  pre_build:
+    commands:
+      - REGISTRY="${REPOSITORY_URI%%/*}"
+      - aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"
+      - IMAGE_TAG="$(echo "${CODEBUILD_RESOLVED_SOURCE_VERSION:-build-$CODEBUILD_BUILD_NUMBER}" | cut -c1-12)"
+      - echo "image tag $IMAGE_TAG"
+  build:
+    commands:
+      - |
+        if aws ecr describe-images --repository-name "${REPOSITORY_URI##*/}" \\
+             --image-ids imageTag="$IMAGE_TAG" >/dev/null 2>&1; then
+          echo "$REPOSITORY_URI:$IMAGE_TAG already exists (tags are immutable): not rebuilding"
+        else
+          docker build --tag "$REPOSITORY_URI:$IMAGE_TAG" .
+          docker push "$REPOSITORY_URI:$IMAGE_TAG"
+        fi
+  post_build:
+    commands:
+      - |
+        if [ "$CODEBUILD_BUILD_SUCCEEDING" = "1" ]; then
+          printf '[{"name":"%s","imageUri":"%s"}]' "$CONTAINER_NAME" "$REPOSITORY_URI:$IMAGE_TAG" \\
+            > imagedefinitions.json
+        fi
+artifacts:
+  files:
+    - imagedefinitions.json
+"""
+#: Terraform would read the shell's ``${VAR}`` as interpolation; ``$${`` is its escape.
+BUILDSPEC = BUILDSPEC_SHELL.replace("${", "$${")
+
+
+class Pipeline(Construct):
+    """Attributes: artifacts (given), source (bucket or None for GitHub), build_project,
+    build_log_group, pipeline_log_group, pipeline, role, build_role, stage_names."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: PipelineSettings,
+        naming: Naming,
+        key: EnvironmentKey,
+        registry: Registry,
+        artifacts: SecureBucket,
+        orchestrator: DeployOrchestrator,
+        container_name: str,
+        require_manual_approval: bool,
+        approval_topic: SnsTopic | None,
+        account_id: str,
+        region: str,
+        log_retention_in_days: int,
+        force_destroy: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.artifacts = artifacts
+        approval_topic_arn = approval_topic.arn if approval_topic is not None else None
+        github = settings.codestar_connection_arn is not None
+        self.source: SecureBucket | None = None
+        if not github:
+            self.source = SecureBucket(
+                self,
+                "source",
+                bucket_name=naming.name("source"),
+                key=key,
+                noncurrent_expiration_days=settings.artifact_expiration_days,
+                force_destroy=force_destroy,
+            )
+            # EventBridge (not polling) starts the pipeline when source.zip changes.
+            S3BucketNotification(self, "source-events", bucket=self.source.bucket.id, eventbridge=True)
+
+        self.build_log_group = EncryptedLogGroup(
+            self,
+            "build-log-group",
+            name=naming.log_group("codebuild"),
+            key=key,
+            retention_in_days=log_retention_in_days,
+        )
+        self.pipeline_log_group = EncryptedLogGroup(
+            self,
+            "pipeline-log-group",
+            name=naming.log_group("codepipeline"),
+            key=key,
+            retention_in_days=log_retention_in_days,
+        )
+        build_name = naming.name("build")
+        build_arn = f"arn:{policies.PARTITION}:codebuild:{region}:{account_id}:project/{build_name}"
+        self.build_role = ServiceRole(
+            self,
+            "build-role",
+            role_name=naming.name("codebuild-role"),
+            service="codebuild.amazonaws.com",
+            account_id=account_id,
+            source_arn=build_arn,
+            statements=[
+                policies.Statement(
+                    sid="WriteLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{self.build_log_group.arn}:*"],
+                ),
+                policies.Statement(
+                    sid="Artifacts",
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                    resources=[f"{self.artifacts.arn}/*"],
+                ),
+                policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                policies.Statement(sid="PushImage", actions=ECR_PUSH, resources=[registry.repository.arn]),
+                policies.Statement(sid="UseKey", actions=KEY_USE, resources=[key.arn]),
+            ],
+        )
+        self.build_project = CodebuildProject(
+            self,
+            "build",
+            name=build_name,
+            description="Builds the service image, pushes it to ECR, writes imagedefinitions.json",
+            service_role=self.build_role.arn,
+            encryption_key=key.arn,
+            build_timeout=30,
+            artifacts={"type": "CODEPIPELINE"},
+            source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
+            environment={
+                "compute_type": settings.build_compute_type,
+                "image": BUILD_IMAGE,
+                "type": "LINUX_CONTAINER",
+                "privileged_mode": True,  # docker build needs the Docker daemon
+                "image_pull_credentials_type": "CODEBUILD",
+                "environment_variable": [
+                    CodebuildProjectEnvironmentEnvironmentVariable(
+                        name="REPOSITORY_URI", value=registry.repository.repository_url
+                    ),
+                    CodebuildProjectEnvironmentEnvironmentVariable(name="CONTAINER_NAME", value=container_name),
+                ],
+            },
+            logs_config={
+                "cloudwatch_logs": {"status": "ENABLED", "group_name": self.build_log_group.name},
+                "s3_logs": {"status": "DISABLED"},
+            },
+            depends_on=[self.build_log_group.group, self.build_role.policy],
+        )
+
+        pipeline_name = naming.name("pipeline")
+        pipeline_arn = f"arn:{policies.PARTITION}:codepipeline:{region}:{account_id}:{pipeline_name}"
+        source_statements = (
+            [
+                policies.Statement(
+                    sid="UseConnection",
+                    actions=["codestar-connections:UseConnection"],
+                    resources=[str(settings.codestar_connection_arn)],
+                )
+            ]
+            if self.source is None
+            else [
+                policies.Statement(
+                    sid="ReadSource",
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"],
+                    resources=[self.source.arn, f"{self.source.arn}/*"],
+                )
+            ]
+        )
+        self.role = ServiceRole(
+            self,
+            "pipeline-role",
+            role_name=naming.name("pipeline-role"),
+            service="codepipeline.amazonaws.com",
+            account_id=account_id,
+            source_arn=pipeline_arn,
+            statements=[
+                policies.Statement(
+                    sid="ArtifactStore",
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning"],
+                    resources=[self.artifacts.arn, f"{self.artifacts.arn}/*"],
+                ),
+                *source_statements,
+                policies.Statement(
+                    sid="Build",
+                    actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                    resources=[self.build_project.arn],
+                ),
+                policies.Statement(
+                    sid="Deploy", actions=["lambda:InvokeFunction"], resources=[orchestrator.function.arn]
+                ),
+                *(
+                    [policies.Statement(sid="NotifyApprovers", actions=["sns:Publish"], resources=[approval_topic_arn])]
+                    if require_manual_approval and approval_topic_arn
+                    else []
+                ),
+                policies.Statement(sid="UseKey", actions=KEY_USE, resources=[key.arn]),
+            ],
+        )
+
+        stages = [self._source_stage(settings), self._build_stage()]
+        if require_manual_approval:
+            stages.append(self._approval_stage(approval_topic_arn))
+        stages.append(self._deploy_stage(orchestrator.function.function_name))
+        self.stage_names = [s.name for s in stages]
+        self.pipeline = Codepipeline(
+            self,
+            "this",
+            name=pipeline_name,
+            pipeline_type="V2",
+            role_arn=self.role.arn,
+            artifact_store=[
+                CodepipelineArtifactStore(
+                    location=self.artifacts.bucket.bucket,
+                    type="S3",
+                    encryption_key={"id": key.arn, "type": "KMS"},
+                )
+            ],
+            stage=stages,
+            depends_on=[self.role.policy],
+        )
+        if self.source is not None:
+            self._s3_trigger(naming, account_id, pipeline_arn)
+
+    def _source_stage(self, settings: PipelineSettings) -> CodepipelineStage:
+        if self.source is None:
+            action = CodepipelineStageAction(
+                name="GitHub",
+                category="Source",
+                owner="AWS",
+                provider="CodeStarSourceConnection",
+                version="1",
+                output_artifacts=["source"],
+                configuration={
+                    "ConnectionArn": str(settings.codestar_connection_arn),
+                    "FullRepositoryId": str(settings.github_repository),
+                    "BranchName": settings.branch,
+                    "OutputArtifactFormat": "CODE_ZIP",
+                },
+            )
+        else:
+            action = CodepipelineStageAction(
+                name="S3",
+                category="Source",
+                owner="AWS",
+                provider="S3",
+                version="1",
+                output_artifacts=["source"],
+                configuration={
+                    "S3Bucket": self.source.bucket.bucket,
+                    "S3ObjectKey": SOURCE_OBJECT_KEY,
+                    "PollForSourceChanges": "false",
+                },
+            )
+        return CodepipelineStage(name="Source", action=[action])
+
+    def _build_stage(self) -> CodepipelineStage:
+        return CodepipelineStage(
+            name="Build",
+            action=[
+                CodepipelineStageAction(
+                    name="Image",
+                    category="Build",
+                    owner="AWS",
+                    provider="CodeBuild",
+                    version="1",
+                    input_artifacts=["source"],
+                    output_artifacts=["build"],
+                    configuration={"ProjectName": self.build_project.name},
+                )
+            ],
+        )
+
+    def _approval_stage(self, topic_arn: str | None) -> CodepipelineStage:
+        configuration = {"CustomData": "Approve to deploy the image built in the previous stage."}
+        if topic_arn:
+            configuration["NotificationArn"] = topic_arn
+        return CodepipelineStage(
+            name="Approval",
+            action=[
+                CodepipelineStageAction(
+                    name="Approve",
+                    category="Approval",
+                    owner="AWS",
+                    provider="Manual",
+                    version="1",
+                    configuration=configuration,
+                )
+            ],
+        )
+
+    def _deploy_stage(self, function_name: str) -> CodepipelineStage:
+        return CodepipelineStage(
+            name="Deploy",
+            action=[
+                CodepipelineStageAction(
+                    name="RollService",
+                    category="Invoke",
+                    owner="AWS",
+                    provider="Lambda",
+                    version="1",
+                    input_artifacts=["build"],
+                    configuration={"FunctionName": function_name},
+                )
+            ],
+        )
+
+    def _s3_trigger(self, naming: Naming, account_id: str, pipeline_arn: str) -> None:
+        assert self.source is not None
+        rule = CloudwatchEventRule(
+            self,
+            "source-changed",
+            name=f"{naming.project}-source-changed-{naming.suffix}",
+            description=f"Start the pipeline when s3://.../{SOURCE_OBJECT_KEY} changes",
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {
+                        "bucket": {"name": [self.source.bucket.bucket]},
+                        "object": {"key": [SOURCE_OBJECT_KEY]},
+                    },
+                }
+            ),
+        )
+        events_role = ServiceRole(
+            self,
+            "events-role",
+            role_name=naming.name("events-role"),
+            service="events.amazonaws.com",
+            account_id=account_id,
+            statements=[
+                policies.Statement(
+                    sid="StartPipeline", actions=["codepipeline:StartPipelineExecution"], resources=[pipeline_arn]
+                )
+            ],
+        )
+        CloudwatchEventTarget(self, "start-pipeline", rule=rule.name, arn=self.pipeline.arn, role_arn=events_role.arn)

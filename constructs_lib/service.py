@@ -1,0 +1,205 @@
+"""ECS on Fargate: cluster, task definition (app + X-Ray daemon), service behind the ALB.
+
+Ownership split: the pipeline owns the running image, Terraform owns
+everything else. The orchestrator registers a new task-definition revision
+(copied from the current one, image changed) and points the service at it, so
+the service's ``task_definition`` is the one attribute Terraform ignores
+(``PIPELINE_OWNED_ATTRIBUTES``; a unit test asserts the list exactly).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalancer
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.iam import ServiceRole
+from constructs_lib.load_balancer import LoadBalancer
+from constructs_lib.logs import EncryptedLogGroup
+from constructs_lib.naming import Naming
+from constructs_lib.network import Network
+from constructs_lib.registry import Registry
+from constructs_lib.secrets import PlatformSecrets
+from constructs_lib.settings import ServiceSettings
+
+APP_CONTAINER = "app"
+XRAY_CONTAINER = "xray-daemon"
+# AWS-published daemon image; public ECR needs no credentials.
+XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+PIPELINE_OWNED_ATTRIBUTES = ("task_definition",)
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+
+
+def container_definitions(
+    *, settings: ServiceSettings, image: str, log_group: str, region: str, app_secret_arn: str
+) -> list[dict[str, Any]]:
+    def logging(stream_prefix: str) -> dict[str, Any]:
+        return {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": stream_prefix,
+            },
+        }
+
+    return [
+        {
+            "name": APP_CONTAINER,
+            "image": image,
+            "essential": True,
+            "portMappings": [{"containerPort": settings.container_port, "protocol": "tcp"}],
+            "readonlyRootFilesystem": settings.readonly_root_filesystem,
+            # Writable scratch space even with a read-only root.
+            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],  # noqa: S108
+            # Injected by ECS from Secrets Manager at start; never a plain environment value.
+            "secrets": [{"name": "APP_SECRET", "valueFrom": app_secret_arn}],
+            "environment": [{"name": "AWS_XRAY_DAEMON_ADDRESS", "value": "localhost:2000"}],
+            "logConfiguration": logging(APP_CONTAINER),
+            "dependsOn": [{"containerName": XRAY_CONTAINER, "condition": "START"}],
+        },
+        {
+            "name": XRAY_CONTAINER,
+            "image": XRAY_IMAGE,
+            "essential": False,
+            "cpu": 32,
+            "memoryReservation": 64,
+            "readonlyRootFilesystem": True,
+            "portMappings": [{"containerPort": 2000, "protocol": "udp"}],
+            "logConfiguration": logging(XRAY_CONTAINER),
+        },
+    ]
+
+
+class Service(Construct):
+    """Attributes: cluster, task_definition, service, execution_role, task_role, log_group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: ServiceSettings,
+        naming: Naming,
+        key: EnvironmentKey,
+        network: Network,
+        load_balancer: LoadBalancer,
+        registry: Registry,
+        secrets: PlatformSecrets,
+        account_id: str,
+        region: str,
+        log_retention_in_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = EncryptedLogGroup(
+            self, "log-group", name=naming.log_group("ecs"), key=key, retention_in_days=log_retention_in_days
+        )
+        self.cluster = EcsCluster(
+            self,
+            "cluster",
+            name=naming.name("cluster"),
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+        )
+        ecs_trust_arn = f"arn:{policies.PARTITION}:ecs:{region}:{account_id}:*"
+        self.execution_role = ServiceRole(
+            self,
+            "execution-role",
+            role_name=naming.name("task-exec-role"),
+            service="ecs-tasks.amazonaws.com",
+            account_id=account_id,
+            source_arn=ecs_trust_arn,
+            statements=[
+                policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                policies.Statement(sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[registry.repository.arn]),
+                policies.Statement(
+                    sid="WriteLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{self.log_group.arn}:*"],
+                ),
+                policies.Statement(
+                    sid="ReadAppSecret", actions=["secretsmanager:GetSecretValue"], resources=[secrets.app.arn]
+                ),
+                policies.Statement(sid="DecryptSecret", actions=["kms:Decrypt"], resources=[key.arn]),
+            ],
+        )
+        self.task_role = ServiceRole(
+            self,
+            "task-role",
+            role_name=naming.name("task-role"),
+            service="ecs-tasks.amazonaws.com",
+            account_id=account_id,
+            source_arn=ecs_trust_arn,
+            statements=[
+                policies.Statement(
+                    sid="XRayDaemon",
+                    actions=[
+                        "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                    ],
+                    resources=["*"],
+                )
+            ],
+        )
+        self.task_definition = EcsTaskDefinition(
+            self,
+            "task",
+            family=naming.name("app"),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(settings.cpu),
+            memory=str(settings.memory),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            volume=[EcsTaskDefinitionVolume(name="tmp")],
+            container_definitions=json.dumps(
+                container_definitions(
+                    settings=settings,
+                    image=settings.bootstrap_image,
+                    log_group=self.log_group.name,
+                    region=region,
+                    app_secret_arn=secrets.app.arn,
+                )
+            ),
+            depends_on=[self.log_group.group],
+        )
+        self.service = EcsService(
+            self,
+            "this",
+            name=naming.name("service"),
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=settings.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            network_configuration={
+                "subnets": [s.id for s in network.private_subnets],
+                "security_groups": [load_balancer.service_security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=load_balancer.target_group.arn,
+                    container_name=APP_CONTAINER,
+                    container_port=settings.container_port,
+                )
+            ],
+            health_check_grace_period_seconds=settings.health_check_grace_period_seconds,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(PIPELINE_OWNED_ATTRIBUTES)),
+            depends_on=[load_balancer.http_listener],
+        )
