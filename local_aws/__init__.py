@@ -1,0 +1,1 @@
+"""The embedded AWS emulator: moto's server on loopback plus documented shims."""

@@ -1,0 +1,176 @@
+"""Run moto's server with the shims, and manage it as a background process.
+
+    python -m local_aws start   # start (or reuse) on a free loopback port; prints the endpoint
+    python -m local_aws status  # endpoint and pid, exit 1 when not running
+    python -m local_aws stop    # clean stop
+    python -m local_aws serve --port N   # foreground (what ``start`` runs)
+
+State lives in ``build/emulator/`` (pid file, port file, log). moto keeps
+everything in memory: stopping the emulator forgets every resource.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = ROOT / "build" / "emulator"
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    pid: int
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def healthy(port: int, timeout: float = 2.0) -> bool:
+    """moto answers its dashboard API; any HTTP answer means it is serving."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/moto-api/data.json", timeout=timeout) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running(state_dir: Path = STATE_DIR) -> Emulator | None:
+    try:
+        pid = int((state_dir / "pid").read_text())
+        port = int((state_dir / "port").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if _alive(pid) and healthy(port):
+        return Emulator(pid, port)
+    return None
+
+
+def start(state_dir: Path = STATE_DIR, timeout: float = 60.0) -> Emulator:
+    """Start the emulator in the background, or return the one already running."""
+    current = running(state_dir)
+    if current is not None:
+        return current
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = (state_dir / "server.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local_aws", "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # survives the shell that started it, until `stop`
+    )
+    (state_dir / "pid").write_text(str(proc.pid))
+    (state_dir / "port").write_text(str(port))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"emulator exited with {proc.returncode}; see {state_dir / 'server.log'}")
+        if healthy(port, timeout=1.0):
+            return Emulator(proc.pid, port)
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"emulator did not answer on port {port} within {timeout:.0f}s")
+
+
+def stop(state_dir: Path = STATE_DIR, timeout: float = 10.0) -> bool:
+    """Stop the emulator; True if one was running."""
+    try:
+        pid = int((state_dir / "pid").read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    was_running = _alive(pid)
+    if was_running:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    for name in ("pid", "port"):
+        (state_dir / name).unlink(missing_ok=True)
+    return was_running
+
+
+def serve(port: int) -> None:
+    """Foreground server: moto's WSGI app wrapped by the shims."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from local_aws.shims import ShimMiddleware, patch_secure_transport
+
+    patch_secure_transport()
+    app = ShimMiddleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    print(f"local AWS emulator (moto + shims) on http://{HOST}:{port}", flush=True)
+    import threading
+
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    thread.join()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_aws", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("start")
+    sub.add_parser("stop")
+    sub.add_parser("status")
+    serve_p = sub.add_parser("serve")
+    serve_p.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port)
+        return 0
+    if args.command == "start":
+        emu = start()
+        print(emu.endpoint)
+        return 0
+    if args.command == "stop":
+        print("emulator stopped" if stop() else "emulator was not running")
+        return 0
+    current = running()
+    if current is None:
+        print("emulator not running")
+        return 1
+    print(f"{current.endpoint} (pid {current.pid})")
+    return 0

@@ -1,0 +1,385 @@
+"""Small, documented shims for the gaps between moto's server and AWS.
+
+Each shim is a WSGI-level fix for one moto limitation (moto 5.2), so the
+production configuration never changes to please the emulator. Keep this list
+short; remove a shim when moto closes the gap.
+
+1. X-Ray sampling rules: moto's X-Ray backend has no route for
+   ``CreateSamplingRule`` / ``GetSamplingRules`` / ``UpdateSamplingRule`` /
+   ``DeleteSamplingRule`` (404 HTML), nor X-Ray tagging. :class:`XRaySamplingRules`
+   implements them in memory with AWS's request and response shapes.
+2. CodeBuild ``CreateProject`` demands ``source.location`` and
+   ``artifacts.location`` even for ``CODEPIPELINE`` sources and artifacts
+   (AWS forbids a location there). The shim adds a marker location on the way
+   in and removes it on the way out.
+3. CodeBuild answers ``BatchGetProjects`` with ``alias/aws/s3`` instead of the
+   customer-managed key it was given (a perpetual diff in ``terraform plan``).
+   The shim remembers the requested key and reports it back.
+4. Lambda ``GetFunction`` omits ``KMSKeyArn`` although ``CreateFunction``
+   accepted it (drift on ``kms_key_arn``); the shim reports back the key given.
+6. CodePipeline ``Get/Create/UpdatePipeline`` return ``metadata`` timestamps
+   as ISO strings; the AWS JSON protocol (and the Go SDK in the provider)
+   expects epoch seconds, so the provider fails to read the pipeline. The
+   shim converts them.
+5. moto ignores the ``Bool`` condition operator, so the TLS-only bucket
+   policy (Deny when ``aws:SecureTransport`` is false) denies every object
+   request, the Terraform state included. The emulator only listens on
+   loopback, where the production rule (no plaintext across a network) holds,
+   so :func:`patch_secure_transport` evaluates that condition as for a TLS
+   client: the Deny statement does not apply.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+CODEPIPELINE_LOCATION_MARKER = "local-aws-shim:codepipeline-source"
+
+
+def signing_scope(environ: Environ) -> tuple[str, str]:
+    """(region, service) from the SigV4 Authorization header."""
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return (match.group(1), match.group(2)) if match else ("us-east-1", "")
+
+
+def read_body(environ: Environ) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)  # let the next app read it again
+    return body
+
+
+def replace_body(environ: Environ, body: bytes) -> None:
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    # werkzeug caches a parsed request (with the old body) in the environ.
+    environ.pop("werkzeug.request", None)
+
+
+def json_response(start_response: StartResponse, status: int, payload: Any) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+class XRaySamplingRules:
+    """In-memory X-Ray sampling rules and their tags (shim 1)."""
+
+    PATHS = frozenset(
+        {
+            "/CreateSamplingRule",
+            "/GetSamplingRules",
+            "/UpdateSamplingRule",
+            "/DeleteSamplingRule",
+            "/TagResource",
+            "/UntagResource",
+            "/ListTagsForResource",
+        }
+    )
+    UPDATABLE = (
+        "Priority", "FixedRate", "ReservoirSize", "ServiceName", "ServiceType", "Host",
+        "HTTPMethod", "URLPath", "ResourceARN", "Attributes",
+    )  # fmt: skip
+
+    def __init__(self, account_id: str = "123456789012") -> None:
+        self.account_id = account_id
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.tags: dict[str, dict[str, str]] = {}
+        self.lock = threading.Lock()
+
+    def handles(self, environ: Environ) -> bool:
+        return signing_scope(environ)[1] == "xray" and environ.get("PATH_INFO") in self.PATHS
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        region, _ = signing_scope(environ)
+        request = json.loads(read_body(environ) or b"{}")
+        action = environ["PATH_INFO"].lstrip("/")
+        with self.lock:
+            status, payload = getattr(self, f"_{action}")(request, region)
+        return json_response(start_response, status, payload)
+
+    def _record(self, rule: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
+        return {"SamplingRule": rule, "CreatedAt": now, "ModifiedAt": now}
+
+    def _find(self, request: dict[str, Any]) -> str | None:
+        name = request.get("RuleName")
+        arn = request.get("RuleARN")
+        for key, record in self.rules.items():
+            rule = record["SamplingRule"]
+            if name == rule["RuleName"] or arn == rule["RuleARN"]:
+                return key
+        return None
+
+    def _CreateSamplingRule(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        rule = dict(request.get("SamplingRule") or {})
+        name = rule.get("RuleName", "")
+        missing = [
+            f
+            for f in (
+                "RuleName",
+                "Priority",
+                "FixedRate",
+                "ReservoirSize",
+                "ServiceName",
+                "ServiceType",
+                "Host",
+                "HTTPMethod",
+                "URLPath",
+                "Version",
+                "ResourceARN",
+            )  # fmt: skip
+            if f not in rule
+        ]
+        if missing:
+            return 400, {"__type": "InvalidRequestException", "message": f"missing {', '.join(missing)}"}
+        if name in self.rules:
+            return 400, {"__type": "RuleLimitExceededException", "message": f"rule {name} already exists"}
+        rule["RuleARN"] = f"arn:aws:xray:{region}:{self.account_id}:sampling-rule/{name}"
+        rule.setdefault("Attributes", {})
+        self.rules[name] = self._record(rule)
+        self.tags[rule["RuleARN"]] = {t["Key"]: t["Value"] for t in request.get("Tags") or []}
+        return 200, {"SamplingRuleRecord": self.rules[name]}
+
+    def _GetSamplingRules(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        return 200, {"SamplingRuleRecords": list(self.rules.values())}
+
+    def _UpdateSamplingRule(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        update = request.get("SamplingRuleUpdate") or {}
+        key = self._find(update)
+        if key is None:
+            return 400, {"__type": "InvalidRequestException", "message": "sampling rule not found"}
+        record = self.rules[key]
+        record["SamplingRule"].update({k: v for k, v in update.items() if k in self.UPDATABLE})
+        record["ModifiedAt"] = time.time()
+        return 200, {"SamplingRuleRecord": record}
+
+    def _DeleteSamplingRule(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        key = self._find(request)
+        if key is None:
+            return 400, {"__type": "InvalidRequestException", "message": "sampling rule not found"}
+        record = self.rules.pop(key)
+        self.tags.pop(record["SamplingRule"]["RuleARN"], None)
+        return 200, {"SamplingRuleRecord": record}
+
+    def _TagResource(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        tags = self.tags.setdefault(request["ResourceARN"], {})
+        tags.update({t["Key"]: t["Value"] for t in request.get("Tags") or []})
+        return 200, {}
+
+    def _UntagResource(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        tags = self.tags.setdefault(request["ResourceARN"], {})
+        for key in request.get("TagKeys") or []:
+            tags.pop(key, None)
+        return 200, {}
+
+    def _ListTagsForResource(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
+        if request["ResourceARN"] not in self.tags:
+            return 400, {"__type": "ResourceNotFoundException", "message": "resource not found"}
+        tags = self.tags[request["ResourceARN"]]
+        return 200, {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+
+
+class ResponseRewriter:
+    """Run the wrapped app, then let ``rewrite`` edit its JSON response."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def call(self, environ: Environ, start_response: StartResponse, rewrite: Callable[[Any], Any]) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        body = b"".join(self.app(environ, capture))
+        if captured["status"].startswith("200"):
+            try:
+                body = json.dumps(rewrite(json.loads(body))).encode()
+            except ValueError:
+                pass  # not JSON: pass through untouched
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers)
+        return [body]
+
+
+class CodeBuildProjects:
+    """Shims 2 and 3: CODEPIPELINE source location and the project's KMS key."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.rewriter = ResponseRewriter(app)
+        self.app = app
+        self.keys: dict[str, str] = {}
+
+    @staticmethod
+    def target(environ: Environ) -> str:
+        return str(environ.get("HTTP_X_AMZ_TARGET", ""))
+
+    def handles(self, environ: Environ) -> bool:
+        return self.target(environ).startswith("CodeBuild_20161006.")
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        action = self.target(environ).split(".", 1)[1]
+        if action == "CreateProject":
+            request = json.loads(read_body(environ) or b"{}")
+            for block in ("source", "artifacts"):
+                part = request.get(block) or {}
+                if part.get("type") == "CODEPIPELINE" and not part.get("location"):
+                    part["location"] = CODEPIPELINE_LOCATION_MARKER
+            if request.get("encryptionKey"):
+                self.keys[request.get("name", "")] = request["encryptionKey"]
+            replace_body(environ, json.dumps(request).encode())
+            return self.rewriter.call(environ, start_response, self._restore_project)
+        if action == "BatchGetProjects":
+            return self.rewriter.call(environ, start_response, self._restore_projects)
+        if action == "DeleteProject":
+            self.keys.pop(json.loads(read_body(environ) or b"{}").get("name", ""), None)
+        return self.app(environ, start_response)
+
+    def _fix(self, project: dict[str, Any]) -> dict[str, Any]:
+        for block in ("source", "artifacts"):
+            part = project.get(block) or {}
+            if part.get("location") == CODEPIPELINE_LOCATION_MARKER:
+                del part["location"]
+        if project.get("name") in self.keys:
+            project["encryptionKey"] = self.keys[project["name"]]
+        return project
+
+    def _restore_project(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if "project" in payload:
+            self._fix(payload["project"])
+        return payload
+
+    def _restore_projects(self, payload: dict[str, Any]) -> dict[str, Any]:
+        for project in payload.get("projects") or []:
+            self._fix(project)
+        return payload
+
+
+class LambdaKmsKey:
+    """Shim 4: report back the KMS key a function was created with."""
+
+    _FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)(/configuration)?/?$")
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.rewriter = ResponseRewriter(app)
+        self.keys: dict[str, str] = {}
+
+    def handles(self, environ: Environ) -> bool:
+        return signing_scope(environ)[1] == "lambda" and environ.get("PATH_INFO", "").startswith(
+            "/2015-03-31/functions"
+        )
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+        if method == "POST" and path.rstrip("/") == "/2015-03-31/functions":
+            request = json.loads(read_body(environ) or b"{}")
+            if request.get("KMSKeyArn"):
+                self.keys[request["FunctionName"]] = request["KMSKeyArn"]
+            return self.rewriter.call(environ, start_response, self._restore)
+        match = self._FUNCTION.match(path)
+        if match and method == "GET":
+            return self.rewriter.call(environ, start_response, self._restore)
+        if match and method == "PUT" and match.group(2):
+            request = json.loads(read_body(environ) or b"{}")
+            if "KMSKeyArn" in request:
+                self.keys[match.group(1)] = request["KMSKeyArn"]
+        return self.app(environ, start_response)
+
+    def _restore(self, payload: dict[str, Any]) -> dict[str, Any]:
+        config = payload.get("Configuration", payload)
+        name = config.get("FunctionName")
+        if name in self.keys:
+            config["KMSKeyArn"] = self.keys[name]
+        return payload
+
+
+#: Request context moto does not supply, as AWS would set it for a TLS client.
+TLS_CONTEXT = {"aws:securetransport": "true"}
+
+
+def patch_secure_transport() -> None:
+    """Shim 5: a ``Bool`` condition on ``aws:SecureTransport`` is evaluated as for TLS."""
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    original = IAMPolicyStatement.is_action_permitted
+    if getattr(original, "local_aws_shim", False):
+        return
+
+    def is_action_permitted(
+        self: IAMPolicyStatement,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
+        incoming_condition_values: dict[str, str] | None = None,
+    ) -> PermissionResult:
+        for key, expected in (self._statement.get("Condition") or {}).get("Bool", {}).items():
+            actual = TLS_CONTEXT.get(key.lower())
+            if actual is not None and str(expected).lower() != actual:
+                return PermissionResult.NEUTRAL  # condition unmet: the statement does not apply
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    is_action_permitted.local_aws_shim = True  # type: ignore[attr-defined]
+    IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
+
+
+class CodePipelineTimestamps:
+    """Shim 6: epoch-seconds timestamps in CodePipeline pipeline metadata."""
+
+    ACTIONS = frozenset({"GetPipeline", "CreatePipeline", "UpdatePipeline"})
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.rewriter = ResponseRewriter(app)
+
+    def handles(self, environ: Environ) -> bool:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        return target.startswith("CodePipeline_20150709.") and target.split(".", 1)[1] in self.ACTIONS
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        return self.rewriter.call(environ, start_response, self._epoch)
+
+    @staticmethod
+    def _epoch(payload: dict[str, Any]) -> dict[str, Any]:
+        from datetime import datetime
+
+        metadata = payload.get("metadata") or {}
+        for key in ("created", "updated", "pollingDisabledAt"):
+            value = metadata.get(key)
+            if isinstance(value, str):
+                metadata[key] = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return payload
+
+
+class ShimMiddleware:
+    """Routes the few requests moto gets wrong to their shim; the rest to moto."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.xray = XRaySamplingRules()
+        self.codebuild = CodeBuildProjects(app)
+        self.lambda_kms = LambdaKmsKey(app)
+        self.codepipeline = CodePipelineTimestamps(app)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        for shim in (self.xray, self.codebuild, self.lambda_kms, self.codepipeline):
+            if shim.handles(environ):
+                return shim(environ, start_response)
+        return self.app(environ, start_response)

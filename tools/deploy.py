@@ -1,0 +1,265 @@
+"""Deploy, plan or destroy one environment: the state backend stack, then the platform.
+
+    python -m tools.deploy deploy  --environment dev --target local
+    python -m tools.deploy plan    --environment dev --target local   # exit 0 = no changes, 2 = changes
+    python -m tools.deploy destroy --environment dev --target local
+
+``--target local`` starts (or reuses) the embedded emulator; ``aws`` uses the
+credentials in your environment. Terraform runs directly on the synthesized
+JSON (the same thing ``cdktf deploy`` does, without its registry calls), so it
+works offline with ``TF_PROVIDER_MIRROR``.
+
+Interrupting a deploy (Ctrl-C or SIGTERM) is forwarded to terraform as SIGINT,
+so it stops after the current operations and saves state; the next deploy
+continues from there. If a previous deploy died without releasing the state
+lock (its pid file names a dead process), the lock is released first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from tools.terraform import ROOT, terraform_env
+
+OUTDIR = ROOT / "cdktf.out"
+OUTPUTS_FILE = ROOT / "cfn-outputs" / "flat-outputs.json"
+DEPLOY_PID = ROOT / "build" / "deploy.pid"
+_PROGRESS = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete after (\S+)")
+_LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+class Terraform:
+    """terraform in one stack directory, with progress lines and signal forwarding."""
+
+    def __init__(self, stack_dir: Path, env: dict[str, str]) -> None:
+        self.dir = stack_dir
+        self.env = env
+        self.proc: subprocess.Popen[str] | None = None
+
+    def run(self, *args: str, progress: bool = False, check: bool = True) -> tuple[int, str]:
+        cmd = ["terraform", *args]
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        lines = []
+        done = 0
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            lines.append(line)
+            match = _PROGRESS.match(line.strip())
+            if progress and match:
+                done += 1
+                log(f"  [{done:3d}] {match.group(2).lower()} {match.group(1)} ({match.group(3)})")
+        code = self.proc.wait()
+        self.proc = None
+        output = "".join(lines)
+        if check and code not in (0,):
+            raise RuntimeError(f"terraform {' '.join(args)} failed in {self.dir.name} (exit {code}):\n{output[-4000:]}")
+        return code, output
+
+    def interrupt(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+
+class Deployer:
+    def __init__(self, environment: str, target: str) -> None:
+        self.environment = environment
+        self.target = target
+        self.env = terraform_env()
+        self.current: Terraform | None = None
+        self.endpoint: str | None = None
+
+    # -- setup -------------------------------------------------------------
+
+    def start_emulator(self) -> None:
+        from local_aws.server import start
+
+        t0 = time.monotonic()
+        emulator = start()
+        self.endpoint = emulator.endpoint
+        log(f"emulator: {self.endpoint} (pid {emulator.pid}, ready in {time.monotonic() - t0:.1f}s)")
+        self.env.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_REGION": self.env.get("AWS_REGION", "us-east-1"),
+            }
+        )
+
+    def synth(self) -> None:
+        env = dict(self.env, ENVIRONMENT=self.environment, DEPLOY_TARGET=self.target)
+        env.pop("CONFIG_FILE", None)
+        t0 = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "main.py")], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr.strip() or proc.stdout)
+        log(f"synth: {time.monotonic() - t0:.1f}s")
+        for line in proc.stdout.splitlines():
+            log(f"  {line.split(' -> ')[0]}")
+
+    def stack(self, kind: str) -> Terraform:
+        self.current = Terraform(OUTDIR / "stacks" / f"{kind}-{self.environment}", self.env)
+        return self.current
+
+    def init(self, tf: Terraform) -> None:
+        # -reconfigure: the emulator's port (part of the backend config) changes per start.
+        tf.run("init", "-input=false", "-no-color", "-reconfigure")
+
+    def release_stale_lock(self, tf: Terraform, output: str) -> bool:
+        match = _LOCK_ID.search(output)
+        if "Error acquiring the state lock" not in output or not match:
+            return False
+        pid = int(DEPLOY_PID.read_text()) if DEPLOY_PID.exists() else None
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            return False  # another deploy is really running: do not steal its lock
+        log(f"releasing the state lock {match.group(1)} left by an interrupted deploy")
+        tf.run("force-unlock", "-force", match.group(1))
+        return True
+
+    def apply(self, tf: Terraform, label: str) -> None:
+        t0 = time.monotonic()
+        log(f"{label}: applying ...")
+        args = ("apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s")
+        code, output = tf.run(*args, progress=True, check=False)
+        if code != 0 and self.release_stale_lock(tf, output):
+            code, output = tf.run(*args, progress=True, check=False)
+        if code != 0:
+            raise RuntimeError(f"{label}: terraform apply failed (exit {code}):\n{output[-4000:]}")
+        summary = re.search(r"Apply complete! Resources: (.*)\.", output)
+        log(f"{label}: {summary.group(1) if summary else 'done'} in {time.monotonic() - t0:.0f}s")
+
+    # -- verbs --------------------------------------------------------------
+
+    def deploy(self) -> int:
+        started = time.monotonic()
+        DEPLOY_PID.parent.mkdir(parents=True, exist_ok=True)
+        DEPLOY_PID.write_text(str(os.getpid()))
+        if self.target == "local":
+            self.start_emulator()
+        self.synth()
+        backend = self.stack("state-backend")
+        self.init(backend)
+        self.apply(backend, f"state-backend-{self.environment}")
+        backend_outputs = self.outputs(backend)
+        platform = self.stack("platform")
+        self.init(platform)
+        self.apply(platform, f"platform-{self.environment}")
+        outputs = {**self.outputs(platform), **backend_outputs}
+        OUTPUTS_FILE.parent.mkdir(exist_ok=True)
+        OUTPUTS_FILE.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        DEPLOY_PID.unlink(missing_ok=True)
+        self.summary(outputs, time.monotonic() - started)
+        return 0
+
+    def plan(self) -> int:
+        if self.target == "local":
+            self.start_emulator()
+        self.synth()
+        platform = self.stack("platform")
+        self.init(platform)
+        code, output = platform.run(
+            "plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s", check=False
+        )
+        print(output)
+        return code
+
+    def destroy(self) -> int:
+        from local_aws.server import running, stop
+
+        if self.target == "local" and running() is None:
+            log("emulator not running: nothing to destroy (moto keeps resources in memory only)")
+            stop()
+            return 0
+        if self.target == "local":
+            self.start_emulator()
+        self.synth()
+        for kind in ("platform", "state-backend"):
+            tf = self.stack(kind)
+            self.init(tf)
+            t0 = time.monotonic()
+            log(f"{kind}-{self.environment}: destroying ...")
+            tf.run("destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", progress=True)
+            log(f"{kind}-{self.environment}: destroyed in {time.monotonic() - t0:.0f}s")
+        OUTPUTS_FILE.unlink(missing_ok=True)
+        if self.target == "local":
+            stop()
+            log("emulator stopped")
+        return 0
+
+    # -- results -------------------------------------------------------------
+
+    def outputs(self, tf: Terraform) -> dict[str, Any]:
+        _, text = tf.run("output", "-json", "-no-color")
+        return {name: item["value"] for name, item in json.loads(text).items()}
+
+    def summary(self, outputs: dict[str, Any], seconds: float) -> None:
+        resources = 0
+        for kind in ("state-backend", "platform"):
+            _, listing = self.stack(kind).run("state", "list", "-no-color")
+            resources += sum(1 for line in listing.splitlines() if line and not line.startswith("data."))
+        where = f"the emulator at {self.endpoint}" if self.target == "local" else "your AWS account"
+        log("")
+        log(f"Deployed {self.environment} to {where}: {resources} resources in {seconds:.0f}s.")
+        for key in ("alb_dns_name", "pipeline_name", "ecr_repository_url", "cluster_name", "service_name"):
+            log(f"  {key:20s} {outputs.get(key, '')}")
+        log(f"  state                s3://{outputs['state_bucket']}/{self.state_key()} (lock: {outputs['lock_table']})")
+        log(f"  all outputs          {OUTPUTS_FILE.relative_to(ROOT)}")
+        log("Tear down with: make destroy")
+
+    def state_key(self) -> str:
+        doc = json.loads((OUTDIR / "stacks" / f"platform-{self.environment}" / "cdk.tf.json").read_text())
+        return str(doc["terraform"]["backend"]["s3"]["key"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("verb", choices=["deploy", "plan", "destroy"])
+    parser.add_argument("--environment", default="dev")
+    parser.add_argument("--target", choices=["local", "aws"], default="local")
+    args = parser.parse_args(argv)
+    deployer = Deployer(args.environment, args.target)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        log("interrupted: letting terraform save its state ...")
+        if deployer.current is not None:
+            deployer.current.interrupt()
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    try:
+        result: int = getattr(deployer, args.verb)()
+        return result
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
