@@ -162,6 +162,8 @@ class Observability(Construct):
                 retry_policy=RETRY_POLICY,
                 dead_letter_config={"arn": dlq.arn},
             )
+        self._pipeline_history(prefix, pipeline, dlq.arn)
+        # After every rule exists: each one that dead-letters must be allowed to send.
         SqsQueuePolicy(
             self,
             "dlq-policy",
@@ -176,7 +178,6 @@ class Observability(Construct):
                 )
             ),
         )
-        self._pipeline_history(prefix, pipeline, dlq.arn)
         self.alarms = {
             spec.id: CloudwatchMetricAlarm(
                 self,

@@ -12,6 +12,7 @@ everything in memory: stopping the emulator forgets every resource.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -45,9 +46,12 @@ def free_port() -> int:
 
 
 def healthy(port: int, timeout: float = 2.0) -> bool:
-    """moto answers its dashboard API; any HTTP answer means it is serving."""
+    """moto's dashboard page answers 200 once the server is serving.
+
+    (Not ``/moto-api/data.json``: it fails with 500 once some resources exist.)
+    """
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/moto-api/data.json", timeout=timeout) as resp:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/moto-api/", timeout=timeout) as resp:
             return bool(resp.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -115,10 +119,8 @@ def stop(state_dir: Path = STATE_DIR, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-            try:
+            with contextlib.suppress(ChildProcessError):  # reap if it is our child
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
     for name in ("pid", "port"):

@@ -31,6 +31,7 @@ short; remove a shim when moto closes the gap.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -91,6 +92,10 @@ class XRaySamplingRules:
             "/ListTagsForResource",
         }
     )
+    REQUIRED = (
+        "RuleName", "Priority", "FixedRate", "ReservoirSize", "ServiceName", "ServiceType",
+        "Host", "HTTPMethod", "URLPath", "Version", "ResourceARN",
+    )  # fmt: skip
     UPDATABLE = (
         "Priority", "FixedRate", "ReservoirSize", "ServiceName", "ServiceType", "Host",
         "HTTPMethod", "URLPath", "ResourceARN", "Attributes",
@@ -129,23 +134,7 @@ class XRaySamplingRules:
     def _CreateSamplingRule(self, request: dict[str, Any], region: str) -> tuple[int, Any]:
         rule = dict(request.get("SamplingRule") or {})
         name = rule.get("RuleName", "")
-        missing = [
-            f
-            for f in (
-                "RuleName",
-                "Priority",
-                "FixedRate",
-                "ReservoirSize",
-                "ServiceName",
-                "ServiceType",
-                "Host",
-                "HTTPMethod",
-                "URLPath",
-                "Version",
-                "ResourceARN",
-            )  # fmt: skip
-            if f not in rule
-        ]
+        missing = [f for f in self.REQUIRED if f not in rule]
         if missing:
             return 400, {"__type": "InvalidRequestException", "message": f"missing {', '.join(missing)}"}
         if name in self.rules:
@@ -210,10 +199,8 @@ class ResponseRewriter:
 
         body = b"".join(self.app(environ, capture))
         if captured["status"].startswith("200"):
-            try:
+            with contextlib.suppress(ValueError):  # not JSON: pass through untouched
                 body = json.dumps(rewrite(json.loads(body))).encode()
-            except ValueError:
-                pass  # not JSON: pass through untouched
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers)

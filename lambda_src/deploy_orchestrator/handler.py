@@ -230,4 +230,4 @@ class Orchestrator:
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     invocation_id = getattr(context, "aws_request_id", "local")
     # The Lambda runtime's environment carries this function's configuration.
-    return Orchestrator(os.environ).run(event, invocation_id)
+    return Orchestrator(os.environ, _default_clients).run(event, invocation_id)

@@ -1,0 +1,297 @@
+"""The embedded emulator: process management and every shim, against a real
+emulator process on loopback (its own state directory, so it never touches a
+deployment's emulator)."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.config
+import pytest
+
+from local_aws import server
+from local_aws.shims import CODEPIPELINE_LOCATION_MARKER
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[server.Emulator, Path]]:
+    state = tmp_path_factory.mktemp("emulator")
+    emu = server.start(state)
+    yield emu, state
+    server.stop(state)
+
+
+@pytest.fixture(scope="module")
+def endpoint(emulator: tuple[server.Emulator, Path]) -> str:
+    return emulator[0].endpoint
+
+
+def client(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
+    )
+
+
+def json_call(endpoint: str, service: str, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A JSON-protocol request shaped like the Go SDK's (terraform's) requests."""
+    request = urllib.request.Request(
+        endpoint + "/",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "X-Amz-Target": target,
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+# --- process management -------------------------------------------------------
+
+
+def test_start_writes_pid_and_port_and_is_healthy(emulator: tuple[server.Emulator, Path]) -> None:
+    emu, state = emulator
+    assert int((state / "pid").read_text()) == emu.pid
+    assert int((state / "port").read_text()) == emu.port
+    assert emu.endpoint.startswith("http://127.0.0.1:")
+    assert server.healthy(emu.port)
+
+
+def test_start_again_reuses_the_running_emulator(emulator: tuple[server.Emulator, Path]) -> None:
+    emu, state = emulator
+    assert server.start(state) == emu
+    assert server.running(state) == emu
+
+
+def test_stop_is_clean_and_idempotent(tmp_path: Path) -> None:
+    emu = server.start(tmp_path)
+    assert server.stop(tmp_path) is True
+    assert not server.healthy(emu.port, timeout=0.5)
+    assert not (tmp_path / "pid").exists()
+    assert server.running(tmp_path) is None
+    assert server.stop(tmp_path) is False
+
+
+def test_cli_status_reports_not_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(server, "running", lambda state_dir=tmp_path: None)
+    assert server.main(["status"]) == 1
+    assert "not running" in capsys.readouterr().out
+
+
+# --- shim 1: X-Ray sampling rules ---------------------------------------------
+
+
+RULE = {
+    "RuleName": "cicd-test",
+    "Priority": 1000,
+    "FixedRate": 0.1,
+    "ReservoirSize": 1,
+    "ServiceName": "*",
+    "ServiceType": "*",
+    "Host": "*",
+    "HTTPMethod": "*",
+    "URLPath": "*",
+    "Version": 1,
+    "ResourceARN": "*",
+}
+
+
+def test_xray_sampling_rule_lifecycle(endpoint: str) -> None:
+    xray = client(endpoint, "xray")
+    created = xray.create_sampling_rule(SamplingRule=RULE, Tags=[{"Key": "env", "Value": "test"}])
+    arn = created["SamplingRuleRecord"]["SamplingRule"]["RuleARN"]
+    assert arn == f"arn:aws:xray:{REGION}:{ACCOUNT}:sampling-rule/cicd-test"
+
+    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"] for r in xray.get_sampling_rules()["SamplingRuleRecords"]}
+    assert rules["cicd-test"]["FixedRate"] == 0.1
+
+    xray.update_sampling_rule(SamplingRuleUpdate={"RuleName": "cicd-test", "FixedRate": 0.5})
+    rules = {r["SamplingRule"]["RuleName"]: r["SamplingRule"] for r in xray.get_sampling_rules()["SamplingRuleRecords"]}
+    assert rules["cicd-test"]["FixedRate"] == 0.5
+
+    assert xray.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "test"}]
+    xray.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "platform"}])
+    xray.untag_resource(ResourceARN=arn, TagKeys=["env"])
+    assert xray.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "platform"}]
+
+    xray.delete_sampling_rule(RuleARN=arn)
+    assert all(r["SamplingRule"]["RuleName"] != "cicd-test" for r in xray.get_sampling_rules()["SamplingRuleRecords"])
+
+
+def test_xray_refuses_incomplete_duplicate_and_unknown(endpoint: str) -> None:
+    # Server-side validation is what is tested: turn the client's off.
+    xray = boto3.client(
+        "xray",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=botocore.config.Config(parameter_validation=False),
+    )
+    with pytest.raises(xray.exceptions.ClientError, match="missing"):
+        json_incomplete = {k: v for k, v in RULE.items() if k != "URLPath"}
+        xray.create_sampling_rule(SamplingRule={**json_incomplete, "RuleName": "incomplete"})
+    xray.create_sampling_rule(SamplingRule={**RULE, "RuleName": "twice"})
+    with pytest.raises(xray.exceptions.ClientError, match="already exists"):
+        xray.create_sampling_rule(SamplingRule={**RULE, "RuleName": "twice"})
+    with pytest.raises(xray.exceptions.ClientError, match="not found"):
+        xray.update_sampling_rule(SamplingRuleUpdate={"RuleName": "nope", "FixedRate": 0.2})
+    with pytest.raises(xray.exceptions.ClientError, match="not found"):
+        xray.delete_sampling_rule(RuleName="nope")
+    with pytest.raises(xray.exceptions.ClientError, match="not found"):
+        xray.list_tags_for_resource(ResourceARN="arn:aws:xray:us-east-1:1:sampling-rule/nope")
+
+
+# --- shims 2 and 3: CodeBuild ---------------------------------------------------
+
+
+def test_codebuild_codepipeline_project_created_without_location_and_keeps_its_key(endpoint: str) -> None:
+    iam = client(endpoint, "iam")
+    iam.create_role(RoleName="cb-role", AssumeRolePolicyDocument="{}")
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    status, created = json_call(
+        endpoint,
+        "codebuild",
+        "CodeBuild_20161006.CreateProject",
+        {
+            "name": "shim-build",
+            "source": {"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
+            "artifacts": {"type": "CODEPIPELINE"},
+            "environment": {"type": "LINUX_CONTAINER", "image": "img", "computeType": "BUILD_GENERAL1_SMALL"},
+            "serviceRole": f"arn:aws:iam::{ACCOUNT}:role/cb-role",
+            "encryptionKey": key,
+        },
+    )
+    assert status == 200, created
+    assert "location" not in created["project"]["source"]
+    status, got = json_call(endpoint, "codebuild", "CodeBuild_20161006.BatchGetProjects", {"names": ["shim-build"]})
+    project = got["projects"][0]
+    assert "location" not in project["source"]
+    assert "location" not in project["artifacts"]
+    assert project["encryptionKey"] == key
+    assert CODEPIPELINE_LOCATION_MARKER not in json.dumps(got)
+    status, _ = json_call(endpoint, "codebuild", "CodeBuild_20161006.DeleteProject", {"name": "shim-build"})
+    assert status == 200
+
+
+# --- shim 4: Lambda KMS key ---------------------------------------------------
+
+
+def test_lambda_reports_its_kms_key(endpoint: str) -> None:
+    iam = client(endpoint, "iam")
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aaaaaaaa-2222-3333-4444-555555555555"
+    lam = client(endpoint, "lambda")
+    lam.create_function(
+        FunctionName="shim-fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": buf.getvalue()},
+        KMSKeyArn=key,
+    )
+    assert lam.get_function(FunctionName="shim-fn")["Configuration"]["KMSKeyArn"] == key
+    assert lam.get_function_configuration(FunctionName="shim-fn")["KMSKeyArn"] == key
+    other = key.replace("aaaaaaaa", "bbbbbbbb")
+    lam.update_function_configuration(FunctionName="shim-fn", KMSKeyArn=other)
+    assert lam.get_function_configuration(FunctionName="shim-fn")["KMSKeyArn"] == other
+
+
+# --- shim 5: TLS-only bucket policy --------------------------------------------
+
+
+def test_tls_only_bucket_policy_allows_requests_as_over_tls(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="shim-tls-only")
+    s3.put_bucket_policy(
+        Bucket="shim-tls-only",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": ["arn:aws:s3:::shim-tls-only", "arn:aws:s3:::shim-tls-only/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        ),
+    )
+    s3.put_object(Bucket="shim-tls-only", Key="state", Body=b"{}")
+    assert s3.get_object(Bucket="shim-tls-only", Key="state")["Body"].read() == b"{}"
+
+
+def test_unconditional_deny_still_denies(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="shim-deny-all")
+    s3.put_bucket_policy(
+        Bucket="shim-deny-all",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::shim-deny-all/*"}
+                ],
+            }
+        ),
+    )
+    with pytest.raises(s3.exceptions.ClientError, match="403|Forbidden|AccessDenied"):
+        s3.put_object(Bucket="shim-deny-all", Key="x", Body=b"1")
+
+
+# --- shim 6: CodePipeline timestamps ---------------------------------------------
+
+
+def test_codepipeline_metadata_timestamps_are_epoch_numbers(endpoint: str) -> None:
+    iam = client(endpoint, "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="cp-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    pipeline = {
+        "name": "shim-pipeline",
+        "roleArn": role,
+        "artifactStore": {"type": "S3", "location": "bucket"},
+        "stages": [
+            {"name": "Source", "actions": [{"name": "S", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}, "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}]},
+            {"name": "Build", "actions": [{"name": "B", "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}, "inputArtifacts": [{"name": "src"}], "configuration": {"ProjectName": "p"}}]},
+        ],
+    }  # fmt: skip
+    status, created = json_call(
+        endpoint, "codepipeline", "CodePipeline_20150709.CreatePipeline", {"pipeline": pipeline}
+    )
+    assert status == 200, created
+    status, got = json_call(endpoint, "codepipeline", "CodePipeline_20150709.GetPipeline", {"name": "shim-pipeline"})
+    assert status == 200
+    assert isinstance(got["metadata"]["created"], float)
+    assert isinstance(got["metadata"]["updated"], float)

@@ -1,0 +1,337 @@
+"""ECR, ECS, CodeBuild, CodePipeline, the orchestrator Lambda and X-Ray."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+from constructs_lib.pipeline import BUILDSPEC_SHELL
+from constructs_lib.service import PIPELINE_OWNED_ATTRIBUTES, XRAY_CONTAINER
+from constructs_lib.settings import ConfigError, Settings
+from tests.helpers import make_settings, one, resources, statements
+
+Synth = dict[str, dict[str, Any]]
+CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
+
+
+def role_named(doc: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    key, role = next((k, r) for k, r in resources(doc, "aws_iam_role").items() if r["name"] == name)
+    return key, role
+
+
+def inline_policy(doc: dict[str, Any], role_key: str) -> dict[str, dict[str, Any]]:
+    policy = next(p for p in resources(doc, "aws_iam_role_policy").values() if f"aws_iam_role.{role_key}." in p["role"])
+    return statements(policy["policy"])
+
+
+def containers(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in json.loads(one(doc, "aws_ecs_task_definition")["container_definitions"])}
+
+
+# --- ECR -------------------------------------------------------------------
+
+
+def test_ecr_immutable_scanned_encrypted(dev: Synth) -> None:
+    repo = one(dev["platform"], "aws_ecr_repository")
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"] == {"scan_on_push": True}
+    assert repo["encryption_configuration"][0]["encryption_type"] == "KMS"
+    assert repo["encryption_configuration"][0]["kms_key"].startswith("${aws_kms_key.key_")
+
+
+def test_ecr_lifecycle_keeps_tagged_and_expires_untagged(dev: Synth) -> None:
+    rules = json.loads(one(dev["platform"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
+    untagged = next(r for r in rules if r["selection"]["tagStatus"] == "untagged")
+    assert (untagged["selection"]["countType"], untagged["selection"]["countNumber"]) == ("sinceImagePushed", 7)
+    keep = next(r for r in rules if r["selection"]["tagStatus"] == "any")
+    assert (keep["selection"]["countType"], keep["selection"]["countNumber"]) == ("imageCountMoreThan", 20)
+
+
+# --- ECS -------------------------------------------------------------------
+
+
+def test_cluster_has_container_insights(dev: Synth) -> None:
+    assert one(dev["platform"], "aws_ecs_cluster")["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+
+
+def test_task_definition_size_roles_and_platform(prod: Synth) -> None:
+    td = one(prod["platform"], "aws_ecs_task_definition")
+    assert (td["cpu"], td["memory"]) == ("512", "1024")
+    assert td["requires_compatibilities"] == ["FARGATE"]
+    assert td["execution_role_arn"] != td["task_role_arn"]
+    assert td["execution_role_arn"].startswith("${aws_iam_role.service_execution-role_")
+    assert td["task_role_arn"].startswith("${aws_iam_role.service_task-role_")
+
+
+def test_app_container_secrets_logging_readonly(dev: Synth) -> None:
+    app = containers(dev["platform"])["app"]
+    (secret,) = app["secrets"]
+    assert secret["name"] == "APP_SECRET"
+    assert secret["valueFrom"].startswith("${aws_secretsmanager_secret.secrets_app_")
+    assert all(e["name"] != "APP_SECRET" for e in app["environment"])
+    assert app["readonlyRootFilesystem"] is True
+    assert app["logConfiguration"]["logDriver"] == "awslogs"
+    assert app["logConfiguration"]["options"]["awslogs-group"].startswith(
+        "${aws_cloudwatch_log_group.service_log-group_"
+    )
+    assert app["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
+    assert app["image"] == "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
+
+
+def test_xray_daemon_sidecar(dev: Synth) -> None:
+    sidecar = containers(dev["platform"])[XRAY_CONTAINER]
+    assert sidecar["image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
+    assert sidecar["portMappings"] == [{"containerPort": 2000, "protocol": "udp"}]
+    assert sidecar["essential"] is False
+
+
+def test_readonly_root_can_be_turned_off(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", service={"readonly_root_filesystem": False}))["platform"]
+    assert containers(doc)["app"]["readonlyRootFilesystem"] is False
+
+
+def test_service_private_no_public_ip_behind_alb_with_circuit_breaker(dev: Synth) -> None:
+    svc = one(dev["platform"], "aws_ecs_service")
+    net = svc["network_configuration"]
+    assert net["assign_public_ip"] is False
+    assert all("network_private-" in s for s in net["subnets"])
+    assert svc["launch_type"] == "FARGATE"
+    assert svc["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert svc["health_check_grace_period_seconds"] == 60
+    (lb,) = svc["load_balancer"]
+    assert (lb["container_name"], lb["container_port"]) == ("app", 8080)
+    assert lb["target_group_arn"].startswith("${aws_lb_target_group.")
+
+
+def test_terraform_ignores_exactly_the_pipeline_owned_attributes(shipped: tuple[Settings, Synth]) -> None:
+    _, docs = shipped
+    ignored = {
+        f"{rtype}.{name}": body["lifecycle"]["ignore_changes"]
+        for rtype, items in docs["platform"]["resource"].items()
+        for name, body in items.items()
+        if body.get("lifecycle", {}).get("ignore_changes")
+    }
+    service = [k for k in ignored if k.startswith("aws_ecs_service.")]
+    assert len(service) == 1
+    assert ignored.pop(service[0]) == ["task_definition"] == list(PIPELINE_OWNED_ATTRIBUTES)
+    # The only other ignored attribute: secret values owned by rotation/operators.
+    assert set(map(tuple, ignored.values())) == {("secret_string",)}
+    assert all(k.startswith("aws_secretsmanager_secret_version.") for k in ignored)
+
+
+def test_fargate_memory_must_match_cpu() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", service={"cpu": 256, "memory": 4096})
+    assert info.value.problems[0].startswith("service = ")
+    assert "not a Fargate size for cpu = 256; allowed: 512, 1024, 2048" in info.value.problems[0]
+
+
+# --- buckets -----------------------------------------------------------------
+
+
+def test_artifact_and_source_buckets_encrypted_versioned_expiring(dev: Synth) -> None:
+    doc = dev["platform"]
+    names = {k: b["bucket"] for k, b in resources(doc, "aws_s3_bucket").items()}
+    for purpose in ("artifacts", "source"):
+        key = next(k for k, n in names.items() if n == f"cicd-{purpose}-dev")
+        sse = next(
+            s
+            for s in resources(doc, "aws_s3_bucket_server_side_encryption_configuration").values()
+            if key in s["bucket"]
+        )
+        assert sse["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+        versioning = next(v for v in resources(doc, "aws_s3_bucket_versioning").values() if key in v["bucket"])
+        assert versioning["versioning_configuration"]["status"] == "Enabled"
+        policy = next(p for p in resources(doc, "aws_s3_bucket_policy").values() if key in p["bucket"])
+        assert "DenyInsecureTransport" in statements(policy["policy"])
+        lifecycle = next(
+            lc for lc in resources(doc, "aws_s3_bucket_lifecycle_configuration").values() if key in lc["bucket"]
+        )
+        assert lifecycle["rule"][0]["noncurrent_version_expiration"][0]["noncurrent_days"] == 30
+    artifacts_key = next(k for k, n in names.items() if n == "cicd-artifacts-dev")
+    lifecycle = next(
+        lc for lc in resources(doc, "aws_s3_bucket_lifecycle_configuration").values() if artifacts_key in lc["bucket"]
+    )
+    assert lifecycle["rule"][0]["expiration"] == [{"days": 30}]
+
+
+# --- CodeBuild -------------------------------------------------------------
+
+
+def test_codebuild_encrypted_privileged_logged(dev: Synth) -> None:
+    project = one(dev["platform"], "aws_codebuild_project")
+    assert project["encryption_key"].startswith("${aws_kms_key.key_")
+    assert project["environment"]["privileged_mode"] is True
+    assert project["logs_config"]["cloudwatch_logs"]["status"] == "ENABLED"
+    assert project["logs_config"]["cloudwatch_logs"]["group_name"].startswith(
+        "${aws_cloudwatch_log_group.pipeline_build-log-group_"
+    )
+    assert project["source"]["type"] == project["artifacts"]["type"] == "CODEPIPELINE"
+
+
+def test_buildspec_builds_tags_with_commit_pushes_and_writes_imagedefinitions(dev: Synth) -> None:
+    project = one(dev["platform"], "aws_codebuild_project")
+    assert project["source"]["buildspec"] == BUILDSPEC_SHELL.replace("${", "$${")
+    spec = yaml.safe_load(BUILDSPEC_SHELL)
+    commands = "\n".join(c for phase in spec["phases"].values() for c in phase["commands"])
+    assert "CODEBUILD_RESOLVED_SOURCE_VERSION" in commands
+    assert 'docker build --tag "$REPOSITORY_URI:$IMAGE_TAG"' in commands
+    assert 'docker push "$REPOSITORY_URI:$IMAGE_TAG"' in commands
+    assert "imagedefinitions.json" in commands
+    assert spec["artifacts"]["files"] == ["imagedefinitions.json"]
+
+
+def test_codebuild_role_least_privilege(dev: Synth) -> None:
+    key, role = role_named(dev["platform"], "cicd-codebuild-role-dev")
+    assert statements(role["assume_role_policy"])["TrustService"]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    stmts = inline_policy(dev["platform"], key)
+    assert set(stmts) == {"WriteLogs", "Artifacts", "EcrLogin", "PushImage", "UseKey"}
+    assert stmts["PushImage"]["Resource"].startswith("${aws_ecr_repository.")
+
+
+# --- CodePipeline ----------------------------------------------------------
+
+
+def stage_names(doc: dict[str, Any]) -> list[str]:
+    return [s["name"] for s in one(doc, "aws_codepipeline")["stage"]]
+
+
+def test_pipeline_v2_stages_without_approval(dev: Synth) -> None:
+    pipeline = one(dev["platform"], "aws_codepipeline")
+    assert pipeline["pipeline_type"] == "V2"
+    assert stage_names(dev["platform"]) == ["Source", "Build", "Deploy"]
+
+
+def test_pipeline_stages_with_approval_in_prod(prod: Synth) -> None:
+    assert stage_names(prod["platform"]) == ["Source", "Build", "Approval", "Deploy"]
+    approval = one(prod["platform"], "aws_codepipeline")["stage"][2]["action"][0]
+    assert (approval["category"], approval["provider"]) == ("Approval", "Manual")
+    assert approval["configuration"]["NotificationArn"].startswith("${aws_sns_topic.")
+
+
+def test_artifact_store_encrypted_with_key(dev: Synth) -> None:
+    store = one(dev["platform"], "aws_codepipeline")["artifact_store"][0]
+    assert store["type"] == "S3"
+    assert store["encryption_key"]["type"] == "KMS"
+    assert store["encryption_key"]["id"].startswith("${aws_kms_key.key_")
+
+
+def test_s3_source_started_by_eventbridge_not_polling(dev: Synth) -> None:
+    doc = dev["platform"]
+    source = one(doc, "aws_codepipeline")["stage"][0]["action"][0]
+    assert source["provider"] == "S3"
+    assert source["configuration"]["PollForSourceChanges"] == "false"
+    assert one(doc, "aws_s3_bucket_notification")["eventbridge"] is True
+    rule = next(
+        r for r in resources(doc, "aws_cloudwatch_event_rule").values() if r["name"] == "cicd-source-changed-dev"
+    )
+    pattern = json.loads(rule["event_pattern"])
+    assert pattern["detail"]["object"]["key"] == ["source.zip"]
+    target = next(t for t in resources(doc, "aws_cloudwatch_event_target").values() if "source-changed" in t["rule"])
+    assert target["arn"].startswith("${aws_codepipeline.")
+
+
+def test_github_source_through_codestar_connection(synth: Callable[[Settings], Synth]) -> None:
+    s = make_settings("dev", pipeline={"codestar_connection_arn": CONNECTION, "github_repository": "acme/web"})
+    doc = synth(s)["platform"]
+    source = one(doc, "aws_codepipeline")["stage"][0]["action"][0]
+    assert source["provider"] == "CodeStarSourceConnection"
+    assert source["configuration"]["FullRepositoryId"] == "acme/web"
+    assert not any(b["bucket"] == "cicd-source-dev" for b in resources(doc, "aws_s3_bucket").values())
+    key, _ = role_named(doc, "cicd-pipeline-role-dev")
+    assert inline_policy(doc, key)["UseConnection"]["Resource"] == CONNECTION
+
+
+def test_github_settings_must_come_together() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", pipeline={"github_repository": "acme/web"})
+    assert "must be set together" in info.value.problems[0]
+
+
+def test_deploy_stage_invokes_the_orchestrator(dev: Synth) -> None:
+    deploy = one(dev["platform"], "aws_codepipeline")["stage"][-1]["action"][0]
+    assert (deploy["category"], deploy["provider"]) == ("Invoke", "Lambda")
+    assert deploy["configuration"]["FunctionName"].startswith("${aws_lambda_function.orchestrator_")
+    assert deploy["input_artifacts"] == ["build"]
+
+
+def test_pipeline_role_trust_is_exactly_codepipeline(dev: Synth) -> None:
+    _, role = role_named(dev["platform"], "cicd-pipeline-role-dev")
+    trust = statements(role["assume_role_policy"])["TrustService"]
+    assert trust["Principal"] == {"Service": "codepipeline.amazonaws.com"}
+
+
+# --- orchestrator Lambda ------------------------------------------------------
+
+
+def test_orchestrator_function_settings(dev: Synth) -> None:
+    fn = one(dev["platform"], "aws_lambda_function")
+    assert fn["runtime"] == "python3.12"
+    assert fn["tracing_config"] == {"mode": "Active"}
+    assert fn["handler"] == "handler.handler"
+    assert set(fn["environment"]["variables"]) == {"CLUSTER_NAME", "SERVICE_NAME", "SECRET_ARN"}
+    assert fn["filename"].startswith("assets/")
+
+
+def test_orchestrator_role_statements_exact(dev: Synth) -> None:
+    doc = dev["platform"]
+    key, role = role_named(doc, "cicd-orchestrator-role-dev")
+    assert statements(role["assume_role_policy"])["TrustService"]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    stmts = inline_policy(doc, key)
+    assert stmts["XRayTracing"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    assert stmts["XRayTracing"]["Resource"] == "*"
+    assert stmts["ReadSettings"]["Action"] == "secretsmanager:GetSecretValue"
+    assert stmts["ReadSettings"]["Resource"].startswith("${aws_secretsmanager_secret.secrets_orchestrator_")
+    assert stmts["RollService"]["Action"] == ["ecs:UpdateService", "ecs:DescribeServices"]
+    assert stmts["RollService"]["Resource"].startswith("${aws_ecs_service.service_this_")
+    assert stmts["TaskDefinitions"]["Action"] == ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]
+    assert stmts["PassTaskRoles"]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert len(stmts["PassTaskRoles"]["Resource"]) == 2
+    assert all(r.startswith("${aws_iam_role.service_") for r in stmts["PassTaskRoles"]["Resource"])
+    assert stmts["ReportJobResult"]["Action"] == [
+        "codepipeline:PutJobSuccessResult",
+        "codepipeline:PutJobFailureResult",
+    ]
+    assert stmts["ReadArtifacts"]["Action"] == "s3:GetObject"
+    assert stmts["ReadArtifacts"]["Resource"].endswith("/*")
+    assert stmts["DecryptArtifactsAndSecret"]["Action"] == "kms:Decrypt"
+    assert set(stmts) == {
+        "WriteLogs", "XRayTracing", "ReadSettings", "RollService", "TaskDefinitions",
+        "PassTaskRoles", "ReportJobResult", "ReadArtifacts", "DecryptArtifactsAndSecret",
+    }  # fmt: skip
+
+
+def test_active_tracing_always_comes_with_xray_permissions(shipped: tuple[Settings, Synth]) -> None:
+    """Tracing without PutTraceSegments silently loses every trace."""
+    _, docs = shipped
+    doc = docs["platform"]
+    for fn in resources(doc, "aws_lambda_function").values():
+        if fn.get("tracing_config", {}).get("mode") != "Active":
+            continue
+        role_key = fn["role"].split(".")[1]
+        actions = {
+            a
+            for s in inline_policy(doc, role_key).values()
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= actions
+
+
+# --- X-Ray -------------------------------------------------------------------
+
+
+def test_sampling_rule_fields(dev: Synth) -> None:
+    rule = one(dev["platform"], "aws_xray_sampling_rule")
+    assert rule["rule_name"] == "cicd-dev"
+    assert (rule["priority"], rule["version"], rule["reservoir_size"], rule["fixed_rate"]) == (1000, 1, 1, 0.1)
+    for field in ("url_path", "http_method", "service_name", "service_type", "host", "resource_arn"):
+        assert rule[field] == "*", field
+
+
+def test_sampling_rate_from_settings(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", observability={"xray_sampling_rate": 0.5}))["platform"]
+    assert one(doc, "aws_xray_sampling_rule")["fixed_rate"] == 0.5

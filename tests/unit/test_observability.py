@@ -1,0 +1,249 @@
+"""Log groups, SNS, EventBridge notifications with transformer/retry/DLQ, alarms, dashboard."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from constructs_lib.observability import RETRY_POLICY
+from constructs_lib.settings import ConfigError, Settings
+from tests.helpers import all_resources, make_settings, one, resources, statements
+
+Synth = dict[str, dict[str, Any]]
+REF = re.compile(r"\$\{((?:aws_|data\.)[A-Za-z0-9_.-]+?)\.[a-z_]+\}")
+
+
+def log_groups(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {g["name"]: g for g in resources(doc, "aws_cloudwatch_log_group").values()}
+
+
+def address_of(token: str) -> str:
+    """``${aws_x.name.attr}`` -> ``aws_x.name``."""
+    return token[2:-1].rsplit(".", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/aws/codepipeline/cicd-dev", "/aws/codebuild/cicd-dev", "/aws/lambda/cicd-orchestrator-dev", "/ecs/cicd-dev"],
+)
+def test_core_log_groups_named_encrypted_retained(dev: Synth, name: str) -> None:
+    group = log_groups(dev["platform"])[name]
+    assert group["kms_key_id"].startswith("${aws_kms_key.key_")
+    assert group["retention_in_days"] == 14
+
+
+def test_every_log_group_encrypted_with_settings_retention(shipped: tuple[Settings, Synth]) -> None:
+    settings, docs = shipped
+    groups = log_groups(docs["platform"])
+    assert len(groups) == 6
+    for group in groups.values():
+        assert group["kms_key_id"].startswith("${aws_kms_key.key_")
+        assert group["retention_in_days"] == settings.observability.log_retention_days
+
+
+def test_retention_only_cloudwatch_values() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", observability={"log_retention_days": 31})
+    assert info.value.problems[0].startswith("observability.log_retention_days = 31: CloudWatch Logs accepts only 1, 3")
+
+
+def test_every_writer_has_its_log_group_created_first(shipped: tuple[Settings, Synth]) -> None:
+    """Derived from the resources: each Lambda, CodeBuild project and ECS task
+    writes to a group the stack creates, and depends on it."""
+    _, docs = shipped
+    doc = docs["platform"]
+    names = {g["name"] for g in resources(doc, "aws_cloudwatch_log_group").values()}
+    group_keys = {f"aws_cloudwatch_log_group.{k}" for k in resources(doc, "aws_cloudwatch_log_group")}
+    writers = 0
+    for fn in resources(doc, "aws_lambda_function").values():
+        assert f"/aws/lambda/{fn['function_name']}" in names
+        assert group_keys & set(fn["depends_on"])
+        writers += 1
+    for project in resources(doc, "aws_codebuild_project").values():
+        ref = project["logs_config"]["cloudwatch_logs"]["group_name"]
+        assert address_of(ref) in group_keys
+        assert group_keys & set(project["depends_on"])
+        writers += 1
+    for td in resources(doc, "aws_ecs_task_definition").values():
+        for container in json.loads(td["container_definitions"]):
+            ref = container["logConfiguration"]["options"]["awslogs-group"]
+            assert address_of(ref) in group_keys
+        assert group_keys & set(td["depends_on"])
+        writers += 1
+    assert writers == 3
+
+
+def test_topic_encrypted_and_policy_for_events_and_alarms(dev: Synth) -> None:
+    doc = dev["platform"]
+    assert one(doc, "aws_sns_topic")["kms_master_key_id"].startswith("${aws_kms_key.key_")
+    stmts = statements(one(doc, "aws_sns_topic_policy")["policy"])
+    account = "${data.aws_caller_identity.caller.account_id}"
+    for sid, principal in (
+        ("AllowEventBridgePublish", "events.amazonaws.com"),
+        ("AllowCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com"),
+    ):
+        assert stmts[sid]["Principal"] == {"Service": principal}
+        assert stmts[sid]["Action"] == "sns:Publish"
+        assert stmts[sid]["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+
+
+def test_email_subscriptions_from_settings(synth: Callable[[Settings], Synth], dev: Synth) -> None:
+    assert resources(dev["platform"], "aws_sns_topic_subscription") == {}
+    s = make_settings("dev", observability={"alarm_emails": ["a@example.com", "b@example.com"]})
+    (sub,) = resources(synth(s)["platform"], "aws_sns_topic_subscription").values()
+    assert sub["protocol"] == "email"
+    assert sub["for_each"] == '${toset(["a@example.com", "b@example.com"])}'
+
+
+def test_bad_email_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", observability={"alarm_emails": ["oncall", "ok@example.com"]})
+    assert "not e-mail addresses: oncall" in info.value.problems[0]
+
+
+def notification_targets(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        t["rule"]: t
+        for t in resources(doc, "aws_cloudwatch_event_target").values()
+        if t["arn"].startswith("${aws_sns_topic.")
+    }
+
+
+def rule_by_ref(doc: dict[str, Any], ref: str) -> dict[str, Any]:
+    return dict(resources(doc, "aws_cloudwatch_event_rule")[address_of(ref).split(".")[1]])
+
+
+def test_three_notification_rules_with_readable_transformers(dev: Synth) -> None:
+    doc = dev["platform"]
+    targets = notification_targets(doc)
+    by_name = {rule_by_ref(doc, ref)["name"]: t for ref, t in targets.items()}
+    assert set(by_name) == {"cicd-dev-pipeline-state", "cicd-dev-ecs-deployment-failed", "cicd-dev-ecr-scan-findings"}
+    pipeline = by_name["cicd-dev-pipeline-state"]["input_transformer"]
+    assert pipeline["input_paths"] == {
+        "pipeline": "$.detail.pipeline",
+        "execution": "$.detail.execution-id",
+        "state": "$.detail.state",
+    }
+    assert json.loads(pipeline["input_template"]) == "Pipeline <pipeline> execution <execution> entered state <state>."
+    for target in by_name.values():
+        template = json.loads(target["input_transformer"]["input_template"])
+        assert set(re.findall(r"<([a-z-]+)>", template)) == set(target["input_transformer"]["input_paths"])
+
+
+def test_pipeline_states_from_settings(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", observability={"pipeline_notify_states": ["FAILED"]}))["platform"]
+    rule = next(
+        r for r in resources(doc, "aws_cloudwatch_event_rule").values() if r["name"] == "cicd-dev-pipeline-state"
+    )
+    assert json.loads(rule["event_pattern"])["detail"]["state"] == ["FAILED"]
+
+
+def test_unknown_pipeline_state_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", observability={"pipeline_notify_states": ["FAILED", "EXPLODED"]})
+    assert "unknown pipeline states EXPLODED" in info.value.problems[0]
+
+
+def test_ecr_rule_matches_critical_or_high(dev: Synth) -> None:
+    rule = next(
+        r
+        for r in resources(dev["platform"], "aws_cloudwatch_event_rule").values()
+        if r["name"] == "cicd-dev-ecr-scan-findings"
+    )
+    detail = json.loads(rule["event_pattern"])["detail"]
+    severities = {next(iter(alt["finding-severity-counts"])) for alt in detail["$or"]}
+    assert severities == {"CRITICAL", "HIGH"}
+
+
+def test_every_event_target_retries_then_dead_letters(dev: Synth) -> None:
+    doc = dev["platform"]
+    dlq_key = next(iter(resources(doc, "aws_sqs_queue")))
+    targets = [t for t in resources(doc, "aws_cloudwatch_event_target").values() if "source-changed" not in t["rule"]]
+    assert len(targets) == 4
+    for target in targets:
+        assert (
+            target["retry_policy"]
+            == RETRY_POLICY
+            == {"maximum_retry_attempts": 3, "maximum_event_age_in_seconds": 3600}
+        )
+        assert target["dead_letter_config"]["arn"] == f"${{aws_sqs_queue.{dlq_key}.arn}}"
+
+
+def test_dlq_encrypted_and_only_these_rules_may_send(dev: Synth) -> None:
+    doc = dev["platform"]
+    queue = one(doc, "aws_sqs_queue")
+    assert queue["kms_master_key_id"].startswith("${aws_kms_key.key_")
+    stmt = statements(one(doc, "aws_sqs_queue_policy")["policy"])["AllowNotificationRulesOnly"]
+    assert stmt["Principal"] == {"Service": "events.amazonaws.com"}
+    assert stmt["Action"] == "sqs:SendMessage"
+    sources = stmt["Condition"]["ArnEquals"]["aws:SourceArn"]
+    dead_lettered = {
+        address_of(t["rule"]).split(".")[1]
+        for t in resources(doc, "aws_cloudwatch_event_target").values()
+        if "dead_letter_config" in t
+    }
+    assert {address_of(s).split(".")[1] for s in sources} == dead_lettered
+
+
+def test_every_alarm_notifies_the_topic(shipped: tuple[Settings, Synth]) -> None:
+    _, docs = shipped
+    alarms = resources(docs["platform"], "aws_cloudwatch_metric_alarm")
+    assert len(alarms) == 10
+    for alarm in alarms.values():
+        assert alarm["alarm_actions"] and all(a.startswith("${aws_sns_topic.") for a in alarm["alarm_actions"])
+        assert alarm["treat_missing_data"] in {"breaching", "notBreaching"}
+
+
+def test_alarm_thresholds_from_settings(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", observability={"alarms": {"alb_5xx_count": 42}}))["platform"]
+    alarm = next(
+        a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"] == "cicd-dev-alb-5xx"
+    )
+    assert alarm["threshold"] == 42
+
+
+def test_response_time_alarm_uses_p99(dev: Synth) -> None:
+    alarm = next(
+        a
+        for a in resources(dev["platform"], "aws_cloudwatch_metric_alarm").values()
+        if a["metric_name"] == "TargetResponseTime"
+    )
+    assert alarm["extended_statistic"] == "p99"
+    assert "statistic" not in alarm
+
+
+def test_pipeline_failures_counted_from_history_log(dev: Synth) -> None:
+    doc = dev["platform"]
+    metric_filter = one(doc, "aws_cloudwatch_log_metric_filter")
+    assert metric_filter["pattern"] == '{ $.detail.state = "FAILED" }'
+    alarm = next(
+        a
+        for a in resources(doc, "aws_cloudwatch_metric_alarm").values()
+        if a["alarm_name"] == "cicd-dev-pipeline-failures"
+    )
+    assert alarm["metric_name"] == metric_filter["metric_transformation"]["name"]
+    assert alarm["namespace"] == metric_filter["metric_transformation"]["namespace"]
+
+
+def test_dashboard_parses_and_names_only_existing_resources(shipped: tuple[Settings, Synth]) -> None:
+    _, docs = shipped
+    doc = docs["platform"]
+    body_text = one(doc, "aws_cloudwatch_dashboard")["dashboard_body"]
+    body = json.loads(body_text)
+    titles = {w["properties"]["title"] for w in body["widgets"]}
+    assert titles == {
+        "Pipeline failures",
+        "ALB requests and errors",
+        "ECS CPU and memory",
+        "Deploy orchestrator",
+        "WAF",
+        "Notification dead-letter queue",
+    }
+    existing = {f"{rtype}.{name}" for rtype, name, _ in all_resources(doc)}
+    refs = set(REF.findall(body_text))
+    assert refs, "dashboard should reference resources"
+    assert refs <= existing, refs - existing
