@@ -11,8 +11,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 16,18,20
 PIPENV := python3 -m pipenv
 RUN := $(PIPENV) run
 ENVIRONMENT ?= dev
+# local = the embedded emulator (no AWS account needed); aws = the account in your credentials
+DEPLOY_TARGET ?= local
+DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(DEPLOY_TARGET)
 
-.PHONY: help install synth validate test lint
+.PHONY: help install synth validate test lint deploy plan destroy emulator-start emulator-stop bench
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,3 +44,18 @@ lint: install ## ruff (lint + format check) and mypy --strict
 
 test: install lint ## lint, types, then every test with coverage
 	$(RUN) pytest --cov --cov-report=term-missing
+
+deploy: install ## main job: deploy state backend + platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
+	$(DEPLOY) deploy
+
+plan: install ## terraform plan of the platform stack (exit 2 = changes pending)
+	$(DEPLOY) plan
+
+destroy: install ## tear everything down (and stop the emulator)
+	$(DEPLOY) destroy
+
+emulator-start: install ## start the embedded emulator (moto + shims) and print its endpoint
+	$(RUN) python -m local_aws start
+
+emulator-stop: ## stop the embedded emulator
+	$(RUN) python -m local_aws stop

@@ -1,8 +1,10 @@
 """Small, documented shims for the gaps between moto's server and AWS.
 
-Each shim is a WSGI-level fix for one moto limitation (moto 5.2), so the
-production configuration never changes to please the emulator. Keep this list
-short; remove a shim when moto closes the gap.
+Each shim fixes one moto limitation (moto 5.2) in the emulator process only:
+in the WSGI request/response stream where possible, or (5, 9) by a small patch
+of the moto logic that is wrong. The production configuration never changes
+to please the emulator. Remove a shim when moto closes its gap; the tests in
+tests/emulator fail loudly when one stops being needed or stops working.
 
 1. X-Ray sampling rules: moto's X-Ray backend has no route for
    ``CreateSamplingRule`` / ``GetSamplingRules`` / ``UpdateSamplingRule`` /
@@ -17,21 +19,30 @@ short; remove a shim when moto closes the gap.
    The shim remembers the requested key and reports it back.
 4. Lambda ``GetFunction`` omits ``KMSKeyArn`` although ``CreateFunction``
    accepted it (drift on ``kms_key_arn``); the shim reports back the key given.
-6. CodePipeline ``Get/Create/UpdatePipeline`` return ``metadata`` timestamps
-   as ISO strings; the AWS JSON protocol (and the Go SDK in the provider)
-   expects epoch seconds, so the provider fails to read the pipeline. The
-   shim converts them.
 5. moto ignores the ``Bool`` condition operator, so the TLS-only bucket
    policy (Deny when ``aws:SecureTransport`` is false) denies every object
    request, the Terraform state included. The emulator only listens on
    loopback, where the production rule (no plaintext across a network) holds,
    so :func:`patch_secure_transport` evaluates that condition as for a TLS
    client: the Deny statement does not apply.
+6. CodePipeline ``Get/Create/UpdatePipeline`` return ``metadata`` timestamps
+   as ISO strings; the AWS JSON protocol (and the Go SDK in the provider)
+   expects epoch seconds, so the provider fails to read the pipeline. The
+   shim converts them.
+7. ECS ``DescribeServices`` omits ``availabilityZoneRebalancing``,
+   ``enableECSManagedTags`` and ``healthCheckGracePeriodSeconds`` although
+   ``CreateService`` accepted them (drift on every plan). The shim reports
+   back the values the service was created or last updated with.
+8. S3 ``GetBucketNotificationConfiguration`` omits ``EventBridgeConfiguration``
+   although ``PutBucketNotificationConfiguration`` stored it (drift on
+   ``eventbridge``). The shim adds it back for buckets that enabled it.
+9. EC2 security-group rules that reference another group lose their
+   description (moto reads it only from CIDR ranges). :func:`patch_rule_descriptions`
+   reads it from the group pair too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
@@ -185,12 +196,14 @@ class XRaySamplingRules:
 
 
 class ResponseRewriter:
-    """Run the wrapped app, then let ``rewrite`` edit its JSON response."""
+    """Run the wrapped app, then let a function edit its successful response body."""
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
 
-    def call(self, environ: Environ, start_response: StartResponse, rewrite: Callable[[Any], Any]) -> Iterable[bytes]:
+    def call_raw(
+        self, environ: Environ, start_response: StartResponse, rewrite: Callable[[bytes], bytes]
+    ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
@@ -199,12 +212,20 @@ class ResponseRewriter:
 
         body = b"".join(self.app(environ, capture))
         if captured["status"].startswith("200"):
-            with contextlib.suppress(ValueError):  # not JSON: pass through untouched
-                body = json.dumps(rewrite(json.loads(body))).encode()
+            body = rewrite(body)
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers)
         return [body]
+
+    def call(self, environ: Environ, start_response: StartResponse, rewrite: Callable[[Any], Any]) -> Iterable[bytes]:
+        def as_json(body: bytes) -> bytes:
+            try:
+                return json.dumps(rewrite(json.loads(body))).encode()
+            except ValueError:  # not JSON: pass through untouched
+                return body
+
+        return self.call_raw(environ, start_response, as_json)
 
 
 class CodeBuildProjects:
@@ -355,6 +376,88 @@ class CodePipelineTimestamps:
         return payload
 
 
+class EcsServiceFields:
+    """Shim 7: echo service fields moto accepts but does not return."""
+
+    PREFIX = "AmazonEC2ContainerServiceV20141113."
+    FIELDS = ("availabilityZoneRebalancing", "enableECSManagedTags", "healthCheckGracePeriodSeconds")
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.rewriter = ResponseRewriter(app)
+        self.fields: dict[str, dict[str, Any]] = {}
+
+    def handles(self, environ: Environ) -> bool:
+        return str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(self.PREFIX)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        action = str(environ["HTTP_X_AMZ_TARGET"])[len(self.PREFIX) :]
+        if action in ("CreateService", "UpdateService"):
+            request = json.loads(read_body(environ) or b"{}")
+            name = str(request.get("serviceName") or request.get("service", "")).rsplit("/", 1)[-1]
+            self.fields.setdefault(name, {}).update({k: request[k] for k in self.FIELDS if k in request})
+            return self.rewriter.call(environ, start_response, self._restore)
+        if action == "DescribeServices":
+            return self.rewriter.call(environ, start_response, self._restore)
+        return self.app(environ, start_response)
+
+    def _restore(self, payload: dict[str, Any]) -> dict[str, Any]:
+        services = payload.get("services") or ([payload["service"]] if "service" in payload else [])
+        for service in services:
+            service.update(self.fields.get(service.get("serviceName", ""), {}))
+        return payload
+
+
+class S3EventBridgeNotification:
+    """Shim 8: report ``EventBridgeConfiguration`` for buckets that enabled it."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.rewriter = ResponseRewriter(app)
+        self.enabled: set[str] = set()
+
+    def handles(self, environ: Environ) -> bool:
+        return signing_scope(environ)[1] == "s3" and "notification" in environ.get("QUERY_STRING", "").split("&")[0]
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        bucket = environ.get("PATH_INFO", "/").strip("/").split("/", 1)[0]
+        if environ.get("REQUEST_METHOD") == "PUT":
+            body = read_body(environ)
+            if b"EventBridgeConfiguration" in body:
+                self.enabled.add(bucket)
+            else:
+                self.enabled.discard(bucket)
+            return self.app(environ, start_response)
+        if bucket not in self.enabled:
+            return self.app(environ, start_response)
+        return self.rewriter.call_raw(environ, start_response, self._add_eventbridge)
+
+    @staticmethod
+    def _add_eventbridge(body: bytes) -> bytes:
+        text = re.sub(
+            r"<NotificationConfiguration([^>]*)/>",
+            r"<NotificationConfiguration\1></NotificationConfiguration>",
+            body.decode(),
+        )
+        return text.replace(
+            "</NotificationConfiguration>", "<EventBridgeConfiguration/></NotificationConfiguration>"
+        ).encode()
+
+
+def patch_rule_descriptions() -> None:
+    """Shim 9: a group-referencing rule keeps its description."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    if getattr(SecurityGroupRule, "local_aws_shim", False):
+        return
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
+    SecurityGroupRule.local_aws_shim = True  # type: ignore[attr-defined]
+
+
 class ShimMiddleware:
     """Routes the few requests moto gets wrong to their shim; the rest to moto."""
 
@@ -364,9 +467,12 @@ class ShimMiddleware:
         self.codebuild = CodeBuildProjects(app)
         self.lambda_kms = LambdaKmsKey(app)
         self.codepipeline = CodePipelineTimestamps(app)
+        self.ecs = EcsServiceFields(app)
+        self.s3_notifications = S3EventBridgeNotification(app)
+        self.shims = (self.xray, self.codebuild, self.lambda_kms, self.codepipeline, self.ecs, self.s3_notifications)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        for shim in (self.xray, self.codebuild, self.lambda_kms, self.codepipeline):
+        for shim in self.shims:
             if shim.handles(environ):
                 return shim(environ, start_response)
         return self.app(environ, start_response)

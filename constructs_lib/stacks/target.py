@@ -51,7 +51,8 @@ def add_provider(stack: TerraformStack, settings: Settings) -> AwsProvider:
         secret_key=_EMULATOR_KEY if url else None,
         skip_credentials_validation=local,
         skip_metadata_api_check="true" if url else None,
-        skip_requesting_account_id=local,
+        # Not skip_requesting_account_id: the emulator answers STS, and the provider
+        # needs the account id to read security-group references back correctly.
         skip_region_validation=local,
         s3_use_path_style=local,
         endpoints=[AwsProviderEndpoints(**dict.fromkeys(EMULATED_SERVICES, url))] if url else None,

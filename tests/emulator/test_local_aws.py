@@ -148,9 +148,9 @@ def test_xray_refuses_incomplete_duplicate_and_unknown(endpoint: str) -> None:
         aws_secret_access_key="test",
         config=botocore.config.Config(parameter_validation=False),
     )
+    incomplete = {**{k: v for k, v in RULE.items() if k != "URLPath"}, "RuleName": "incomplete"}
     with pytest.raises(xray.exceptions.ClientError, match="missing"):
-        json_incomplete = {k: v for k, v in RULE.items() if k != "URLPath"}
-        xray.create_sampling_rule(SamplingRule={**json_incomplete, "RuleName": "incomplete"})
+        xray.create_sampling_rule(SamplingRule=incomplete)
     xray.create_sampling_rule(SamplingRule={**RULE, "RuleName": "twice"})
     with pytest.raises(xray.exceptions.ClientError, match="already exists"):
         xray.create_sampling_rule(SamplingRule={**RULE, "RuleName": "twice"})
@@ -262,7 +262,7 @@ def test_unconditional_deny_still_denies(endpoint: str) -> None:
             }
         ),
     )
-    with pytest.raises(s3.exceptions.ClientError, match="403|Forbidden|AccessDenied"):
+    with pytest.raises(s3.exceptions.ClientError, match=r"403|Forbidden|AccessDenied"):
         s3.put_object(Bucket="shim-deny-all", Key="x", Body=b"1")
 
 
@@ -278,15 +278,38 @@ def test_codepipeline_metadata_timestamps_are_epoch_numbers(endpoint: str) -> No
         ],
     }
     role = iam.create_role(RoleName="cp-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    def action(name: str, category: str, provider: str, **extra: Any) -> dict[str, Any]:
+        type_id = {"category": category, "owner": "AWS", "provider": provider, "version": "1"}
+        return {"name": name, "actionTypeId": type_id, **extra}
+
     pipeline = {
         "name": "shim-pipeline",
         "roleArn": role,
         "artifactStore": {"type": "S3", "location": "bucket"},
         "stages": [
-            {"name": "Source", "actions": [{"name": "S", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}, "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}]},
-            {"name": "Build", "actions": [{"name": "B", "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}, "inputArtifacts": [{"name": "src"}], "configuration": {"ProjectName": "p"}}]},
+            {
+                "name": "Source",
+                "actions": [
+                    action(
+                        "S",
+                        "Source",
+                        "S3",
+                        outputArtifacts=[{"name": "src"}],
+                        configuration={"S3Bucket": "b", "S3ObjectKey": "k"},
+                    )
+                ],
+            },
+            {
+                "name": "Build",
+                "actions": [
+                    action(
+                        "B", "Build", "CodeBuild", inputArtifacts=[{"name": "src"}], configuration={"ProjectName": "p"}
+                    )
+                ],
+            },
         ],
-    }  # fmt: skip
+    }
     status, created = json_call(
         endpoint, "codepipeline", "CodePipeline_20150709.CreatePipeline", {"pipeline": pipeline}
     )
@@ -295,3 +318,66 @@ def test_codepipeline_metadata_timestamps_are_epoch_numbers(endpoint: str) -> No
     assert status == 200
     assert isinstance(got["metadata"]["created"], float)
     assert isinstance(got["metadata"]["updated"], float)
+
+
+# --- shim 7: ECS service fields ---------------------------------------------------
+
+
+def test_ecs_service_reports_fields_it_was_created_with(endpoint: str) -> None:
+    ecs = client(endpoint, "ecs")
+    ecs.create_cluster(clusterName="shim-cluster")
+    td = ecs.register_task_definition(
+        family="shim", containerDefinitions=[{"name": "app", "image": "img", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster="shim-cluster",
+        serviceName="shim-service",
+        taskDefinition=td,
+        desiredCount=0,
+        availabilityZoneRebalancing="DISABLED",
+        enableECSManagedTags=True,
+        healthCheckGracePeriodSeconds=60,
+    )
+    ecs.update_service(cluster="shim-cluster", service="shim-service", healthCheckGracePeriodSeconds=90)
+    svc = ecs.describe_services(cluster="shim-cluster", services=["shim-service"])["services"][0]
+    assert svc["availabilityZoneRebalancing"] == "DISABLED"
+    assert svc["enableECSManagedTags"] is True
+    assert svc["healthCheckGracePeriodSeconds"] == 90
+
+
+# --- shim 8: S3 EventBridge notifications ------------------------------------------
+
+
+def test_s3_eventbridge_notification_reported_back(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="shim-events")
+    s3.put_bucket_notification_configuration(
+        Bucket="shim-events", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    assert s3.get_bucket_notification_configuration(Bucket="shim-events")["EventBridgeConfiguration"] == {}
+    s3.put_bucket_notification_configuration(Bucket="shim-events", NotificationConfiguration={})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="shim-events")
+
+
+# --- shim 9: security-group rule descriptions ---------------------------------------
+
+
+def test_group_referencing_rule_keeps_its_description(endpoint: str) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    a = ec2.create_security_group(GroupName="shim-a", Description="a", VpcId=vpc)["GroupId"]
+    b = ec2.create_security_group(GroupName="shim-b", Description="b", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=a,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 8080,
+                "ToPort": 8080,
+                "UserIdGroupPairs": [{"GroupId": b, "Description": "Only from the ALB"}],
+            }
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [a]}])["SecurityGroupRules"]
+    referencing = [r for r in rules if r.get("ReferencedGroupInfo")]
+    assert [r["Description"] for r in referencing] == ["Only from the ALB"]

@@ -194,7 +194,8 @@ def test_every_alarm_notifies_the_topic(shipped: tuple[Settings, Synth]) -> None
     alarms = resources(docs["platform"], "aws_cloudwatch_metric_alarm")
     assert len(alarms) == 10
     for alarm in alarms.values():
-        assert alarm["alarm_actions"] and all(a.startswith("${aws_sns_topic.") for a in alarm["alarm_actions"])
+        assert alarm["alarm_actions"]
+        assert all(a.startswith("${aws_sns_topic.") for a in alarm["alarm_actions"])
         assert alarm["treat_missing_data"] in {"breaching", "notBreaching"}
 
 

@@ -1,0 +1,105 @@
+"""Deploy the platform once per test session into its own emulator, with the
+real CLI (``python -m tools.deploy``), and hand tests the outputs and clients.
+
+The session uses a private workspace (emulator, cdktf.out, bootstrap state,
+outputs) under pytest's temp dir, so it never touches a developer's own local
+deployment. The configuration is tests/integration/it.toml: dev-like, with
+geo-blocking on so the conditional WAF rule is deployed and checked too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.helpers import ROOT
+
+CONFIG = Path(__file__).resolve().parent / "it.toml"
+ENVIRONMENT = "it"
+REGION = "us-east-1"
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Deployment:
+    workspace: Path
+    outputs: dict[str, Any]
+    endpoint: str
+    log: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def cli(self, verb: str, *extra: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        return run_cli(self.workspace, verb, *extra, check=check, timeout=timeout)
+
+    def stack_dir(self, kind: str = "platform") -> Path:
+        return self.workspace / "cdktf.out" / "stacks" / f"{kind}-{ENVIRONMENT}"
+
+
+def deploy_command(workspace: Path, verb: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tools.deploy",
+        verb,
+        "--environment",
+        ENVIRONMENT,
+        "--target",
+        "local",
+        "--config",
+        str(CONFIG),
+        "--work-dir",
+        str(workspace),
+        *extra,
+    ]
+
+
+def run_cli(
+    workspace: Path, verb: str, *extra: str, check: bool = True, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        deploy_command(workspace, verb, *extra),
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert proc.returncode == 0, f"{verb} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    workspace = tmp_path_factory.mktemp("deploy")
+    proc = run_cli(workspace, "deploy")
+    outputs = json.loads((workspace / "cfn-outputs" / "flat-outputs.json").read_text())
+    endpoint = (workspace / "emulator" / "port").read_text().strip()
+    yield Deployment(workspace, outputs, f"http://127.0.0.1:{endpoint}", proc.stdout)
+    # Whatever the tests did, never leave an emulator running.
+    from local_aws.server import stop
+
+    stop(workspace / "emulator")
+
+
+@pytest.fixture(scope="session")
+def aws(deployment: Deployment) -> Callable[[str], Any]:
+    return deployment.client
