@@ -9,6 +9,8 @@ Environment variables (all optional):
   DEPLOY_TARGET        "aws" (default) or "local" (the embedded emulator)
   AWS_ENDPOINT_URL     the emulator's endpoint, used when DEPLOY_TARGET=local
   FAST_PROVIDER_LOADING  "0" to import the provider bindings the normal way
+  CDKTF_OUTDIR         where to synthesize (default: cdktf.out)
+  BOOTSTRAP_STATE_DIR  where state-backend stacks keep their local state (default: build/state)
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def main() -> int:
 
     outdir = Path(env.get("CDKTF_OUTDIR", ROOT / "cdktf.out"))
     app = App(outdir=str(outdir))
-    state_dir = os.path.relpath(ROOT / "build" / "state", outdir / "stacks" / "any")
+    bootstrap_state = Path(env.get("BOOTSTRAP_STATE_DIR", ROOT / "build" / "state")).resolve()
+    state_dir = os.path.relpath(bootstrap_state, outdir.resolve() / "stacks" / "any")
     build_app(app, all_settings, state_dir)
     app.synth()
     for result in summarize(outdir):

@@ -138,7 +138,7 @@ class Observability(Construct):
         for notice in notices(
             pipeline_name=pipeline.pipeline.name,
             states=list(settings.pipeline_notify_states),
-            service_arn=service.service.id,
+            service_arn=service.service_arn,
             repository_name=registry.repository.name,
         ):
             rule = CloudwatchEventRule(

@@ -98,7 +98,7 @@ class DeployOrchestrator(Construct):
             statements=orchestrator_statements(
                 log_group_arn=self.log_group.arn,
                 secret_arn=secrets.orchestrator.arn,
-                service_arn=service.service.id,  # aws_ecs_service.id is the service ARN
+                service_arn=service.service_arn,
                 passable_role_arns=[service.execution_role.arn, service.task_role.arn],
                 artifact_bucket_arn=artifacts.arn,
                 key_arn=key.arn,
@@ -122,8 +122,8 @@ class DeployOrchestrator(Construct):
             kms_key_arn=key.arn,
             environment={
                 "variables": {
-                    "CLUSTER_NAME": service.cluster.name,
-                    "SERVICE_NAME": service.service.name,
+                    "CLUSTER_NAME": service.cluster_name,
+                    "SERVICE_NAME": service.service_name,
                     "SECRET_ARN": secrets.orchestrator.arn,
                 }
             },

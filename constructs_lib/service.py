@@ -79,7 +79,13 @@ def container_definitions(
 
 
 class Service(Construct):
-    """Attributes: cluster, task_definition, service, execution_role, task_role, log_group."""
+    """Attributes: cluster, task_definition, service, execution_role, task_role, log_group;
+    cluster_name, service_name, service_arn as plain strings.
+
+    The plain names and ARN let the orchestrator and alarms refer to the
+    service without depending on the ``aws_ecs_service`` resource, which
+    waits for the ALB (about a minute): the pipeline builds in parallel.
+    """
 
     def __init__(
         self,
@@ -98,13 +104,18 @@ class Service(Construct):
         log_retention_in_days: int,
     ) -> None:
         super().__init__(scope, id)
+        self.cluster_name = naming.name("cluster")
+        self.service_name = naming.name("service")
+        self.service_arn = (
+            f"arn:{policies.PARTITION}:ecs:{region}:{account_id}:service/{self.cluster_name}/{self.service_name}"
+        )
         self.log_group = EncryptedLogGroup(
             self, "log-group", name=naming.log_group("ecs"), key=key, retention_in_days=log_retention_in_days
         )
         self.cluster = EcsCluster(
             self,
             "cluster",
-            name=naming.name("cluster"),
+            name=self.cluster_name,
             setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
         )
         ecs_trust_arn = f"arn:{policies.PARTITION}:ecs:{region}:{account_id}:*"
@@ -175,7 +186,7 @@ class Service(Construct):
         self.service = EcsService(
             self,
             "this",
-            name=naming.name("service"),
+            name=self.service_name,
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
             desired_count=settings.desired_count,

@@ -4,6 +4,11 @@
     python -m tools.deploy plan    --environment dev --target local   # exit 0 = no changes, 2 = changes
     python -m tools.deploy destroy --environment dev --target local
 
+Options: ``--config FILE`` deploys any settings file; ``--work-dir DIR`` keeps
+the emulator, cdktf.out, bootstrap state and outputs in DIR instead of the
+project's defaults (the integration tests use a private one);
+``--keep-emulator`` leaves the emulator running after ``destroy``.
+
 ``--target local`` starts (or reuses) the embedded emulator; ``aws`` uses the
 credentials in your environment. Terraform runs directly on the synthesized
 JSON (the same thing ``cdktf deploy`` does, without its registry calls), so it
@@ -26,15 +31,46 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from tools.terraform import ROOT, terraform_env
 
-OUTDIR = ROOT / "cdktf.out"
-OUTPUTS_FILE = ROOT / "cfn-outputs" / "flat-outputs.json"
-DEPLOY_PID = ROOT / "build" / "deploy.pid"
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where one deployment keeps its local files."""
+
+    emulator: Path
+    outdir: Path
+    bootstrap_state: Path
+    outputs_file: Path
+    deploy_pid: Path
+
+    @classmethod
+    def default(cls) -> Workspace:
+        return cls(
+            emulator=ROOT / "build" / "emulator",
+            outdir=ROOT / "cdktf.out",
+            bootstrap_state=ROOT / "build" / "state",
+            outputs_file=ROOT / "cfn-outputs" / "flat-outputs.json",
+            deploy_pid=ROOT / "build" / "deploy.pid",
+        )
+
+    @classmethod
+    def under(cls, root: Path) -> Workspace:
+        root = root.resolve()
+        return cls(
+            emulator=root / "emulator",
+            outdir=root / "cdktf.out",
+            bootstrap_state=root / "state",
+            outputs_file=root / "cfn-outputs" / "flat-outputs.json",
+            deploy_pid=root / "deploy.pid",
+        )
+
+
 _PROGRESS = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete after (\S+)")
 _LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
 
@@ -78,9 +114,19 @@ class Terraform:
 
 
 class Deployer:
-    def __init__(self, environment: str, target: str) -> None:
+    def __init__(
+        self,
+        environment: str,
+        target: str,
+        workspace: Workspace | None = None,
+        config: Path | None = None,
+        keep_emulator: bool = False,
+    ) -> None:
         self.environment = environment
         self.target = target
+        self.ws = workspace or Workspace.default()
+        self.config = config
+        self.keep_emulator = keep_emulator
         self.env = terraform_env()
         self.current: Terraform | None = None
         self.endpoint: str | None = None
@@ -91,7 +137,7 @@ class Deployer:
         from local_aws.server import start
 
         t0 = time.monotonic()
-        emulator = start()
+        emulator = start(self.ws.emulator)
         self.endpoint = emulator.endpoint
         log(f"emulator: {self.endpoint} (pid {emulator.pid}, ready in {time.monotonic() - t0:.1f}s)")
         self.env.update(
@@ -104,8 +150,16 @@ class Deployer:
         )
 
     def synth(self) -> None:
-        env = dict(self.env, ENVIRONMENT=self.environment, DEPLOY_TARGET=self.target)
+        env = dict(
+            self.env,
+            ENVIRONMENT=self.environment,
+            DEPLOY_TARGET=self.target,
+            CDKTF_OUTDIR=str(self.ws.outdir),
+            BOOTSTRAP_STATE_DIR=str(self.ws.bootstrap_state),
+        )
         env.pop("CONFIG_FILE", None)
+        if self.config is not None:
+            env["CONFIG_FILE"] = str(self.config.resolve())
         t0 = time.monotonic()
         proc = subprocess.run(
             [sys.executable, str(ROOT / "main.py")], env=env, cwd=ROOT, capture_output=True, text=True
@@ -117,7 +171,7 @@ class Deployer:
             log(f"  {line.split(' -> ')[0]}")
 
     def stack(self, kind: str) -> Terraform:
-        self.current = Terraform(OUTDIR / "stacks" / f"{kind}-{self.environment}", self.env)
+        self.current = Terraform(self.ws.outdir / "stacks" / f"{kind}-{self.environment}", self.env)
         return self.current
 
     def init(self, tf: Terraform) -> None:
@@ -128,7 +182,7 @@ class Deployer:
         match = _LOCK_ID.search(output)
         if "Error acquiring the state lock" not in output or not match:
             return False
-        pid = int(DEPLOY_PID.read_text()) if DEPLOY_PID.exists() else None
+        pid = int(self.ws.deploy_pid.read_text()) if self.ws.deploy_pid.exists() else None
         if pid is not None and pid != os.getpid() and _alive(pid):
             return False  # another deploy is really running: do not steal its lock
         log(f"releasing the state lock {match.group(1)} left by an interrupted deploy")
@@ -151,8 +205,8 @@ class Deployer:
 
     def deploy(self) -> int:
         started = time.monotonic()
-        DEPLOY_PID.parent.mkdir(parents=True, exist_ok=True)
-        DEPLOY_PID.write_text(str(os.getpid()))
+        self.ws.deploy_pid.parent.mkdir(parents=True, exist_ok=True)
+        self.ws.deploy_pid.write_text(str(os.getpid()))
         if self.target == "local":
             self.start_emulator()
         self.synth()
@@ -164,9 +218,9 @@ class Deployer:
         self.init(platform)
         self.apply(platform, f"platform-{self.environment}")
         outputs = {**self.outputs(platform), **backend_outputs}
-        OUTPUTS_FILE.parent.mkdir(exist_ok=True)
-        OUTPUTS_FILE.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
-        DEPLOY_PID.unlink(missing_ok=True)
+        self.ws.outputs_file.parent.mkdir(parents=True, exist_ok=True)
+        self.ws.outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        self.ws.deploy_pid.unlink(missing_ok=True)
         self.summary(outputs, time.monotonic() - started)
         return 0
 
@@ -185,9 +239,9 @@ class Deployer:
     def destroy(self) -> int:
         from local_aws.server import running, stop
 
-        if self.target == "local" and running() is None:
+        if self.target == "local" and running(self.ws.emulator) is None:
             log("emulator not running: nothing to destroy (moto keeps resources in memory only)")
-            stop()
+            stop(self.ws.emulator)
             return 0
         if self.target == "local":
             self.start_emulator()
@@ -199,9 +253,9 @@ class Deployer:
             log(f"{kind}-{self.environment}: destroying ...")
             tf.run("destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", progress=True)
             log(f"{kind}-{self.environment}: destroyed in {time.monotonic() - t0:.0f}s")
-        OUTPUTS_FILE.unlink(missing_ok=True)
-        if self.target == "local":
-            stop()
+        self.ws.outputs_file.unlink(missing_ok=True)
+        if self.target == "local" and not self.keep_emulator:
+            stop(self.ws.emulator)
             log("emulator stopped")
         return 0
 
@@ -222,11 +276,11 @@ class Deployer:
         for key in ("alb_dns_name", "pipeline_name", "ecr_repository_url", "cluster_name", "service_name"):
             log(f"  {key:20s} {outputs.get(key, '')}")
         log(f"  state                s3://{outputs['state_bucket']}/{self.state_key()} (lock: {outputs['lock_table']})")
-        log(f"  all outputs          {OUTPUTS_FILE.relative_to(ROOT)}")
+        log(f"  all outputs          {self.ws.outputs_file}")
         log("Tear down with: make destroy")
 
     def state_key(self) -> str:
-        doc = json.loads((OUTDIR / "stacks" / f"platform-{self.environment}" / "cdk.tf.json").read_text())
+        doc = json.loads((self.ws.outdir / "stacks" / f"platform-{self.environment}" / "cdk.tf.json").read_text())
         return str(doc["terraform"]["backend"]["s3"]["key"])
 
 
@@ -243,8 +297,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("verb", choices=["deploy", "plan", "destroy"])
     parser.add_argument("--environment", default="dev")
     parser.add_argument("--target", choices=["local", "aws"], default="local")
+    parser.add_argument("--config", type=Path, help="settings file (default: config/<environment>.toml)")
+    parser.add_argument("--work-dir", type=Path, help="keep emulator, cdktf.out, state and outputs here")
+    parser.add_argument("--keep-emulator", action="store_true", help="destroy: leave the emulator running")
     args = parser.parse_args(argv)
-    deployer = Deployer(args.environment, args.target)
+    workspace = Workspace.under(args.work_dir) if args.work_dir else Workspace.default()
+    deployer = Deployer(args.environment, args.target, workspace, args.config, args.keep_emulator)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         log("interrupted: letting terraform save its state ...")

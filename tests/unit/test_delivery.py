@@ -287,7 +287,10 @@ def test_orchestrator_role_statements_exact(dev: Synth) -> None:
     assert stmts["ReadSettings"]["Action"] == "secretsmanager:GetSecretValue"
     assert stmts["ReadSettings"]["Resource"].startswith("${aws_secretsmanager_secret.secrets_orchestrator_")
     assert stmts["RollService"]["Action"] == ["ecs:UpdateService", "ecs:DescribeServices"]
-    assert stmts["RollService"]["Resource"].startswith("${aws_ecs_service.service_this_")
+    account = "${data.aws_caller_identity.caller.account_id}"
+    assert (
+        stmts["RollService"]["Resource"] == f"arn:aws:ecs:us-east-1:{account}:service/cicd-cluster-dev/cicd-service-dev"
+    )
     assert stmts["TaskDefinitions"]["Action"] == ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]
     assert stmts["PassTaskRoles"]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     assert len(stmts["PassTaskRoles"]["Resource"]) == 2

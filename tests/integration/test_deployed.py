@@ -1,0 +1,164 @@
+"""What the deployment created, read back with boto3 from the emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import ENVIRONMENT, Deployment
+
+pytestmark = pytest.mark.integration
+Aws = Callable[[str], Any]
+
+
+def test_deploy_printed_a_summary(deployment: Deployment) -> None:
+    assert "state-backend-it: 10 added" in deployment.log
+    assert f"Deployed {ENVIRONMENT} to the emulator" in deployment.log
+    assert "Tear down with: make destroy" in deployment.log
+
+
+def test_outputs_are_flat_and_complete(deployment: Deployment) -> None:
+    out = deployment.outputs
+    for name in (
+        "alb_dns_name", "pipeline_name", "ecr_repository_url", "cluster_name", "service_name", "kms_key_arn",
+        "sns_topic_arn", "dlq_url", "waf_web_acl_arn", "app_secret_arn", "orchestrator_secret_arn",
+        "sampling_rule_name", "state_bucket", "lock_table", "log_group_pipeline", "log_group_codebuild",
+        "log_group_orchestrator", "log_group_ecs", "log_group_waf", "log_group_flow_logs",
+    ):  # fmt: skip
+        assert isinstance(out[name], str), name
+        assert out[name], name
+
+
+def test_no_secret_value_in_outputs(deployment: Deployment, aws: Aws) -> None:
+    value = aws("secretsmanager").get_secret_value(SecretId=deployment.outputs["app_secret_arn"])["SecretString"]
+    assert len(value) == 40
+    assert value not in json.dumps(deployment.outputs)
+
+
+def test_key_enabled_rotating_with_logs_condition(deployment: Deployment, aws: Aws) -> None:
+    kms = aws("kms")
+    key_arn = deployment.outputs["kms_key_arn"]
+    assert kms.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"] == "Enabled"
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    policy = json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "AllowCloudWatchLogs")
+    condition = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert condition == "arn:aws:logs:us-east-1:123456789012:log-group:*"
+
+
+def test_log_groups_exist_encrypted_with_retention(deployment: Deployment, aws: Aws) -> None:
+    logs = aws("logs")
+    names = [v for k, v in deployment.outputs.items() if k.startswith("log_group_")]
+    assert len(names) == 6
+    for name in names:
+        (group,) = [
+            g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
+        ]
+        assert group["kmsKeyId"] == deployment.outputs["kms_key_arn"], name
+        assert group["retentionInDays"] == 7, name
+
+
+def test_waf_rules_and_alb_association(deployment: Deployment, aws: Aws) -> None:
+    waf = aws("wafv2")
+    arn = deployment.outputs["waf_web_acl_arn"]
+    acl_id, name = arn.rsplit("/", 1)[1], arn.rsplit("/", 2)[1]
+    acl = waf.get_web_acl(Name=name, Scope="REGIONAL", Id=acl_id)["WebACL"]
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    assert set(rules) == {"geo-block", "rate-limit", "aws-ip-reputation", "aws-common", "aws-known-bad-inputs"}
+    assert rules["geo-block"]["Statement"]["GeoMatchStatement"]["CountryCodes"] == ["KP"]
+    assert rules["rate-limit"]["Statement"]["RateBasedStatement"]["Limit"] == 2000
+    assert rules["aws-common"]["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesCommonRuleSet"
+    lb_arn = aws("elbv2").describe_load_balancers(Names=["cicd-alb-it"])["LoadBalancers"][0]["LoadBalancerArn"]
+    assert waf.get_web_acl_for_resource(ResourceArn=lb_arn)["WebACL"]["ARN"] == arn
+
+
+def test_sampling_rule(deployment: Deployment, aws: Aws) -> None:
+    records = aws("xray").get_sampling_rules()["SamplingRuleRecords"]
+    rule = next(
+        r["SamplingRule"] for r in records if r["SamplingRule"]["RuleName"] == deployment.outputs["sampling_rule_name"]
+    )
+    assert (rule["Priority"], rule["Version"], rule["ReservoirSize"], rule["FixedRate"]) == (1000, 1, 1, 0.1)
+    assert {rule[k] for k in ("URLPath", "HTTPMethod", "ServiceName", "ServiceType", "Host", "ResourceARN")} == {"*"}
+
+
+def test_orchestrator_tracing_and_role(deployment: Deployment, aws: Aws) -> None:
+    fn = aws("lambda").get_function_configuration(FunctionName=deployment.outputs["orchestrator_function_name"])
+    assert fn["TracingConfig"]["Mode"] == "Active"
+    assert fn["Runtime"] == "python3.12"
+    assert fn["Environment"]["Variables"]["SECRET_ARN"] == deployment.outputs["orchestrator_secret_arn"]
+    iam = aws("iam")
+    role = fn["Role"].rsplit("/", 1)[1]
+    (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    doc = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    stmts = {s["Sid"]: s for s in (json.loads(doc) if isinstance(doc, str) else doc)["Statement"]}
+    assert stmts["XRayTracing"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    assert stmts["ReadSettings"]["Resource"] == deployment.outputs["orchestrator_secret_arn"]
+
+
+def test_secrets_encrypted_with_the_key(deployment: Deployment, aws: Aws) -> None:
+    sm = aws("secretsmanager")
+    for name in ("app_secret_arn", "orchestrator_secret_arn"):
+        assert sm.describe_secret(SecretId=deployment.outputs[name])["KmsKeyId"] == deployment.outputs["kms_key_arn"]
+
+
+def test_ecr_scan_on_push_and_immutable(deployment: Deployment, aws: Aws) -> None:
+    name = deployment.outputs["ecr_repository_url"].rsplit("/", 1)[1]
+    repo = aws("ecr").describe_repositories(repositoryNames=[name])["repositories"][0]
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+    assert repo["encryptionConfiguration"]["encryptionType"] == "KMS"
+
+
+def test_service_in_private_subnets_with_circuit_breaker(deployment: Deployment, aws: Aws) -> None:
+    out = deployment.outputs
+    svc = aws("ecs").describe_services(cluster=out["cluster_name"], services=[out["service_name"]])["services"][0]
+    vpc_config = svc["networkConfiguration"]["awsvpcConfiguration"]
+    assert vpc_config["assignPublicIp"] == "DISABLED"
+    subnets = aws("ec2").describe_subnets(SubnetIds=vpc_config["subnets"])["Subnets"]
+    assert {t["Value"] for s in subnets for t in s["Tags"] if t["Key"] == "tier"} == {"private"}
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+
+
+def test_pipeline_stages(deployment: Deployment, aws: Aws) -> None:
+    pipeline = aws("codepipeline").get_pipeline(name=deployment.outputs["pipeline_name"])["pipeline"]
+    assert [s["name"] for s in pipeline["stages"]] == ["Source", "Build", "Deploy"]
+    assert pipeline["artifactStore"]["encryptionKey"]["id"] == deployment.outputs["kms_key_arn"]
+
+
+def test_topic_encrypted(deployment: Deployment, aws: Aws) -> None:
+    attrs = aws("sns").get_topic_attributes(TopicArn=deployment.outputs["sns_topic_arn"])["Attributes"]
+    assert attrs["KmsMasterKeyId"] == deployment.outputs["kms_key_arn"]
+
+
+def test_event_targets_transform_retry_and_dead_letter(deployment: Deployment, aws: Aws) -> None:
+    events = aws("events")
+    dlq_arn = aws("sqs").get_queue_attributes(QueueUrl=deployment.outputs["dlq_url"], AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    for rule in ("cicd-it-pipeline-state", "cicd-it-ecs-deployment-failed", "cicd-it-ecr-scan-findings"):
+        (target,) = events.list_targets_by_rule(Rule=rule)["Targets"]
+        assert target["Arn"] == deployment.outputs["sns_topic_arn"]
+        assert target["InputTransformer"]["InputPathsMap"]
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600}
+        assert target["DeadLetterConfig"]["Arn"] == dlq_arn
+    pipeline = events.list_targets_by_rule(Rule="cicd-it-pipeline-state")["Targets"][0]
+    assert json.loads(pipeline["InputTransformer"]["InputTemplate"]).startswith("Pipeline <pipeline> execution")
+
+
+def test_lock_table(deployment: Deployment, aws: Aws) -> None:
+    table = aws("dynamodb").describe_table(TableName=deployment.outputs["lock_table"])["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}]
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+
+
+def test_state_object_in_state_bucket(deployment: Deployment, aws: Aws) -> None:
+    s3 = aws("s3")
+    head = s3.head_object(Bucket=deployment.outputs["state_bucket"], Key="cicd/it/terraform.tfstate")
+    assert head["ContentLength"] > 1000
+    state = json.loads(
+        s3.get_object(Bucket=deployment.outputs["state_bucket"], Key="cicd/it/terraform.tfstate")["Body"].read()
+    )
+    assert len(state["resources"]) > 100
