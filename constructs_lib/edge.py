@@ -22,15 +22,28 @@ from constructs_lib.settings import EdgeSettings
 #: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
 MANAGED_RULE_GROUPS = (
     ("aws-ip-reputation", "AWSManagedRulesAmazonIpReputationList"),
+    ("aws-anonymous-ip", "AWSManagedRulesAnonymousIpList"),
     ("aws-common", "AWSManagedRulesCommonRuleSet"),
     ("aws-known-bad-inputs", "AWSManagedRulesKnownBadInputsRuleSet"),
 )
+#: Rules of a managed group that only count instead of blocking. Blocking every
+#: cloud-hosted client (HostingProviderIPList) would also block legitimate
+#: API clients and uptime checkers; counting keeps the signal in the metrics.
+COUNT_ONLY_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 #: Headers that carry credentials; never written to WAF logs.
 REDACTED_HEADERS = ("authorization", "cookie")
 
 
 def _visibility(metric: str) -> dict[str, Any]:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
+
+
+def managed_group(group: str) -> dict[str, Any]:
+    statement: dict[str, Any] = {"vendor_name": "AWS", "name": group}
+    overrides = COUNT_ONLY_RULES.get(group, ())
+    if overrides:
+        statement["rule_action_override"] = [{"name": rule, "action_to_use": {"count": {}}} for rule in overrides]
+    return statement
 
 
 def waf_rules(settings: EdgeSettings, metric_prefix: str) -> list[Wafv2WebAclRule]:
@@ -68,7 +81,7 @@ def waf_rules(settings: EdgeSettings, metric_prefix: str) -> list[Wafv2WebAclRul
                 name=name,
                 priority=20 + 10 * i,
                 override_action={"none": {}},
-                statement={"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+                statement={"managed_rule_group_statement": managed_group(group)},
                 visibility_config=_visibility(f"{metric_prefix}-{name}"),
             )
         )

@@ -129,7 +129,7 @@ class LoadBalancer(Construct):
             cidr_ipv4="0.0.0.0/0",
         )
 
-        # ELB writes access logs with SSE-S3 only; SSE-KMS buckets are refused.
+        # ELB (and S3 server access logging) write with SSE-S3 only; SSE-KMS buckets are refused.
         self.access_logs = SecureBucket(
             self,
             "access-logs",
@@ -138,7 +138,9 @@ class LoadBalancer(Construct):
             expiration_days=90,
             force_destroy=not deletion_protection,
             extra_statements=[
-                log_delivery_statement(f"arn:{policies.PARTITION}:s3:::{naming.name('alb-logs')}", region, account_id)
+                log_delivery_statement(f"arn:{policies.PARTITION}:s3:::{naming.name('alb-logs')}", region, account_id),
+                # The same bucket receives the platform buckets' S3 access logs.
+                SecureBucket.allow_s3_access_logs(naming.name("alb-logs"), account_id),
             ],
         )
         self.lb = Lb(

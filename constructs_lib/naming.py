@@ -55,6 +55,7 @@ COMPONENTS: dict[str, NameKind] = {
     "alb": NameKind.LOAD_BALANCER,
     "tg": NameKind.TARGET_GROUP,
     "tfstate": NameKind.S3_BUCKET,
+    "tfstate-logs": NameKind.S3_BUCKET,
     "artifacts": NameKind.S3_BUCKET,
     "source": NameKind.S3_BUCKET,
     "alb-logs": NameKind.S3_BUCKET,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from cdktf import Fn
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -51,6 +49,7 @@ class Network(Construct):
         id: str,
         *,
         settings: NetworkSettings,
+        availability_zones: list[str],
         naming: Naming,
         key: EnvironmentKey,
         account_id: str,
@@ -70,7 +69,6 @@ class Network(Construct):
         # No rules: nothing may rely on the default group (CIS 5.4 / FSBP EC2.2).
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, ingress=[], egress=[])
 
-        zones = DataAwsAvailabilityZones(self, "zones", state="available")
         public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, settings.az_count)
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": prefix})
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
@@ -82,7 +80,7 @@ class Network(Construct):
         self.private_subnets: list[Subnet] = []
         self.private_route_tables: list[RouteTable] = []
         for i in range(settings.az_count):
-            az = Fn.element(zones.names, i)
+            az = availability_zones[i]
             public = Subnet(
                 self,
                 f"public-{i}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from constructs_lib import policies
@@ -23,6 +26,18 @@ RUNTIME = "python3.12"
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
+def package_source(source: Path = SOURCE_DIR) -> Path:
+    """Copy only the function's ``.py`` files into a fresh folder for the zip.
+
+    The asset must not pick up ``__pycache__`` written by tests or editors: it
+    would bloat the package and make its hash differ between machines.
+    """
+    staging = Path(tempfile.mkdtemp(prefix="orchestrator-src-"))
+    for path in sorted(source.glob("*.py")):
+        shutil.copy2(path, staging / path.name)
+    return staging
+
+
 def orchestrator_statements(
     *,
     log_group_arn: str,
@@ -31,6 +46,7 @@ def orchestrator_statements(
     passable_role_arns: list[str],
     artifact_bucket_arn: str,
     key_arn: str,
+    dead_letter_queue_arn: str,
 ) -> list[policies.Statement]:
     return [
         policies.Statement(
@@ -58,7 +74,10 @@ def orchestrator_statements(
             resources=["*"],
         ),
         policies.Statement(sid="ReadArtifacts", actions=["s3:GetObject"], resources=[f"{artifact_bucket_arn}/*"]),
-        policies.Statement(sid="DecryptArtifactsAndSecret", actions=["kms:Decrypt"], resources=[key_arn]),
+        policies.Statement(
+            sid="UseKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key_arn]
+        ),  # artifacts, secret, and the encrypted dead-letter queue
+        policies.Statement(sid="DeadLetter", actions=["sqs:SendMessage"], resources=[dead_letter_queue_arn]),
     ]
 
 
@@ -75,6 +94,7 @@ class DeployOrchestrator(Construct):
         secrets: PlatformSecrets,
         service: Service,
         artifacts: SecureBucket,
+        dead_letter_queue: SqsQueue,
         account_id: str,
         log_retention_in_days: int,
     ) -> None:
@@ -102,9 +122,10 @@ class DeployOrchestrator(Construct):
                 passable_role_arns=[service.execution_role.arn, service.task_role.arn],
                 artifact_bucket_arn=artifacts.arn,
                 key_arn=key.arn,
+                dead_letter_queue_arn=dead_letter_queue.arn,
             ),
         )
-        code = TerraformAsset(self, "code", path=str(SOURCE_DIR), type=AssetType.ARCHIVE)
+        code = TerraformAsset(self, "code", path=str(package_source()), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
             "this",
@@ -119,6 +140,9 @@ class DeployOrchestrator(Construct):
             memory_size=256,
             reserved_concurrent_executions=5,
             tracing_config={"mode": "Active"},
+            # CodePipeline invokes synchronously; an asynchronous invocation
+            # (say, by hand) that keeps failing lands here and raises the DLQ alarm.
+            dead_letter_config={"target_arn": dead_letter_queue.arn},
             kms_key_arn=key.arn,
             environment={
                 "variables": {

@@ -19,7 +19,6 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineStage,
     CodepipelineStageAction,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
@@ -99,6 +98,7 @@ class Pipeline(Construct):
         key: EnvironmentKey,
         registry: Registry,
         artifacts: SecureBucket,
+        access_log_bucket: SecureBucket,
         orchestrator: DeployOrchestrator,
         container_name: str,
         require_manual_approval: bool,
@@ -114,6 +114,8 @@ class Pipeline(Construct):
         github = settings.codestar_connection_arn is not None
         self.source: SecureBucket | None = None
         if not github:
+            # SecureBucket sends its events to EventBridge: a rule (not polling)
+            # starts the pipeline when source.zip changes.
             self.source = SecureBucket(
                 self,
                 "source",
@@ -121,9 +123,8 @@ class Pipeline(Construct):
                 key=key,
                 noncurrent_expiration_days=settings.artifact_expiration_days,
                 force_destroy=force_destroy,
+                access_log_bucket=access_log_bucket,
             )
-            # EventBridge (not polling) starts the pipeline when source.zip changes.
-            S3BucketNotification(self, "source-events", bucket=self.source.bucket.id, eventbridge=True)
 
         self.build_log_group = EncryptedLogGroup(
             self,

@@ -114,11 +114,22 @@ class NetworkSettings(_Strict):
     """One NAT gateway for all AZs (cheaper) instead of one per AZ (survives an AZ outage)."""
     enable_vpc_endpoints: bool = True
     """S3 gateway endpoint plus interface endpoints for ECR, Logs, Secrets Manager and X-Ray."""
+    availability_zones: list[str] | None = None
+    """Zone names, one per az_count; unset means <region>a, <region>b, <region>c (in that order)."""
 
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
         return _private_cidr(v)
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (
+            len(set(v)) != len(v) or not all(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", z) for z in v)
+        ):
+            raise ValueError("must be distinct zone names like us-east-1a")
+        return v
 
     @model_validator(mode="after")
     def _egress_path(self) -> NetworkSettings:
@@ -400,6 +411,24 @@ class Settings(_Strict):
                 f"with project {project!r} the suffix may be at most {max_suffix_length(project)} characters"
             )
         return v
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> Settings:
+        zones = self.network.availability_zones
+        if zones is not None and (
+            len(zones) != self.network.az_count or any(not z.startswith(self.region) for z in zones)
+        ):
+            raise ValueError(
+                f"network.availability_zones {zones} must list exactly az_count = {self.network.az_count} "
+                f"zones of region {self.region}"
+            )
+        return self
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Pinned zones: plans show real zone names and never shift when AWS adds a zone."""
+        zones = self.network.availability_zones
+        return list(zones) if zones is not None else [f"{self.region}{s}" for s in "abc"[: self.network.az_count]]
 
     @model_validator(mode="after")
     def _cross_field(self) -> Settings:

@@ -31,6 +31,7 @@ class StateStore(Construct):
         region: str,
         deletion_window_in_days: int,
         deletion_protection: bool,
+        access_log_bucket_name: str,
     ) -> None:
         super().__init__(scope, id)
         self.key = EnvironmentKey(
@@ -42,7 +43,26 @@ class StateStore(Construct):
             region=region,
             deletion_window_in_days=deletion_window_in_days,
         )
-        self.bucket = SecureBucket(self, "bucket", bucket_name=bucket_name, key=self.key)
+        # S3 server access logs for the state bucket (who read or wrote state).
+        self.access_logs = SecureBucket(
+            self,
+            "access-logs",
+            bucket_name=access_log_bucket_name,
+            key=None,  # S3 log delivery writes SSE-S3 only
+            expiration_days=365,
+            force_destroy=not deletion_protection,
+            extra_statements=[SecureBucket.allow_s3_access_logs(access_log_bucket_name, account_id)],
+        )
+        # Outside prod a torn-down environment takes its state history with it;
+        # in prod the bucket must be emptied by hand first (on purpose).
+        self.bucket = SecureBucket(
+            self,
+            "bucket",
+            bucket_name=bucket_name,
+            key=self.key,
+            force_destroy=not deletion_protection,
+            access_log_bucket=self.access_logs,
+        )
         self.table = DynamodbTable(
             self,
             "lock-table",

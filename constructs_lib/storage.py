@@ -13,6 +13,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -36,6 +38,12 @@ class SecureBucket(Construct):
         expiration_days: expire current objects after this many days (default: never).
         noncurrent_expiration_days: expire old versions (default 90).
         extra_statements: more bucket-policy statements (e.g. log delivery).
+        access_log_bucket: write S3 server access logs there, under
+            ``s3/<bucket name>/`` (that bucket must be SSE-S3, see
+            :meth:`allow_s3_access_logs`). Default: no access logging.
+
+    Every bucket sends its events to EventBridge (free until a rule uses
+    them; the pipeline's source trigger does).
     """
 
     def __init__(
@@ -49,6 +57,7 @@ class SecureBucket(Construct):
         expiration_days: int | None = None,
         noncurrent_expiration_days: int = 90,
         extra_statements: Sequence[policies.Statement] = (),
+        access_log_bucket: SecureBucket | None = None,
         tags: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -112,6 +121,29 @@ class SecureBucket(Construct):
                     ),
                 )
             ],
+        )
+
+        S3BucketNotification(self, "events", bucket=self.bucket.id, eventbridge=True)
+        if access_log_bucket is not None:
+            S3BucketLoggingA(
+                self,
+                "access-logging",
+                bucket=self.bucket.id,
+                target_bucket=access_log_bucket.bucket.id,
+                target_prefix=f"s3/{bucket_name}/",
+            )
+
+    @staticmethod
+    def allow_s3_access_logs(bucket_name: str, account_id: str) -> policies.Statement:
+        """Bucket-policy statement letting S3 deliver server access logs.
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+        """
+        return policies.Statement(
+            sid="AllowS3AccessLogDelivery",
+            principals={"Service": ["logging.s3.amazonaws.com"]},
+            actions=["s3:PutObject"],
+            resources=[f"arn:{policies.PARTITION}:s3:::{bucket_name}/s3/*"],
+            conditions=policies.source_account(account_id),
         )
 
     @property

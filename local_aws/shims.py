@@ -30,7 +30,8 @@ tests/emulator fail loudly when one stops being needed or stops working.
    expects epoch seconds, so the provider fails to read the pipeline. The
    shim converts them.
 7. ECS ``DescribeServices`` omits ``availabilityZoneRebalancing``,
-   ``enableECSManagedTags`` and ``healthCheckGracePeriodSeconds`` although
+   ``enableECSManagedTags``, ``healthCheckGracePeriodSeconds`` and
+   ``deploymentConfiguration`` (circuit breaker) although
    ``CreateService`` accepted them (drift on every plan). The shim reports
    back the values the service was created or last updated with.
 8. S3 ``GetBucketNotificationConfiguration`` omits ``EventBridgeConfiguration``
@@ -380,7 +381,12 @@ class EcsServiceFields:
     """Shim 7: echo service fields moto accepts but does not return."""
 
     PREFIX = "AmazonEC2ContainerServiceV20141113."
-    FIELDS = ("availabilityZoneRebalancing", "enableECSManagedTags", "healthCheckGracePeriodSeconds")
+    FIELDS = (
+        "availabilityZoneRebalancing",
+        "enableECSManagedTags",
+        "healthCheckGracePeriodSeconds",
+        "deploymentConfiguration",
+    )
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app

@@ -63,6 +63,7 @@ class PlatformStack(TerraformStack):
             self,
             "network",
             settings=settings.network,
+            availability_zones=settings.availability_zones,
             naming=naming,
             key=self.key,
             account_id=account_id,
@@ -119,17 +120,7 @@ class PlatformStack(TerraformStack):
             expiration_days=settings.pipeline.artifact_expiration_days,
             noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
             force_destroy=disposable,
-        )
-        self.orchestrator = DeployOrchestrator(
-            self,
-            "orchestrator",
-            naming=naming,
-            key=self.key,
-            secrets=self.secrets,
-            service=self.service,
-            artifacts=self.artifacts,
-            account_id=account_id,
-            log_retention_in_days=retention,
+            access_log_bucket=self.load_balancer.access_logs,
         )
         self.notifications = Notifications(
             self,
@@ -139,6 +130,18 @@ class PlatformStack(TerraformStack):
             account_id=account_id,
             emails=settings.observability.alarm_emails,
         )
+        self.orchestrator = DeployOrchestrator(
+            self,
+            "orchestrator",
+            naming=naming,
+            key=self.key,
+            secrets=self.secrets,
+            service=self.service,
+            artifacts=self.artifacts,
+            dead_letter_queue=self.notifications.dead_letter_queue,
+            account_id=account_id,
+            log_retention_in_days=retention,
+        )
         self.pipeline = Pipeline(
             self,
             "pipeline",
@@ -147,6 +150,7 @@ class PlatformStack(TerraformStack):
             key=self.key,
             registry=self.registry,
             artifacts=self.artifacts,
+            access_log_bucket=self.load_balancer.access_logs,
             orchestrator=self.orchestrator,
             container_name=APP_CONTAINER,
             require_manual_approval=settings.require_manual_approval,

@@ -35,6 +35,7 @@ class StateBackendStack(TerraformStack):
             region=settings.region,
             deletion_window_in_days=settings.security.kms_deletion_window_days,
             deletion_protection=settings.is_production,
+            access_log_bucket_name=naming.name("tfstate-logs"),
         )
         TerraformOutput(self, "state_bucket", value=self.store.bucket.name)
         TerraformOutput(self, "lock_table", value=self.store.table.name)

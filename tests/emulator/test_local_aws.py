@@ -337,12 +337,14 @@ def test_ecs_service_reports_fields_it_was_created_with(endpoint: str) -> None:
         availabilityZoneRebalancing="DISABLED",
         enableECSManagedTags=True,
         healthCheckGracePeriodSeconds=60,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
     )
     ecs.update_service(cluster="shim-cluster", service="shim-service", healthCheckGracePeriodSeconds=90)
     svc = ecs.describe_services(cluster="shim-cluster", services=["shim-service"])["services"][0]
     assert svc["availabilityZoneRebalancing"] == "DISABLED"
     assert svc["enableECSManagedTags"] is True
     assert svc["healthCheckGracePeriodSeconds"] == 90
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
 
 
 # --- shim 8: S3 EventBridge notifications ------------------------------------------

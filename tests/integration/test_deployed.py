@@ -67,7 +67,9 @@ def test_waf_rules_and_alb_association(deployment: Deployment, aws: Aws) -> None
     acl_id, name = arn.rsplit("/", 1)[1], arn.rsplit("/", 2)[1]
     acl = waf.get_web_acl(Name=name, Scope="REGIONAL", Id=acl_id)["WebACL"]
     rules = {r["Name"]: r for r in acl["Rules"]}
-    assert set(rules) == {"geo-block", "rate-limit", "aws-ip-reputation", "aws-common", "aws-known-bad-inputs"}
+    assert set(rules) == {
+        "geo-block", "rate-limit", "aws-ip-reputation", "aws-anonymous-ip", "aws-common", "aws-known-bad-inputs",
+    }  # fmt: skip
     assert rules["geo-block"]["Statement"]["GeoMatchStatement"]["CountryCodes"] == ["KP"]
     assert rules["rate-limit"]["Statement"]["RateBasedStatement"]["Limit"] == 2000
     assert rules["aws-common"]["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesCommonRuleSet"

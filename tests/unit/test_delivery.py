@@ -225,7 +225,10 @@ def test_s3_source_started_by_eventbridge_not_polling(dev: Synth) -> None:
     source = one(doc, "aws_codepipeline")["stage"][0]["action"][0]
     assert source["provider"] == "S3"
     assert source["configuration"]["PollForSourceChanges"] == "false"
-    assert one(doc, "aws_s3_bucket_notification")["eventbridge"] is True
+    notifications = [
+        n for n in resources(doc, "aws_s3_bucket_notification").values() if "pipeline_source_" in n["bucket"]
+    ]
+    assert [n["eventbridge"] for n in notifications] == [True]
     rule = next(
         r for r in resources(doc, "aws_cloudwatch_event_rule").values() if r["name"] == "cicd-source-changed-dev"
     )
@@ -301,10 +304,12 @@ def test_orchestrator_role_statements_exact(dev: Synth) -> None:
     ]
     assert stmts["ReadArtifacts"]["Action"] == "s3:GetObject"
     assert stmts["ReadArtifacts"]["Resource"].endswith("/*")
-    assert stmts["DecryptArtifactsAndSecret"]["Action"] == "kms:Decrypt"
+    assert stmts["UseKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert stmts["DeadLetter"]["Action"] == "sqs:SendMessage"
+    assert stmts["DeadLetter"]["Resource"].startswith("${aws_sqs_queue.notifications_dlq_")
     assert set(stmts) == {
         "WriteLogs", "XRayTracing", "ReadSettings", "RollService", "TaskDefinitions",
-        "PassTaskRoles", "ReportJobResult", "ReadArtifacts", "DecryptArtifactsAndSecret",
+        "PassTaskRoles", "ReportJobResult", "ReadArtifacts", "UseKey", "DeadLetter",
     }  # fmt: skip
 
 

@@ -118,13 +118,18 @@ def test_access_log_delivery_uses_service_principal_in_newer_regions(synth: Call
 def test_waf_managed_groups_and_rate_limit(dev: Synth) -> None:
     found = rules(dev["platform"])
     for name, group in MANAGED_RULE_GROUPS:
-        assert found[name]["statement"]["managed_rule_group_statement"] == {"vendor_name": "AWS", "name": group}
+        statement = found[name]["statement"]["managed_rule_group_statement"]
+        assert (statement["vendor_name"], statement["name"]) == ("AWS", group)
         assert found[name]["override_action"] == {"none": {}}
+    anonymous = found["aws-anonymous-ip"]["statement"]["managed_rule_group_statement"]
+    assert anonymous["rule_action_override"] == [{"name": "HostingProviderIPList", "action_to_use": {"count": {}}}]
+    assert "rule_action_override" not in found["aws-common"]["statement"]["managed_rule_group_statement"]
     rate = found["rate-limit"]
     assert rate["statement"]["rate_based_statement"]["limit"] == 2000
     assert rate["statement"]["rate_based_statement"]["aggregate_key_type"] == "IP"
     assert rate["action"] == {"block": {}}
     assert {g for _, g in MANAGED_RULE_GROUPS} == {
+        "AWSManagedRulesAnonymousIpList",
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
@@ -177,7 +182,7 @@ def test_countries_listed_but_geo_disabled_creates_no_rule(synth: Callable[[Sett
 
 def test_rule_priorities_unique(prod: Synth) -> None:
     priorities = [r["priority"] for r in rules(prod["platform"]).values()]
-    assert len(priorities) == len(set(priorities)) == 5
+    assert len(priorities) == len(set(priorities)) == 6
 
 
 def test_metrics_and_sampling_on_every_rule_and_acl(prod: Synth) -> None:

@@ -13,25 +13,40 @@ from tests.helpers import make_settings, one, resources, statements
 Synth = dict[str, dict[str, Any]]
 
 
+def of_state_bucket(doc: dict[str, Any], rtype: str) -> dict[str, Any]:
+    """The ``rtype`` resource attached to the state bucket (not its log bucket)."""
+    (found,) = [r for r in resources(doc, rtype).values() if r["bucket"].startswith("${aws_s3_bucket.state_bucket_")]
+    return dict(found)
+
+
 def test_state_bucket_versioned_kms_encrypted_private_tls_only(dev: Synth) -> None:
     state = dev["state"]
-    assert one(state, "aws_s3_bucket")["bucket"] == "cicd-tfstate-dev"
-    assert one(state, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
-    rule = one(state, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    names = sorted(b["bucket"] for b in resources(state, "aws_s3_bucket").values())
+    assert names == ["cicd-tfstate-dev", "cicd-tfstate-logs-dev"]
+    assert of_state_bucket(state, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    rule = of_state_bucket(state, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith("${aws_kms_key.")
-    pab = one(state, "aws_s3_bucket_public_access_block")
-    assert all(
-        pab[k] is True
-        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
-    )
-    deny = statements(one(state, "aws_s3_bucket_policy")["policy"])["DenyInsecureTransport"]
+    pab = of_state_bucket(state, "aws_s3_bucket_public_access_block")
+    flags = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    assert all(pab[k] is True for k in flags)
+    deny = statements(of_state_bucket(state, "aws_s3_bucket_policy")["policy"])["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+def test_state_bucket_access_logged_and_disposable_outside_prod(dev: Synth, prod: Synth) -> None:
+    logging = of_state_bucket(dev["state"], "aws_s3_bucket_logging")
+    assert logging["target_bucket"].startswith("${aws_s3_bucket.state_access-logs_")
+    assert logging["target_prefix"] == "s3/cicd-tfstate-dev/"
+    force = {b["bucket"]: b["force_destroy"] for b in resources(dev["state"], "aws_s3_bucket").values()}
+    assert force == {"cicd-tfstate-dev": True, "cicd-tfstate-logs-dev": True}
+    force = {b["bucket"]: b["force_destroy"] for b in resources(prod["state"], "aws_s3_bucket").values()}
+    assert force == {"cicd-tfstate-prod": False, "cicd-tfstate-logs-prod": False}
+
+
 def test_state_bucket_expires_noncurrent_versions(dev: Synth) -> None:
-    rule = one(dev["state"], "aws_s3_bucket_lifecycle_configuration")["rule"][0]
+    rule = of_state_bucket(dev["state"], "aws_s3_bucket_lifecycle_configuration")["rule"][0]
     assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
     assert "expiration" not in rule  # current state is never expired
 

@@ -1,0 +1,78 @@
+"""checkov security gate over every synthesized stack of every shipped config.
+
+The plan-level scan (which also sees ECS container definitions) runs in
+tests/integration/test_security_plan.py against the local deployment.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from constructs_lib.settings import Settings
+from tests.helpers import make_settings
+from tools.checkov_gate import Finding, load_suppressions, scan, unsuppressed
+
+Synth = dict[str, dict[str, Any]]
+
+
+def write(base: Path, name: str, doc: dict[str, Any]) -> Path:
+    d = base / name
+    d.mkdir(parents=True)
+    (d / "cdk.tf.json").write_text(json.dumps(doc))
+    return d
+
+
+@pytest.fixture(scope="module")
+def findings(synth: Callable[[Settings], Synth], tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    base = tmp_path_factory.mktemp("checkov")
+    out: list[Finding] = []
+    for env in ("dev", "staging", "prod"):
+        docs = synth(make_settings(env))
+        out += scan(write(base, f"platform-{env}", docs["platform"]), "terraform_json")
+        out += scan(write(base, f"state-backend-{env}", docs["state"]), "terraform_json")
+    return out
+
+
+def test_every_failed_check_is_a_reviewed_suppression(findings: list[Finding]) -> None:
+    failing = unsuppressed(findings, load_suppressions())
+    assert [str(f) for f in failing] == []
+
+
+def test_no_stale_suppressions(findings: list[Finding]) -> None:
+    """A suppression that matches nothing hides nothing and should go (plan-only ones excepted)."""
+    unused = [s for s in load_suppressions() if not any(s.matches(f) for f in findings)]
+    assert unused == []
+
+
+def test_suppressions_are_few_and_justified() -> None:
+    suppressions = load_suppressions()
+    assert len(suppressions) <= 12
+    assert all(len(s.justification) >= 80 for s in suppressions)
+
+
+def test_gate_fails_on_an_unencrypted_bucket(dev: Synth, tmp_path: Path) -> None:
+    doc = copy.deepcopy(dev["platform"])
+    del doc["resource"]["aws_s3_bucket_server_side_encryption_configuration"]
+    failing = unsuppressed(scan(write(tmp_path, "platform-dev", doc), "terraform_json"), load_suppressions())
+    assert any(f.check_id == "CKV_AWS_145" and "artifacts" in f.resource for f in failing), failing
+
+
+def test_gate_fails_when_key_rotation_is_off(dev: Synth, tmp_path: Path) -> None:
+    doc = copy.deepcopy(dev["platform"])
+    for key in doc["resource"]["aws_kms_key"].values():
+        key["enable_key_rotation"] = False
+    failing = unsuppressed(scan(write(tmp_path, "platform-dev", doc), "terraform_json"), load_suppressions())
+    assert [f.check_id for f in failing] == ["CKV_AWS_7"]
+
+
+def test_short_justification_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "s.toml"
+    bad.write_text('[[suppression]]\ncheck_id = "CKV_AWS_1"\nresource = "*"\njustification = "because"\n')
+    with pytest.raises(ValueError, match="needs a real justification"):
+        load_suppressions(bad)
