@@ -42,8 +42,11 @@ lint: install ## ruff (lint + format check) and mypy --strict
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 
-test: install lint ## lint, types, then every test with coverage
-	$(RUN) pytest --cov --cov-report=term-missing
+test: install lint ## lint, types, then every test (unit, snapshot, security, validate, integration) with 100% coverage
+	$(RUN) pytest --cov --cov-report=term-missing --cov-fail-under=100
+
+bench: install ## benchmarks (synth fast vs normal, full local deploy) -> docs/benchmarks.md
+	$(RUN) python -m tools.bench
 
 deploy: install ## main job: deploy state backend + platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
 	$(DEPLOY) deploy

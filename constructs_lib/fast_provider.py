@@ -49,9 +49,7 @@ def install() -> bool:
         if not _jsii_supported():
             raise ImportError("jsii too old for on-demand submodule resolution")
         spec = importlib.util.find_spec(PACKAGE)
-        if spec is None or spec.submodule_search_locations is None:
-            raise ImportError(f"{PACKAGE} is not an installed package")
-        module = importlib.util.module_from_spec(spec)  # not executed: no eager imports
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # not executed: no eager imports
         module.__fast_provider__ = True  # type: ignore[attr-defined]
         sys.modules[PACKAGE] = module
         importlib.import_module(f"{PACKAGE}._jsii")  # loads the jsii assembly

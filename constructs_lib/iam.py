@@ -47,7 +47,3 @@ class ServiceRole(Construct):
     @property
     def arn(self) -> str:
         return self.role.arn
-
-    @property
-    def name(self) -> str:
-        return self.role.name

@@ -102,7 +102,7 @@ class Pipeline(Construct):
         orchestrator: DeployOrchestrator,
         container_name: str,
         require_manual_approval: bool,
-        approval_topic: SnsTopic | None,
+        approval_topic: SnsTopic,
         account_id: str,
         region: str,
         log_retention_in_days: int,
@@ -110,7 +110,7 @@ class Pipeline(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.artifacts = artifacts
-        approval_topic_arn = approval_topic.arn if approval_topic is not None else None
+        approval_topic_arn = approval_topic.arn
         github = settings.codestar_connection_arn is not None
         self.source: SecureBucket | None = None
         if not github:
@@ -238,7 +238,7 @@ class Pipeline(Construct):
                 ),
                 *(
                     [policies.Statement(sid="NotifyApprovers", actions=["sns:Publish"], resources=[approval_topic_arn])]
-                    if require_manual_approval and approval_topic_arn
+                    if require_manual_approval
                     else []
                 ),
                 policies.Statement(sid="UseKey", actions=KEY_USE, resources=[key.arn]),
@@ -318,10 +318,12 @@ class Pipeline(Construct):
             ],
         )
 
-    def _approval_stage(self, topic_arn: str | None) -> CodepipelineStage:
-        configuration = {"CustomData": "Approve to deploy the image built in the previous stage."}
-        if topic_arn:
-            configuration["NotificationArn"] = topic_arn
+    def _approval_stage(self, topic_arn: str) -> CodepipelineStage:
+        # Approvers hear about a waiting approval on the notifications topic.
+        configuration = {
+            "CustomData": "Approve to deploy the image built in the previous stage.",
+            "NotificationArn": topic_arn,
+        }
         return CodepipelineStage(
             name="Approval",
             action=[

@@ -28,6 +28,9 @@ from constructs import Construct
 from constructs_lib import policies
 from constructs_lib.encryption import EnvironmentKey
 
+#: Where S3 server access logs land in a log bucket.
+ACCESS_LOG_PREFIX = "s3/"
+
 
 class SecureBucket(Construct):
     """Versioning, public access block, owner-enforced objects, TLS-only policy.
@@ -38,9 +41,9 @@ class SecureBucket(Construct):
         expiration_days: expire current objects after this many days (default: never).
         noncurrent_expiration_days: expire old versions (default 90).
         extra_statements: more bucket-policy statements (e.g. log delivery).
-        access_log_bucket: write S3 server access logs there, under
-            ``s3/<bucket name>/`` (that bucket must be SSE-S3, see
-            :meth:`allow_s3_access_logs`). Default: no access logging.
+        access_log_bucket: write S3 server access logs there, under ``s3/``
+            (each record names its bucket; the target must be SSE-S3 and
+            grant :meth:`allow_s3_access_logs`). Default: no access logging.
 
     Every bucket sends its events to EventBridge (free until a rule uses
     them; the pipeline's source trigger does).
@@ -130,7 +133,9 @@ class SecureBucket(Construct):
                 "access-logging",
                 bucket=self.bucket.id,
                 target_bucket=access_log_bucket.bucket.id,
-                target_prefix=f"s3/{bucket_name}/",
+                target_prefix=ACCESS_LOG_PREFIX,
+                # S3 checks the target's policy grants log delivery when logging is enabled.
+                depends_on=[access_log_bucket.policy],
             )
 
     @staticmethod
@@ -142,7 +147,7 @@ class SecureBucket(Construct):
             sid="AllowS3AccessLogDelivery",
             principals={"Service": ["logging.s3.amazonaws.com"]},
             actions=["s3:PutObject"],
-            resources=[f"arn:{policies.PARTITION}:s3:::{bucket_name}/s3/*"],
+            resources=[f"arn:{policies.PARTITION}:s3:::{bucket_name}/{ACCESS_LOG_PREFIX}*"],
             conditions=policies.source_account(account_id),
         )
 

@@ -101,6 +101,11 @@ def _results(raw: str) -> list[dict[str, Any]]:
 
 def scan(target: Path, framework: str, stack: str | None = None) -> list[Finding]:
     """Failed checks for one stack directory (terraform_json) or plan file (terraform_plan)."""
+    return run_checkov(target, framework, stack)[0]
+
+
+def run_checkov(target: Path, framework: str, stack: str | None = None) -> tuple[list[Finding], set[str]]:
+    """(failed checks, ids of checks that passed) for a stack directory or plan file."""
     flag = "-d" if target.is_dir() else "-f"
     proc = subprocess.run(
         [
@@ -110,7 +115,6 @@ def scan(target: Path, framework: str, stack: str | None = None) -> list[Finding
             "--framework",
             framework,
             "--skip-download",
-            "--quiet",
             "--compact",
             "--output",
             "json",
@@ -122,13 +126,15 @@ def scan(target: Path, framework: str, stack: str | None = None) -> list[Finding
         raise RuntimeError(f"checkov failed ({proc.returncode}): {proc.stderr[-2000:]}")
     types = _resource_types(target / "cdk.tf.json") if target.is_dir() else {}
     findings = []
+    passed: set[str] = set()
     for result in _results(proc.stdout):
+        passed |= {p["check_id"] for p in result.get("results", {}).get("passed_checks", [])}
         for failed in result.get("results", {}).get("failed_checks", []):
             resource = str(failed["resource"]).removeprefix("resource.")
             if resource in types:  # some checks report the bare name: make it "type.name"
                 resource = f"{types[resource]}.{resource}"
             findings.append(Finding(failed["check_id"], resource, stack or target.name, failed["check_name"]))
-    return findings
+    return findings, passed
 
 
 def _resource_types(stack_json: Path) -> dict[str, str]:

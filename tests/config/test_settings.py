@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from constructs_lib.naming import max_suffix_length
-from constructs_lib.settings import ConfigError, Settings, parse_settings
-from tests.helpers import make_settings, raw_config
+from constructs_lib.settings import ConfigError, Settings, load_settings, parse_settings
+from tests.helpers import CONFIG_DIR, make_settings, raw_config
 
 
 def refused(**overrides: object) -> ConfigError:
@@ -162,3 +164,54 @@ def test_settings_are_frozen() -> None:
 
 def test_state_key_layout() -> None:
     assert make_settings("staging").state_key == "cicd/staging/terraform.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path", "message"),
+    [
+        (
+            {"edge": {"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}},
+            "edge.certificate_arn",
+            "ACM",
+        ),
+        (
+            {"pipeline": {"codestar_connection_arn": "github", "github_repository": "a/b"}},
+            "pipeline.codestar_connection_arn",
+            "CodeStar",
+        ),
+        ({"pipeline": {"github_repository": "not a repo"}}, "pipeline.github_repository", "owner/name"),
+        ({"network": {"availability_zones": ["us-east-1a", "us-east-1a"]}}, "network.availability_zones", "distinct"),
+        ({"network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]}}, "(top level)", "zones of region us-east-1"),
+        ({"network": {"availability_zones": ["us-east-1a"]}}, "(top level)", "exactly az_count = 2"),
+    ],
+    ids=["acm", "codestar", "repo", "zones-duplicate", "zones-region", "zones-count"],
+)
+def test_arns_and_zones_validated(overrides: dict[str, object], path: str, message: str) -> None:
+    err = refused(**overrides)
+    assert err.problems[0].startswith(f"{path} = ")
+    assert message in err.problems[0]
+
+
+def test_explicit_zones_used_in_order() -> None:
+    s = make_settings("dev", network={"availability_zones": ["us-east-1d", "us-east-1f"]})
+    assert s.availability_zones == ["us-east-1d", "us-east-1f"]
+    assert make_settings("prod").availability_zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def test_load_settings_reads_toml_and_applies_overrides(tmp_path: Path) -> None:
+    cfg = tmp_path / "x.toml"
+    cfg.write_text((CONFIG_DIR / "dev.toml").read_text())
+    s = load_settings(cfg, {"environment_suffix": "pr-7", "network": {"az_count": 3}})
+    assert (s.environment_suffix, s.network.az_count, s.network.vpc_cidr) == ("pr-7", 3, "10.10.0.0/16")
+
+
+def test_load_settings_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_load_settings_bad_toml(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("project = ")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(cfg)

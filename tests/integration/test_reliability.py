@@ -57,9 +57,11 @@ def test_plan_after_apply_is_clean(deployment: Deployment) -> None:
 
 def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws) -> None:
     env = dict(terraform_env(), AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
-    # `terraform console` holds the state lock until it exits.
+    dashboard = resource_address(deployment, "aws_cloudwatch_dashboard", "observability_dashboard_")
+    # An apply waiting at its approval prompt holds the state lock, as a
+    # colleague's apply in progress would.
     holder = subprocess.Popen(
-        ["terraform", "console", "-lock=true"],
+        ["terraform", "apply", "-no-color", f"-replace={dashboard}"],
         cwd=deployment.stack_dir(),
         env=env,
         stdin=subprocess.PIPE,
@@ -69,14 +71,14 @@ def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws)
     )
     dynamodb = aws("dynamodb")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             item = dynamodb.get_item(TableName=deployment.outputs["lock_table"], Key=lock_id(deployment)).get("Item")
             if item and "Info" in item:
                 break
             time.sleep(0.5)
         else:
-            pytest.fail("terraform console never took the state lock")
+            pytest.fail("the waiting apply never took the state lock")
 
         started = time.monotonic()
         proc = terraform(deployment, "plan", "-input=false", "-no-color", "-lock-timeout=0s", timeout=120)
@@ -86,8 +88,9 @@ def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws)
         assert elapsed < 60
     finally:
         assert holder.stdin is not None
+        holder.stdin.write("no\n")  # decline: nothing is applied, the lock is released
         holder.stdin.close()
-        holder.wait(timeout=60)
+        holder.wait(timeout=120)
     item = dynamodb.get_item(TableName=deployment.outputs["lock_table"], Key=lock_id(deployment)).get("Item")
     assert not item or "Info" not in item, "the lock must be released when the holder exits"
 

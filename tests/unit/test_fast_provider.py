@@ -39,6 +39,24 @@ def test_fast_path_is_active_in_this_process() -> None:
     assert getattr(sys.modules[fast_provider.PACKAGE], "__fast_provider__", False)
 
 
+def test_fallback_when_the_assembly_cannot_load_cleans_up(tmp_path: Path) -> None:
+    code = (
+        f"import sys, importlib.util; sys.path.insert(0, {str(ROOT)!r})\n"
+        "import constructs_lib.fast_provider as f\n"
+        "real = importlib.util.module_from_spec\n"
+        "def broken(spec):\n"
+        "    m = real(spec); m.__path__ = []; return m\n"  # ._jsii cannot be found
+        "importlib.util.module_from_spec = broken\n"
+        "ok = f.install()\n"
+        "importlib.util.module_from_spec = real\n"
+        "import cdktf_cdktf_provider_aws as p\n"
+        "print(ok, getattr(p, '__fast_provider__', False), hasattr(p, 'wafv2_web_acl'))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-3:] == ["False", "False", "True"]
+
+
 def test_fallback_to_normal_import_when_fast_path_fails(tmp_path: Path) -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"

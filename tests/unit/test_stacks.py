@@ -38,7 +38,9 @@ def test_state_bucket_versioned_kms_encrypted_private_tls_only(dev: Synth) -> No
 def test_state_bucket_access_logged_and_disposable_outside_prod(dev: Synth, prod: Synth) -> None:
     logging = of_state_bucket(dev["state"], "aws_s3_bucket_logging")
     assert logging["target_bucket"].startswith("${aws_s3_bucket.state_access-logs_")
-    assert logging["target_prefix"] == "s3/cicd-tfstate-dev/"
+    assert logging["target_prefix"] == "s3/"
+    (dependency,) = logging["depends_on"]
+    assert dependency.startswith("aws_s3_bucket_policy.state_access-logs_policy_")
     force = {b["bucket"]: b["force_destroy"] for b in resources(dev["state"], "aws_s3_bucket").values()}
     assert force == {"cicd-tfstate-dev": True, "cicd-tfstate-logs-dev": True}
     force = {b["bucket"]: b["force_destroy"] for b in resources(prod["state"], "aws_s3_bucket").values()}

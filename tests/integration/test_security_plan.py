@@ -1,0 +1,35 @@
+"""checkov over the local deployment's plan JSON (``terraform show -json``),
+which also sees what the synthesized JSON hides, such as ECS container
+definitions. Runs before the teardown."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.integration.conftest import Deployment
+from tools.checkov_gate import load_suppressions, scan, unsuppressed
+from tools.terraform import terraform_env
+
+pytestmark = pytest.mark.integration
+
+
+def test_deployment_plan_passes_the_security_gate(deployment: Deployment) -> None:
+    env = dict(terraform_env(), AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    stack = deployment.stack_dir()
+    plan = subprocess.run(
+        ["terraform", "plan", "-input=false", "-no-color", "-out=security.tfplan"],
+        cwd=stack, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert plan.returncode == 0, plan.stderr
+    shown = subprocess.run(
+        ["terraform", "show", "-json", "security.tfplan"], cwd=stack, env=env, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    plan_json = deployment.workspace / "plan.json"
+    plan_json.write_text(shown.stdout)
+
+    findings = scan(plan_json, "terraform_plan", "platform-it")
+    assert findings, "the plan scan should see the deployment's resources"
+    assert [str(f) for f in unsuppressed(findings, load_suppressions())] == []
