@@ -137,10 +137,16 @@ def serve(port: int) -> None:
     )
     from werkzeug.serving import make_server
 
-    from local_aws.shims import ShimMiddleware, patch_rule_descriptions, patch_secure_transport
+    from local_aws.shims import (
+        ShimMiddleware,
+        patch_log_target_policy,
+        patch_rule_descriptions,
+        patch_secure_transport,
+    )
 
     patch_secure_transport()
     patch_rule_descriptions()
+    patch_log_target_policy()
     app = ShimMiddleware(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())

@@ -1,8 +1,8 @@
 """Small, documented shims for the gaps between moto's server and AWS.
 
 Each shim fixes one moto limitation (moto 5.2) in the emulator process only:
-in the WSGI request/response stream where possible, or (5, 9) by a small patch
-of the moto logic that is wrong. The production configuration never changes
+in the WSGI request/response stream where possible, or (5, 9, 10) by a small
+patch of the moto logic that is wrong. The production configuration never changes
 to please the emulator. Remove a shim when moto closes its gap; the tests in
 tests/emulator fail loudly when one stops being needed or stops working.
 
@@ -17,8 +17,9 @@ tests/emulator fail loudly when one stops being needed or stops working.
 3. CodeBuild answers ``BatchGetProjects`` with ``alias/aws/s3`` instead of the
    customer-managed key it was given (a perpetual diff in ``terraform plan``).
    The shim remembers the requested key and reports it back.
-4. Lambda ``GetFunction`` omits ``KMSKeyArn`` although ``CreateFunction``
-   accepted it (drift on ``kms_key_arn``); the shim reports back the key given.
+4. Lambda ``GetFunction`` omits ``KMSKeyArn`` and ``DeadLetterConfig``
+   although ``CreateFunction`` accepted them (drift on ``kms_key_arn`` and
+   ``dead_letter_config``); the shim reports back the values given.
 5. moto ignores the ``Bool`` condition operator, so the TLS-only bucket
    policy (Deny when ``aws:SecureTransport`` is false) denies every object
    request, the Terraform state included. The emulator only listens on
@@ -40,6 +41,10 @@ tests/emulator fail loudly when one stops being needed or stops working.
 9. EC2 security-group rules that reference another group lose their
    description (moto reads it only from CIDR ranges). :func:`patch_rule_descriptions`
    reads it from the group pair too.
+10. S3 ``PutBucketLogging`` fails with a 500 when the target bucket's policy
+    has any statement whose ``Principal`` is the string ``"*"`` (moto assumes a
+    mapping), as our TLS-only Deny does. :func:`patch_log_target_policy` lets
+    moto's own check see only the statements it can read.
 """
 
 from __future__ import annotations
@@ -70,14 +75,15 @@ def read_body(environ: Environ) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)  # let the next app read it again
+    # werkzeug caches a parsed request in the environ; it must not keep the drained stream.
+    environ.pop("werkzeug.request", None)
     return body
 
 
 def replace_body(environ: Environ, body: bytes) -> None:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
-    # werkzeug caches a parsed request (with the old body) in the environ.
-    environ.pop("werkzeug.request", None)
+    environ.pop("werkzeug.request", None)  # see read_body
 
 
 def json_response(start_response: StartResponse, status: int, payload: Any) -> list[bytes]:
@@ -283,14 +289,16 @@ class CodeBuildProjects:
 
 
 class LambdaKmsKey:
-    """Shim 4: report back the KMS key a function was created with."""
+    """Shim 4: report back the KMS key and dead-letter config a function was given."""
+
+    FIELDS = ("KMSKeyArn", "DeadLetterConfig")
 
     _FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)(/configuration)?/?$")
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
         self.rewriter = ResponseRewriter(app)
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, dict[str, Any]] = {}
 
     def handles(self, environ: Environ) -> bool:
         return signing_scope(environ)[1] == "lambda" and environ.get("PATH_INFO", "").startswith(
@@ -301,23 +309,19 @@ class LambdaKmsKey:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
         if method == "POST" and path.rstrip("/") == "/2015-03-31/functions":
             request = json.loads(read_body(environ) or b"{}")
-            if request.get("KMSKeyArn"):
-                self.keys[request["FunctionName"]] = request["KMSKeyArn"]
+            self.keys[request["FunctionName"]] = {k: request[k] for k in self.FIELDS if request.get(k)}
             return self.rewriter.call(environ, start_response, self._restore)
         match = self._FUNCTION.match(path)
         if match and method == "GET":
             return self.rewriter.call(environ, start_response, self._restore)
         if match and method == "PUT" and match.group(2):
             request = json.loads(read_body(environ) or b"{}")
-            if "KMSKeyArn" in request:
-                self.keys[match.group(1)] = request["KMSKeyArn"]
+            self.keys.setdefault(match.group(1), {}).update({k: request[k] for k in self.FIELDS if k in request})
         return self.app(environ, start_response)
 
     def _restore(self, payload: dict[str, Any]) -> dict[str, Any]:
         config = payload.get("Configuration", payload)
-        name = config.get("FunctionName")
-        if name in self.keys:
-            config["KMSKeyArn"] = self.keys[name]
+        config.update(self.keys.get(config.get("FunctionName"), {}))
         return payload
 
 
@@ -462,6 +466,30 @@ def patch_rule_descriptions() -> None:
 
     SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
     SecurityGroupRule.local_aws_shim = True  # type: ignore[attr-defined]
+
+
+def patch_log_target_policy() -> None:
+    """Shim 10: moto's log-delivery permission check skips statements it cannot read."""
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket._log_permissions_enabled_policy
+    if getattr(FakeBucket, "local_aws_log_shim", False):
+        return
+
+    def checked(target_bucket: Any, target_prefix: str | None) -> bool:
+        policy = target_bucket.policy
+        if not policy:
+            return bool(original(target_bucket, target_prefix))
+        doc = json.loads(policy.decode())
+        readable = [s for s in doc.get("Statement", []) if isinstance(s.get("Principal", {}), dict)]
+        target_bucket.policy = json.dumps({**doc, "Statement": readable}).encode()
+        try:
+            return bool(original(target_bucket, target_prefix))
+        finally:
+            target_bucket.policy = policy
+
+    FakeBucket._log_permissions_enabled_policy = staticmethod(checked)  # type: ignore[method-assign]
+    FakeBucket.local_aws_log_shim = True  # type: ignore[attr-defined]
 
 
 class ShimMiddleware:

@@ -48,6 +48,8 @@ class Suppression:
     resource: str
     stacks: tuple[str, ...]
     justification: str
+    #: Only the plan scan can see this finding (values resolved at plan time).
+    plan_only: bool = False
 
     def matches(self, finding: Finding) -> bool:
         return (
@@ -70,6 +72,7 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
                 entry["resource"],
                 tuple([stacks] if isinstance(stacks, str) else stacks),
                 entry["justification"],
+                bool(entry.get("plan_only", False)),
             )
         )
     return out

@@ -130,6 +130,7 @@ class Deployer:
         self.env = terraform_env()
         self.current: Terraform | None = None
         self.endpoint: str | None = None
+        self.interrupted = False
 
     # -- setup -------------------------------------------------------------
 
@@ -195,6 +196,11 @@ class Deployer:
         args = ("apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s")
         code, output = tf.run(*args, progress=True, check=False)
         if code != 0 and self.release_stale_lock(tf, output):
+            code, output = tf.run(*args, progress=True, check=False)
+        if code != 0 and not self.interrupted and "Error acquiring the state lock" not in output:
+            # Eventual consistency (AWS) or a transient emulator error: state keeps
+            # what was done, so one more apply finishes the rest or fails for real.
+            log(f"{label}: apply failed ({_first_error(output)}); retrying once ...")
             code, output = tf.run(*args, progress=True, check=False)
         if code != 0:
             raise RuntimeError(f"{label}: terraform apply failed (exit {code}):\n{output[-4000:]}")
@@ -284,6 +290,11 @@ class Deployer:
         return str(doc["terraform"]["backend"]["s3"]["key"])
 
 
+def _first_error(output: str) -> str:
+    line = next((ln for ln in output.splitlines() if ln.startswith("Error: ")), "unknown error")
+    return line[:160]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -306,6 +317,7 @@ def main(argv: Sequence[str]) -> int:
 
     def forward(signum: int, frame: FrameType | None) -> None:
         log("interrupted: letting terraform save its state ...")
+        deployer.interrupted = True
         if deployer.current is not None:
             deployer.current.interrupt()
 

@@ -192,6 +192,8 @@ def test_codebuild_codepipeline_project_created_without_location_and_keeps_its_k
     assert CODEPIPELINE_LOCATION_MARKER not in json.dumps(got)
     status, _ = json_call(endpoint, "codebuild", "CodeBuild_20161006.DeleteProject", {"name": "shim-build"})
     assert status == 200
+    status, got = json_call(endpoint, "codebuild", "CodeBuild_20161006.BatchGetProjects", {"names": ["shim-build"]})
+    assert got["projects"] == []
 
 
 # --- shim 4: Lambda KMS key ---------------------------------------------------
@@ -212,8 +214,11 @@ def test_lambda_reports_its_kms_key(endpoint: str) -> None:
         Handler="handler.handler",
         Code={"ZipFile": buf.getvalue()},
         KMSKeyArn=key,
+        DeadLetterConfig={"TargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"},
     )
     assert lam.get_function(FunctionName="shim-fn")["Configuration"]["KMSKeyArn"] == key
+    dlq = lam.get_function_configuration(FunctionName="shim-fn")["DeadLetterConfig"]
+    assert dlq == {"TargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"}
     assert lam.get_function_configuration(FunctionName="shim-fn")["KMSKeyArn"] == key
     other = key.replace("aaaaaaaa", "bbbbbbbb")
     lam.update_function_configuration(FunctionName="shim-fn", KMSKeyArn=other)
@@ -383,3 +388,44 @@ def test_group_referencing_rule_keeps_its_description(endpoint: str) -> None:
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [a]}])["SecurityGroupRules"]
     referencing = [r for r in rules if r.get("ReferencedGroupInfo")]
     assert [r["Description"] for r in referencing] == ["Only from the ALB"]
+
+
+# --- shim 10: access logging into a bucket with a TLS-only policy -------------------------
+
+
+def test_access_logging_into_a_tls_only_log_bucket(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="shim-logs")
+    s3.create_bucket(Bucket="shim-logged")
+    s3.put_bucket_policy(
+        Bucket="shim-logs",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": ["arn:aws:s3:::shim-logs", "arn:aws:s3:::shim-logs/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "AllowS3AccessLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": "arn:aws:s3:::shim-logs/s3/*",
+                    },
+                ],
+            }
+        ),
+    )
+    s3.put_bucket_logging(
+        Bucket="shim-logged",
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/"}},
+    )
+    assert s3.get_bucket_logging(Bucket="shim-logged")["LoggingEnabled"]["TargetBucket"] == "shim-logs"
+    policy = json.loads(s3.get_bucket_policy(Bucket="shim-logs")["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport", "AllowS3AccessLogDelivery"]

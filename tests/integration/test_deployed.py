@@ -15,7 +15,7 @@ Aws = Callable[[str], Any]
 
 
 def test_deploy_printed_a_summary(deployment: Deployment) -> None:
-    assert "state-backend-it: 10 added" in deployment.log
+    assert "state-backend-it: 20 added" in deployment.log
     assert f"Deployed {ENVIRONMENT} to the emulator" in deployment.log
     assert "Tear down with: make destroy" in deployment.log
 

@@ -24,7 +24,14 @@ def test_destroy_leaves_nothing_behind(deployment: Deployment, aws: Aws) -> None
         "elastic ips": aws("ec2").describe_addresses()["Addresses"],
         "load balancers": aws("elbv2").describe_load_balancers()["LoadBalancers"],
         "target groups": aws("elbv2").describe_target_groups()["TargetGroups"],
-        "ecs clusters": [c for c in aws("ecs").list_clusters()["clusterArns"] if "cicd" in c],
+        # A deleted cluster stays visible as INACTIVE for a while, as on AWS.
+        "ecs clusters": [
+            c["clusterArn"]
+            for c in aws("ecs").describe_clusters(clusters=aws("ecs").list_clusters()["clusterArns"] or ["none"])[
+                "clusters"
+            ]
+            if c["status"] == "ACTIVE"
+        ],
         "ecr repositories": aws("ecr").describe_repositories()["repositories"],
         "lambda functions": aws("lambda").list_functions()["Functions"],
         "codebuild projects": aws("codebuild").list_projects()["projects"],
