@@ -36,6 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tools.synth import synth
 from tools.terraform import ROOT, terraform_env
 
 
@@ -161,15 +162,7 @@ class Deployer:
         env.pop("CONFIG_FILE", None)
         if self.config is not None:
             env["CONFIG_FILE"] = str(self.config.resolve())
-        t0 = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, str(ROOT / "main.py")], env=env, cwd=ROOT, capture_output=True, text=True
-        )
-        if proc.returncode != 0:
-            raise SystemExit(proc.stderr.strip() or proc.stdout)
-        log(f"synth: {time.monotonic() - t0:.1f}s")
-        for line in proc.stdout.splitlines():
-            log(f"  {line.split(' -> ')[0]}")
+        synth(ROOT, env)  # reuses the previous output when nothing relevant changed
 
     def stack(self, kind: str) -> Terraform:
         self.current = Terraform(self.ws.outdir / "stacks" / f"{kind}-{self.environment}", self.env)
