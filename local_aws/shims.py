@@ -16,7 +16,9 @@ tests/emulator fail loudly when one stops being needed or stops working.
    in and removes it on the way out.
 3. CodeBuild answers ``BatchGetProjects`` with ``alias/aws/s3`` instead of the
    customer-managed key it was given (a perpetual diff in ``terraform plan``).
-   The shim remembers the requested key and reports it back.
+   The shim remembers the requested key and reports it back. And
+   ``DeleteProject`` ignores a project ARN (AWS accepts name or ARN; the
+   provider sends the ARN), leaving the project behind: the shim passes the name.
 4. Lambda ``GetFunction`` omits ``KMSKeyArn`` and ``DeadLetterConfig``
    although ``CreateFunction`` accepted them (drift on ``kms_key_arn`` and
    ``dead_letter_config``); the shim reports back the values given.
@@ -265,7 +267,10 @@ class CodeBuildProjects:
         if action == "BatchGetProjects":
             return self.rewriter.call(environ, start_response, self._restore_projects)
         if action == "DeleteProject":
-            self.keys.pop(json.loads(read_body(environ) or b"{}").get("name", ""), None)
+            request = json.loads(read_body(environ) or b"{}")
+            name = str(request.get("name", "")).rsplit(":project/", 1)[-1]  # ARN or name
+            self.keys.pop(name, None)
+            replace_body(environ, json.dumps({**request, "name": name}).encode())
         return self.app(environ, start_response)
 
     def _fix(self, project: dict[str, Any]) -> dict[str, Any]:

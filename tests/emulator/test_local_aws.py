@@ -190,7 +190,8 @@ def test_codebuild_codepipeline_project_created_without_location_and_keeps_its_k
     assert "location" not in project["artifacts"]
     assert project["encryptionKey"] == key
     assert CODEPIPELINE_LOCATION_MARKER not in json.dumps(got)
-    status, _ = json_call(endpoint, "codebuild", "CodeBuild_20161006.DeleteProject", {"name": "shim-build"})
+    arn = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/shim-build"
+    status, _ = json_call(endpoint, "codebuild", "CodeBuild_20161006.DeleteProject", {"name": arn})
     assert status == 200
     status, got = json_call(endpoint, "codebuild", "CodeBuild_20161006.BatchGetProjects", {"names": ["shim-build"]})
     assert got["projects"] == []
