@@ -17,6 +17,7 @@ import boto3
 import botocore.config
 import pytest
 
+from constructs_lib import policies
 from local_aws import server
 from local_aws.shims import CODEPIPELINE_LOCATION_MARKER
 
@@ -234,21 +235,7 @@ def test_tls_only_bucket_policy_allows_requests_as_over_tls(endpoint: str) -> No
     s3.create_bucket(Bucket="shim-tls-only")
     s3.put_bucket_policy(
         Bucket="shim-tls-only",
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": ["arn:aws:s3:::shim-tls-only", "arn:aws:s3:::shim-tls-only/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
-            }
-        ),
+        Policy=policies.document(policies.deny_insecure_transport("arn:aws:s3:::shim-tls-only")),
     )
     s3.put_object(Bucket="shim-tls-only", Key="state", Body=b"{}")
     assert s3.get_object(Bucket="shim-tls-only", Key="state")["Body"].read() == b"{}"
@@ -400,27 +387,14 @@ def test_access_logging_into_a_tls_only_log_bucket(endpoint: str) -> None:
     s3.create_bucket(Bucket="shim-logged")
     s3.put_bucket_policy(
         Bucket="shim-logs",
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": ["arn:aws:s3:::shim-logs", "arn:aws:s3:::shim-logs/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                    {
-                        "Sid": "AllowS3AccessLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": "arn:aws:s3:::shim-logs/s3/*",
-                    },
-                ],
-            }
+        Policy=policies.document(
+            policies.deny_insecure_transport("arn:aws:s3:::shim-logs"),
+            policies.Statement(
+                sid="AllowS3AccessLogDelivery",
+                principals={"Service": ["logging.s3.amazonaws.com"]},
+                actions=["s3:PutObject"],
+                resources=["arn:aws:s3:::shim-logs/s3/*"],
+            ),
         ),
     )
     s3.put_bucket_logging(
