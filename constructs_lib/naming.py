@@ -30,6 +30,8 @@ class NameKind(enum.Enum):
     LAMBDA_FUNCTION = "Lambda function"
     # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
     SQS_QUEUE = "SQS queue"
+    # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
+    ECR_CACHE_PREFIX = "ECR pull-through cache prefix"
     # ECS cluster/service, CodeBuild project, CodePipeline, ECR, DynamoDB, SNS: 100+.
     GENERIC = "other"
 
@@ -45,6 +47,7 @@ _LIMITS = {
     NameKind.IAM_ROLE: 64,
     NameKind.LAMBDA_FUNCTION: 64,
     NameKind.SQS_QUEUE: 80,
+    NameKind.ECR_CACHE_PREFIX: 30,
     NameKind.GENERIC: 100,
 }
 
@@ -72,6 +75,8 @@ COMPONENTS: dict[str, NameKind] = {
     "cluster": NameKind.GENERIC,
     "service": NameKind.GENERIC,
     "app": NameKind.GENERIC,
+    # Repositories cached from ECR Public: <account>.dkr.ecr.<region>.amazonaws.com/<this>/<upstream path>
+    "ecrpub": NameKind.ECR_CACHE_PREFIX,
     "build": NameKind.GENERIC,
     "pipeline": NameKind.GENERIC,
     "notifications": NameKind.GENERIC,

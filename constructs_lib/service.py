@@ -2,9 +2,12 @@
 
 Ownership split: the pipeline owns the running image, Terraform owns
 everything else. The orchestrator registers a new task-definition revision
-(copied from the current one, image changed) and points the service at it, so
-the service's ``task_definition`` is the one attribute Terraform ignores
-(``PIPELINE_OWNED_ATTRIBUTES``; a unit test asserts the list exactly).
+(copied from the family's newest revision, which is Terraform's after any
+change it made, with only the app image changed) and points the service at
+it, so the service's ``task_definition`` is the one attribute Terraform
+ignores (``PIPELINE_OWNED_ATTRIBUTES``; a unit test asserts the list exactly).
+A Terraform change to the task definition therefore reaches the running
+service with the next pipeline deploy.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from constructs import Construct
 from constructs_lib import policies
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.iam import ServiceRole
+from constructs_lib.images import ImageRef
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.logs import EncryptedLogGroup
 from constructs_lib.naming import Naming
@@ -31,14 +35,13 @@ from constructs_lib.settings import ServiceSettings
 
 APP_CONTAINER = "app"
 XRAY_CONTAINER = "xray-daemon"
-# AWS-published daemon image; public ECR needs no credentials.
+# AWS-published daemon image on ECR Public; tasks run it through the pull-through cache.
 XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
 PIPELINE_OWNED_ATTRIBUTES = ("task_definition",)
-ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
 
 def container_definitions(
-    *, settings: ServiceSettings, image: str, log_group: str, region: str, app_secret_arn: str
+    *, settings: ServiceSettings, image: str, xray_image: str, log_group: str, region: str, app_secret_arn: str
 ) -> list[dict[str, Any]]:
     def logging(stream_prefix: str) -> dict[str, Any]:
         return {
@@ -67,7 +70,7 @@ def container_definitions(
         },
         {
             "name": XRAY_CONTAINER,
-            "image": XRAY_IMAGE,
+            "image": xray_image,
             "essential": False,
             "cpu": 32,
             "memoryReservation": 64,
@@ -127,8 +130,8 @@ class Service(Construct):
             account_id=account_id,
             source_arn=ecs_trust_arn,
             statements=[
-                policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-                policies.Statement(sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[registry.repository.arn]),
+                # A bootstrap image in another private repository needs pulling too.
+                *registry.pull_statements(*filter(None, [ImageRef.parse(settings.bootstrap_image).repository_arn])),
                 policies.Statement(
                     sid="WriteLogs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -175,7 +178,8 @@ class Service(Construct):
             container_definitions=json.dumps(
                 container_definitions(
                     settings=settings,
-                    image=settings.bootstrap_image,
+                    image=registry.image_uri(settings.bootstrap_image),
+                    xray_image=registry.image_uri(XRAY_IMAGE),
                     log_group=self.log_group.name,
                     region=region,
                     app_secret_arn=secrets.app.arn,

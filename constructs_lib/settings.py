@@ -27,7 +27,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from constructs_lib.images import ECR_PUBLIC, ImageRef
 from constructs_lib.naming import COMPONENTS, Naming, longest_overflow, max_suffix_length
 
 
@@ -41,6 +43,12 @@ class ConfigError(Exception):
         lines = [f"invalid settings in {source} ({len(problems)} problem{plural}):"]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
+
+
+def _field_error(loc: tuple[str, ...], value: Any, message: str) -> ValidationError:
+    """A cross-field problem reported against the one field to change (not "(top level)")."""
+    error = PydanticCustomError("cross_field", "{message}", {"message": message})
+    return ValidationError.from_exception_data("Settings", [InitErrorDetails(type=error, loc=loc, input=value)])
 
 
 class _Strict(BaseModel):
@@ -77,6 +85,7 @@ _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certifi
 _CODESTAR_ARN = re.compile(
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:connection/[0-9a-f-]{36}$"
 )
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SUFFIX = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -145,7 +154,7 @@ class SecuritySettings(_Strict):
     kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
     """Days a scheduled key deletion waits (AWS allows 7-30)."""
     secret_rotation_lambda_arn: str | None = None
-    """Lambda function ARN that rotates both secrets; unset means no rotation resource."""
+    """Lambda function ARN that rotates the application secret; unset means no rotation resource."""
     secret_rotation_days: Annotated[int, Field(ge=1, le=1000)] = 30
     """Rotation interval when a rotation Lambda is set."""
 
@@ -232,11 +241,17 @@ class ServiceSettings(_Strict):
         # Runs as non-root, listens on 8080, writes only to /tmp: works with a read-only root.
         "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
     )
-    """Image the service runs until the pipeline's first build (README: First deploy)."""
+    """Image the service runs until the pipeline's first build; public.ecr.aws images are pulled through the cache."""
     readonly_root_filesystem: bool = True
     """Read-only root filesystem for the app container (where the image allows it)."""
     ecr_keep_tagged_images: Annotated[int, Field(ge=1, le=1000)] = 20
     """ECR lifecycle: tagged images kept; untagged ones expire after 7 days."""
+
+    @field_validator("bootstrap_image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        ImageRef.parse(v)  # ValueError names the expected shape
+        return v
 
     @model_validator(mode="after")
     def _fargate_size(self) -> ServiceSettings:
@@ -357,6 +372,10 @@ class Settings(_Strict):
     """Last part of every resource name; short enough for every AWS name limit."""
     region: str = "us-east-1"
     """AWS region (commercial partition)."""
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    """AWS account of this environment: the provider's allowed_account_ids; required to deploy to AWS."""
+    deploy_role_arn: str | None = None
+    """IAM role in account_id the provider assumes (cross-account deploys from one CI identity)."""
     deploy_target: Literal["aws", "local"] = "aws"
     """\"aws\" for a real account, \"local\" for the embedded emulator."""
     endpoint_url: Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.:-]+/?$")] | None = None
@@ -435,6 +454,51 @@ class Settings(_Strict):
         if self.deploy_target == "local" and self.endpoint_url is None:
             raise ValueError("deploy_target = 'local' needs endpoint_url (set AWS_ENDPOINT_URL to the emulator)")
         return self
+
+    @field_validator("deploy_role_arn")
+    @classmethod
+    def _role_arn(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        match = _ROLE_ARN.match(v)
+        if not match:
+            raise ValueError("must be an IAM role ARN like arn:aws:iam::123456789012:role/deploy")
+        if "account_id" not in info.data:
+            return v  # account_id itself is invalid and reported on its own
+        account = info.data["account_id"]
+        if account is None:
+            raise ValueError("needs account_id: set account_id to the account this role belongs to")
+        if match.group("account") != account:
+            raise ValueError(f"is a role in account {match.group('account')}, but account_id is {account}")
+        return v
+
+    @model_validator(mode="after")
+    def _image_reachable(self) -> Settings:
+        """Without NAT, private tasks reach only this account's ECR in this region
+        (VPC endpoints) and ECR Public (through the pull-through cache)."""
+        if self.network.enable_nat_gateway:
+            return self
+        image = self.service.bootstrap_image
+        ref = ImageRef.parse(image)
+        if ref.is_ecr_public:
+            return self
+        ecr = ref.private_ecr
+        if ecr is not None and ecr == (self.account_id, self.region):
+            return self
+        if ecr is not None and ecr[1] == self.region and self.account_id is None:
+            why = "set account_id so the platform can tell it is this environment's own registry"
+        else:
+            why = (
+                f"{ref.registry} is unreachable from the private subnets with network.enable_nat_gateway = false "
+                f"(only ECR Public through the pull-through cache, and this account's ECR in {self.region}, "
+                "through the VPC endpoints)"
+            )
+        raise _field_error(
+            ("service", "bootstrap_image"),
+            image,
+            f"{why}; use a {ECR_PUBLIC} image (e.g. {ServiceSettings().bootstrap_image}), push it to this "
+            "account's ECR, or set network.enable_nat_gateway = true",
+        )
 
     # Derived values. Kept as properties so the TOML stays minimal.
 

@@ -47,6 +47,12 @@ tests/emulator fail loudly when one stops being needed or stops working.
     has any statement whose ``Principal`` is the string ``"*"`` (moto assumes a
     mapping), as our TLS-only Deny does. :func:`patch_log_target_policy` lets
     moto's own check see only the statements it can read.
+11. ECR pull-through cache rules: moto's ECR backend has no
+    ``CreatePullThroughCacheRule`` / ``DescribePullThroughCacheRules`` /
+    ``UpdatePullThroughCacheRule`` / ``DeletePullThroughCacheRule`` (moto
+    answers "not yet implemented"). :class:`EcrPullThroughCacheRules` keeps
+    the rules in memory with AWS's request, response and error shapes. (The
+    emulator runs no containers, so nothing is ever pulled through them.)
 """
 
 from __future__ import annotations
@@ -57,13 +63,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+#: moto's default account, used when neither MOTO_ACCOUNT_ID nor the header names another.
+DEFAULT_ACCOUNT = "123456789012"
 CODEPIPELINE_LOCATION_MARKER = "local-aws-shim:codepipeline-source"
 
 
@@ -71,6 +79,14 @@ def signing_scope(environ: Environ) -> tuple[str, str]:
     """(region, service) from the SigV4 Authorization header."""
     match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     return (match.group(1), match.group(2)) if match else ("us-east-1", "")
+
+
+def account_of(environ: Environ) -> str:
+    """The account moto serves this request from: the ``x-moto-account-id`` header,
+    else ``MOTO_ACCOUNT_ID``, else moto's default (as moto itself decides)."""
+    import os
+
+    return str(environ.get("HTTP_X_MOTO_ACCOUNT_ID") or os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT)
 
 
 def read_body(environ: Environ) -> bytes:
@@ -497,6 +513,103 @@ def patch_log_target_policy() -> None:
     FakeBucket.local_aws_log_shim = True  # type: ignore[attr-defined]
 
 
+class EcrPullThroughCacheRules:
+    """Shim 11: ECR pull-through cache rules, in memory per (account, region)."""
+
+    PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+    ACTIONS = frozenset(
+        {"CreatePullThroughCacheRule", "DescribePullThroughCacheRules", "UpdatePullThroughCacheRule",
+         "DeletePullThroughCacheRule"}
+    )  # fmt: skip
+    #: Upstream registry URL -> the name AWS reports for it.
+    UPSTREAMS: ClassVar[dict[str, str]] = {
+        "public.ecr.aws": "ecr-public",
+        "registry-1.docker.io": "docker-hub",
+        "quay.io": "quay",
+        "registry.k8s.io": "k8s",
+        "ghcr.io": "github-container-registry",
+    }
+    UPDATABLE = ("credentialArn", "customRoleArn", "upstreamRepositoryPrefix")
+
+    def __init__(self) -> None:
+        self.rules: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self.lock = threading.Lock()
+
+    def handles(self, environ: Environ) -> bool:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        return target.startswith(self.PREFIX) and target[len(self.PREFIX) :] in self.ACTIONS
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        region, _ = signing_scope(environ)
+        action = str(environ["HTTP_X_AMZ_TARGET"])[len(self.PREFIX) :]
+        request = json.loads(read_body(environ) or b"{}")
+        account = str(request.get("registryId") or account_of(environ))
+        with self.lock:
+            rules = self.rules.setdefault((account, region), {})
+            status, payload = getattr(self, f"_{action}")(rules, request, account)
+        return json_response(start_response, status, payload)
+
+    @staticmethod
+    def _not_found(prefix: str, account: str) -> tuple[int, Any]:
+        return 400, {
+            "__type": "PullThroughCacheRuleNotFoundException",
+            "message": f"The pull through cache rule with the repository prefix '{prefix}' does not exist in the "
+            f"registry with id '{account}'",
+        }
+
+    def _CreatePullThroughCacheRule(
+        self, rules: dict[str, dict[str, Any]], request: dict[str, Any], account: str
+    ) -> tuple[int, Any]:
+        prefix, url = request.get("ecrRepositoryPrefix", ""), request.get("upstreamRegistryUrl", "")
+        if not prefix or not url:
+            return 400, {"__type": "InvalidParameterException", "message": "ecrRepositoryPrefix and "
+                         "upstreamRegistryUrl are required"}  # fmt: skip
+        if prefix in rules:
+            return 400, {
+                "__type": "PullThroughCacheRuleAlreadyExistsException",
+                "message": f"A pull through cache rule with the repository prefix '{prefix}' already exists",
+            }
+        now = time.time()
+        rules[prefix] = {
+            "ecrRepositoryPrefix": prefix,
+            "upstreamRegistryUrl": url,
+            "createdAt": now,
+            "updatedAt": now,
+            "registryId": account,
+            "upstreamRegistry": request.get("upstreamRegistry") or self.UPSTREAMS.get(url, "ecr"),
+            "upstreamRepositoryPrefix": request.get("upstreamRepositoryPrefix") or "ROOT",
+            **{k: request[k] for k in ("credentialArn", "customRoleArn") if request.get(k)},
+        }
+        return 200, {k: v for k, v in rules[prefix].items() if k != "updatedAt"}
+
+    def _DescribePullThroughCacheRules(
+        self, rules: dict[str, dict[str, Any]], request: dict[str, Any], account: str
+    ) -> tuple[int, Any]:
+        wanted = request.get("ecrRepositoryPrefixes") or list(rules)
+        for prefix in wanted:
+            if prefix not in rules:
+                return self._not_found(prefix, account)
+        return 200, {"pullThroughCacheRules": [rules[p] for p in wanted]}
+
+    def _UpdatePullThroughCacheRule(
+        self, rules: dict[str, dict[str, Any]], request: dict[str, Any], account: str
+    ) -> tuple[int, Any]:
+        prefix = request.get("ecrRepositoryPrefix", "")
+        if prefix not in rules:
+            return self._not_found(prefix, account)
+        rules[prefix].update({k: request[k] for k in self.UPDATABLE if k in request})
+        rules[prefix]["updatedAt"] = time.time()
+        return 200, rules[prefix]
+
+    def _DeletePullThroughCacheRule(
+        self, rules: dict[str, dict[str, Any]], request: dict[str, Any], account: str
+    ) -> tuple[int, Any]:
+        prefix = request.get("ecrRepositoryPrefix", "")
+        if prefix not in rules:
+            return self._not_found(prefix, account)
+        return 200, rules.pop(prefix)
+
+
 class ShimMiddleware:
     """Routes the few requests moto gets wrong to their shim; the rest to moto."""
 
@@ -508,7 +621,11 @@ class ShimMiddleware:
         self.codepipeline = CodePipelineTimestamps(app)
         self.ecs = EcsServiceFields(app)
         self.s3_notifications = S3EventBridgeNotification(app)
-        self.shims = (self.xray, self.codebuild, self.lambda_kms, self.codepipeline, self.ecs, self.s3_notifications)
+        self.ecr_cache = EcrPullThroughCacheRules()
+        self.shims = (
+            self.xray, self.codebuild, self.lambda_kms, self.codepipeline, self.ecs, self.s3_notifications,
+            self.ecr_cache,
+        )  # fmt: skip
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         for shim in self.shims:

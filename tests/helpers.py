@@ -14,6 +14,36 @@ from constructs_lib.settings import Settings, _deep_merge, parse_settings
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 
+#: Overrides of dev that turn every optional feature on.
+ALL_ON = {
+    "account_id": "123456789012",
+    "deploy_role_arn": "arn:aws:iam::123456789012:role/cicd-deploy",
+    "network": {"enable_nat_gateway": True, "single_nat_gateway": False, "az_count": 3},
+    "security": {"secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate"},
+    "edge": {
+        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11",
+        "geo_blocking_enabled": True,
+        "blocked_countries": ["KP"],
+    },
+    "pipeline": {
+        "require_manual_approval": True,
+        "codestar_connection_arn": (
+            "arn:aws:codestar-connections:us-east-1:123456789012:connection/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
+        ),
+        "github_repository": "acme/web",
+    },
+    "observability": {"alarm_emails": ["oncall@example.com"]},
+}
+
+#: Overrides of dev that turn every optional feature off (NAT off needs the endpoints).
+ALL_OFF = {
+    "network": {"enable_nat_gateway": False, "enable_vpc_endpoints": True, "az_count": 2},
+    "edge": {"geo_blocking_enabled": False, "blocked_countries": []},
+    "pipeline": {"require_manual_approval": False},
+    "observability": {"alarm_emails": []},
+    "service": {"readonly_root_filesystem": False},
+}
+
 
 def raw_config(environment: str = "dev") -> dict[str, Any]:
     return tomllib.loads((CONFIG_DIR / f"{environment}.toml").read_text())

@@ -30,14 +30,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from constructs_lib.settings import ConfigError, Settings, load_settings
 from tools.synth import synth
 from tools.terraform import ROOT, terraform_env
+
+
+class Refused(Exception):
+    """A deploy the tool will not start: one line for the user, and an exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,39 @@ class Deployer:
         self.current: Terraform | None = None
         self.endpoint: str | None = None
         self.interrupted = False
+        self.config_path = config or ROOT / "config" / f"{environment}.toml"
+        self.verb = "deploy"
+        self._settings: Settings | None = None
+
+    # -- guards ---------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The environment's settings as written (overrides are main.py's business)."""
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def require_account(self) -> None:
+        """A deploy to AWS must name its account: before any AWS call."""
+        if self.target == "aws" and self.settings.account_id is None:
+            raise Refused(
+                f'{_shown(self.config_path)} has no account_id: add account_id = "<12-digit AWS account id>" '
+                "at its top, the account this environment deploys to (README: Deploying to a real AWS account)",
+                code=2,
+            )
+
+    def verify_account(self) -> None:
+        """Stop before any change when the credentials belong to another account."""
+        expected = self.settings.account_id
+        if expected is None:
+            return  # only the local target gets here without one
+        actual = caller_account(self.target, self.settings, self.env)
+        if actual != expected:
+            raise Refused(
+                f"refusing to {self.verb} {self.environment}: the credentials in use belong to account {actual}, "
+                f"but {_shown(self.config_path)} says account_id = {expected}"
+            )
 
     # -- setup -------------------------------------------------------------
 
@@ -202,12 +244,18 @@ class Deployer:
 
     # -- verbs --------------------------------------------------------------
 
-    def deploy(self) -> int:
-        started = time.monotonic()
-        self.ws.deploy_pid.parent.mkdir(parents=True, exist_ok=True)
-        self.ws.deploy_pid.write_text(str(os.getpid()))
+    def preflight(self) -> None:
+        """Settings, then the emulator (local), then whose credentials these are: before any change."""
+        self.require_account()
         if self.target == "local":
             self.start_emulator()
+        self.verify_account()
+
+    def deploy(self) -> int:
+        started = time.monotonic()
+        self.preflight()
+        self.ws.deploy_pid.parent.mkdir(parents=True, exist_ok=True)
+        self.ws.deploy_pid.write_text(str(os.getpid()))
         self.synth()
         backend = self.stack("state-backend")
         self.init(backend)
@@ -224,8 +272,7 @@ class Deployer:
         return 0
 
     def plan(self) -> int:
-        if self.target == "local":
-            self.start_emulator()
+        self.preflight()
         self.synth()
         platform = self.stack("platform")
         self.init(platform)
@@ -242,8 +289,7 @@ class Deployer:
             log("emulator not running: nothing to destroy (moto keeps resources in memory only)")
             stop(self.ws.emulator)
             return 0
-        if self.target == "local":
-            self.start_emulator()
+        self.preflight()
         self.synth()
         for kind in ("platform", "state-backend"):
             tf = self.stack(kind)
@@ -283,6 +329,45 @@ class Deployer:
         return str(doc["terraform"]["backend"]["s3"]["key"])
 
 
+def caller_account(target: str, settings: Settings, env: Mapping[str, str]) -> str:
+    """The account terraform's credentials act in (after assuming deploy_role_arn on AWS).
+
+    On the local target the client uses the emulator's endpoint and credentials
+    from ``env``, exactly as terraform will; on AWS the usual credential chain.
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    local = target == "local"
+    try:
+        sts = boto3.client(
+            "sts",
+            region_name=settings.region,
+            endpoint_url=env.get("AWS_ENDPOINT_URL") if local else None,
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") if local else None,
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") if local else None,
+        )
+        if settings.deploy_role_arn and not local:
+            creds = sts.assume_role(
+                RoleArn=settings.deploy_role_arn, RoleSessionName=f"{settings.project}-{settings.environment}-check"
+            )["Credentials"]
+            sts = boto3.client(
+                "sts",
+                region_name=settings.region,
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        return str(sts.get_caller_identity()["Account"])
+    except (BotoCoreError, ClientError) as exc:
+        raise Refused(f"cannot tell which AWS account the credentials belong to: {exc}") from None
+
+
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _first_error(output: str) -> str:
     line = next((ln for ln in output.splitlines() if ln.startswith("Error: ")), "unknown error")
     return line[:160]
@@ -307,6 +392,7 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     workspace = Workspace.under(args.work_dir) if args.work_dir else Workspace.default()
     deployer = Deployer(args.environment, args.target, workspace, args.config, args.keep_emulator)
+    deployer.verb = args.verb
 
     def forward(signum: int, frame: FrameType | None) -> None:
         log("interrupted: letting terraform save its state ...")
@@ -319,6 +405,12 @@ def main(argv: Sequence[str]) -> int:
     try:
         result: int = getattr(deployer, args.verb)()
         return result
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -33,7 +33,9 @@ class PlatformStack(TerraformStack):
         super().__init__(scope, id)
         naming = settings.naming
         add_provider(self, settings)
-        add_s3_backend(self, settings, bucket=naming.name("tfstate"), table=naming.name("tflock"))
+        add_s3_backend(
+            self, settings, bucket=naming.name("tfstate"), table=naming.name("tflock"), key=settings.state_key
+        )
         account_id = DataAwsCallerIdentity(self, "caller").account_id
         region = settings.region
         retention = settings.observability.log_retention_days
@@ -97,6 +99,9 @@ class PlatformStack(TerraformStack):
             key=self.key,
             keep_tagged=settings.service.ecr_keep_tagged_images,
             force_delete=disposable,
+            cache_prefix=naming.name("ecrpub"),
+            account_id=account_id,
+            region=region,
         )
         self.service = Service(
             self,

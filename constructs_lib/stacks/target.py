@@ -8,8 +8,13 @@ identical for both targets (tests/unit/test_stacks.py proves it).
 
 from __future__ import annotations
 
-from cdktf import S3Backend, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformStack
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+)
 
 from constructs_lib.settings import Settings
 
@@ -34,18 +39,33 @@ def default_tags(settings: Settings) -> dict[str, str]:
     }
 
 
+def _allowed_accounts(settings: Settings) -> list[str] | None:
+    """The account guard: terraform refuses any other account's credentials."""
+    return [settings.account_id] if settings.account_id else None
+
+
+def _session_name(settings: Settings) -> str:
+    # Shows in CloudTrail as the assumed role's session: who deployed what.
+    return f"{settings.project}-{settings.environment}-terraform"
+
+
 def add_provider(stack: TerraformStack, settings: Settings) -> AwsProvider:
     """AWS provider; on the local target every endpoint is the emulator.
 
     Options left ``None`` are omitted from the JSON, so the aws target's
-    provider block carries only region and default tags.
+    provider block carries only region, default tags and, when the settings
+    name them, the allowed account and the role to assume. The emulator has
+    no roles to assume: the local target never assumes ``deploy_role_arn``.
     """
     url = settings.endpoint_url if settings.deploy_target == "local" else None
     local = True if url else None
+    role = settings.deploy_role_arn if not url else None
     return AwsProvider(
         stack,
         "aws",
         region=settings.region,
+        allowed_account_ids=_allowed_accounts(settings),
+        assume_role=[AwsProviderAssumeRole(role_arn=role, session_name=_session_name(settings))] if role else None,
         default_tags=[AwsProviderDefaultTags(tags=default_tags(settings))],
         access_key=_EMULATOR_KEY if url else None,
         secret_key=_EMULATOR_KEY if url else None,
@@ -59,16 +79,19 @@ def add_provider(stack: TerraformStack, settings: Settings) -> AwsProvider:
     )
 
 
-def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, table: str) -> S3Backend:
+def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, table: str, key: str) -> S3Backend:
     url = settings.endpoint_url if settings.deploy_target == "local" else None
     local = True if url else None
+    role = settings.deploy_role_arn if not url else None
     return S3Backend(
         stack,
         bucket=bucket,
-        key=settings.state_key,
+        key=key,
         region=settings.region,
         encrypt=True,
         dynamodb_table=table,
+        allowed_account_ids=_allowed_accounts(settings),
+        assume_role=S3BackendAssumeRoleConfig(role_arn=role, session_name=_session_name(settings)) if role else None,
         access_key=_EMULATOR_KEY if url else None,
         secret_key=_EMULATOR_KEY if url else None,
         endpoints={"s3": url, "dynamodb": url, "sts": url, "iam": url} if url else None,

@@ -6,8 +6,10 @@ reports exactly one job result.
 First call (no continuation token):
   1. read settings from the Secrets Manager secret (``SECRET_ARN``);
   2. read ``imagedefinitions.json`` from the input artifact (a zip in S3);
-  3. copy the service's current task definition, change only the app
-     container's image, register it, and ``UpdateService`` onto it;
+  3. copy the newest active revision of the service's task-definition family
+     (Terraform registers one whenever anything it owns changes: size,
+     secrets, the sidecar image), change only the app container's image,
+     register it, and ``UpdateService`` onto it;
   4. ``PutJobSuccessResult`` with a continuation token: CodePipeline calls
      again (about every 30 s to 1 min) while the deployment runs.
 Later calls (with a token): inspect the deployment and report success when it
@@ -158,8 +160,11 @@ class Orchestrator:
         services = self.ecs.describe_services(cluster=self.config.cluster, services=[self.config.service])["services"]
         if not services or services[0].get("status") != "ACTIVE":
             raise DeployError(f"service {self.config.service} not found or not active in {self.config.cluster}")
-        current_arn = services[0]["taskDefinition"]
-        current = self.ecs.describe_task_definition(taskDefinition=current_arn)["taskDefinition"]
+        running = self.ecs.describe_task_definition(taskDefinition=services[0]["taskDefinition"])["taskDefinition"]
+        # Not the running revision: the family's newest, so what Terraform changed since
+        # the last deploy (it ignores the service's task_definition) goes out with this image.
+        current = self.ecs.describe_task_definition(taskDefinition=running["family"])["taskDefinition"]
+        current_arn = current["taskDefinitionArn"]
 
         new = {k: v for k, v in current.items() if k not in READ_ONLY_FIELDS}
         containers = new["containerDefinitions"]

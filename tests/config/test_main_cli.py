@@ -40,8 +40,19 @@ def run_main(tmp_path: Path, toml: str | None = None, **env: str) -> subprocess.
         (BASE.replace("az_count = 2", "az_count = 2\nenable_nat_gatway = true"), "network.enable_nat_gatway"),
         (BASE.replace("az_count = 2", 'az_count = "two"'), "network.az_count = 'two'"),
         (BASE + "\nthis is not toml", "not valid TOML"),
+        (BASE + '\n[service]\nbootstrap_image = "nginx:1.27"\n', "service.bootstrap_image = 'nginx:1.27'"),
     ],
-    ids=["suffix-charset", "suffix-length", "cidr-public", "cidr-size", "region", "unknown-key", "wrong-type", "toml"],
+    ids=[
+        "suffix-charset",
+        "suffix-length",
+        "cidr-public",
+        "cidr-size",
+        "region",
+        "unknown-key",
+        "wrong-type",
+        "toml",
+        "image-unreachable-without-nat",
+    ],
 )
 def test_bad_config_exits_2_with_short_message(tmp_path: Path, toml: str, field: str) -> None:
     proc = run_main(tmp_path, toml)

@@ -33,13 +33,16 @@ def test_suffix_with_upper_case_or_special_characters_refused(suffix: str) -> No
 def test_longest_accepted_suffix_fits_every_name() -> None:
     longest = "a" * max_suffix_length("cicd")
     settings = make_settings("dev", environment_suffix=longest)
-    assert len(settings.naming.name("alb")) == 32
+    # The tightest name is the ECR pull-through cache prefix (30 characters).
+    assert len(settings.naming.name("ecrpub")) == 30
+    assert len(settings.naming.name("alb")) <= 32
 
 
 def test_suffix_one_character_too_long_refused() -> None:
     err = refused(environment_suffix="a" * (max_suffix_length("cicd") + 1))
     assert "environment_suffix" in err.problems[0]
-    assert "is 33 characters, the limit is 32" in err.problems[0]
+    assert "cicd-ecrpub-" in err.problems[0]
+    assert "is 31 characters, the limit is 30" in err.problems[0]
     assert f"at most {max_suffix_length('cicd')} characters" in err.problems[0]
 
 
@@ -215,3 +218,87 @@ def test_load_settings_bad_toml(tmp_path: Path) -> None:
     cfg.write_text("project = ")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(cfg)
+
+
+# --- works on AWS: images private tasks can reach, the account guard ----------
+
+
+def test_docker_hub_image_without_nat_refused_naming_the_field() -> None:
+    err = refused(service={"bootstrap_image": "nginx:1.27"})
+    (problem,) = err.problems
+    assert problem.startswith("service.bootstrap_image = 'nginx:1.27': docker.io is unreachable")
+    assert "network.enable_nat_gateway = true" in problem  # the fix
+    assert "public.ecr.aws" in problem
+
+
+@pytest.mark.parametrize("image", ["ghcr.io/acme/web:1", "quay.io/acme/web:1"])
+def test_any_other_public_registry_without_nat_refused(image: str) -> None:
+    assert refused(service={"bootstrap_image": image}).problems[0].startswith(f"service.bootstrap_image = '{image}'")
+
+
+def test_docker_hub_image_with_nat_accepted() -> None:
+    assert make_settings("staging", service={"bootstrap_image": "nginx:1.27"}).service.bootstrap_image == "nginx:1.27"
+
+
+def test_ecr_public_image_without_nat_accepted() -> None:
+    image = "public.ecr.aws/docker/library/httpd:2.4"
+    assert make_settings("dev", service={"bootstrap_image": image}).service.bootstrap_image == image
+
+
+def test_own_private_ecr_image_without_nat_accepted() -> None:
+    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1"
+    settings = make_settings("dev", account_id="111111111111", service={"bootstrap_image": image})
+    assert settings.service.bootstrap_image == image
+
+
+def test_private_ecr_image_without_nat_needs_account_id() -> None:
+    err = refused(service={"bootstrap_image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1"})
+    assert "set account_id" in err.problems[0]
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["222222222222.dkr.ecr.us-east-1.amazonaws.com/web:1", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/web:1"],
+    ids=["other-account", "other-region"],
+)
+def test_another_accounts_or_regions_ecr_without_nat_refused(image: str) -> None:
+    err = refused(account_id="111111111111", service={"bootstrap_image": image})
+    assert err.problems[0].startswith(f"service.bootstrap_image = '{image}'")
+
+
+def test_malformed_image_refused() -> None:
+    err = refused(service={"bootstrap_image": "Not An Image"})
+    assert err.problems[0].startswith("service.bootstrap_image = 'Not An Image': ")
+    assert "not a container image reference" in err.problems[0]
+
+
+@pytest.mark.parametrize("account", ["12345678901", "1234567890123", "abcdefghijkl", "12345678901a"])
+def test_account_id_must_be_12_digits(account: str) -> None:
+    assert refused(account_id=account).problems[0].startswith(f"account_id = '{account}'")
+
+
+def test_account_id_is_optional_and_kept() -> None:
+    assert make_settings("dev").account_id is None
+    assert make_settings("dev", account_id="111111111111").account_id == "111111111111"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"deploy_role_arn": "arn:aws:iam::111111111111:role/deploy"}, "needs account_id"),
+        ({"account_id": "111111111111", "deploy_role_arn": "arn:aws:iam::222222222222:role/deploy"},
+         "is a role in account 222222222222, but account_id is 111111111111"),
+        ({"account_id": "111111111111", "deploy_role_arn": "arn:aws:iam::111111111111:user/deploy"},
+         "must be an IAM role ARN"),
+    ],
+    ids=["no-account", "other-account", "not-a-role"],
+)  # fmt: skip
+def test_deploy_role_arn_validated(overrides: dict[str, object], message: str) -> None:
+    err = refused(**overrides)
+    assert err.problems[0].startswith("deploy_role_arn = ")
+    assert message in err.problems[0]
+
+
+def test_deploy_role_in_the_environments_account_accepted() -> None:
+    role = "arn:aws:iam::111111111111:role/ci/deploy"
+    assert make_settings("dev", account_id="111111111111", deploy_role_arn=role).deploy_role_arn == role

@@ -404,3 +404,49 @@ def test_access_logging_into_a_tls_only_log_bucket(endpoint: str) -> None:
     assert s3.get_bucket_logging(Bucket="shim-logged")["LoggingEnabled"]["TargetBucket"] == "shim-logs"
     policy = json.loads(s3.get_bucket_policy(Bucket="shim-logs")["Policy"])
     assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport", "AllowS3AccessLogDelivery"]
+
+
+# --- shim 11: ECR pull-through cache rules -----------------------------------------
+
+
+def test_ecr_pull_through_cache_rule_lifecycle(endpoint: str) -> None:
+    ecr = client(endpoint, "ecr")
+    created = ecr.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="cicd-ecrpub-t", upstreamRegistryUrl="public.ecr.aws"
+    )
+    assert (created["registryId"], created["upstreamRegistry"]) == (ACCOUNT, "ecr-public")
+    (rule,) = ecr.describe_pull_through_cache_rules(ecrRepositoryPrefixes=["cicd-ecrpub-t"])["pullThroughCacheRules"]
+    assert rule["upstreamRegistryUrl"] == "public.ecr.aws"
+    assert rule["upstreamRepositoryPrefix"] == "ROOT"
+    assert "cicd-ecrpub-t" in [
+        r["ecrRepositoryPrefix"] for r in ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]
+    ]
+
+    with pytest.raises(ecr.exceptions.PullThroughCacheRuleAlreadyExistsException):
+        ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="cicd-ecrpub-t", upstreamRegistryUrl="public.ecr.aws")
+
+    ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="cicd-ecrpub-t")
+    with pytest.raises(ecr.exceptions.PullThroughCacheRuleNotFoundException):
+        ecr.describe_pull_through_cache_rules(ecrRepositoryPrefixes=["cicd-ecrpub-t"])
+    with pytest.raises(ecr.exceptions.PullThroughCacheRuleNotFoundException):
+        ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="cicd-ecrpub-t")
+
+
+def test_ecr_pull_through_cache_rules_are_per_account(endpoint: str) -> None:
+    ecr = client(endpoint, "ecr")
+    ecr.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="other-acct", upstreamRegistryUrl="public.ecr.aws", registryId="111111111111"
+    )
+    assert "other-acct" not in [
+        r["ecrRepositoryPrefix"] for r in ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]
+    ]
+    (rule,) = ecr.describe_pull_through_cache_rules(registryId="111111111111")["pullThroughCacheRules"]
+    assert rule["registryId"] == "111111111111"
+
+
+def test_other_ecr_calls_still_reach_moto(endpoint: str) -> None:
+    ecr = client(endpoint, "ecr")
+    ecr.create_repository(repositoryName="shim-passthrough")
+    assert [
+        r["repositoryName"] for r in ecr.describe_repositories(repositoryNames=["shim-passthrough"])["repositories"]
+    ] == ["shim-passthrough"]

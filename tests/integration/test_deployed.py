@@ -164,3 +164,35 @@ def test_state_object_in_state_bucket(deployment: Deployment, aws: Aws) -> None:
         s3.get_object(Bucket=deployment.outputs["state_bucket"], Key="cicd/it/terraform.tfstate")["Body"].read()
     )
     assert len(state["resources"]) > 100
+
+
+def test_public_images_run_through_the_accounts_pull_through_cache(deployment: Deployment, aws: Aws) -> None:
+    (rule,) = aws("ecr").describe_pull_through_cache_rules(ecrRepositoryPrefixes=["cicd-ecrpub-it"])[
+        "pullThroughCacheRules"
+    ]
+    assert (rule["upstreamRegistryUrl"], rule["registryId"]) == ("public.ecr.aws", "123456789012")
+
+    out = deployment.outputs
+    ecs = aws("ecs")
+    service = ecs.describe_services(cluster=out["cluster_name"], services=[out["service_name"]])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    images = {c["name"]: c["image"] for c in definition["containerDefinitions"]}
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cicd-ecrpub-it"
+    assert images == {
+        "app": f"{registry}/nginx/nginx-unprivileged:1.27-alpine",
+        "xray-daemon": f"{registry}/xray/aws-xray-daemon:3.3.14",
+    }
+
+    role = definition["executionRoleArn"].rsplit("/", 1)[1]
+    iam = aws("iam")
+    (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    doc = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    stmts = {s["Sid"]: s for s in (json.loads(doc) if isinstance(doc, str) else doc)["Statement"]}
+    assert stmts["PullThroughCache"]["Action"] == ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
+    assert stmts["PullThroughCache"]["Resource"] == "arn:aws:ecr:us-east-1:123456789012:repository/cicd-ecrpub-it/*"
+
+
+def test_the_account_guard_is_in_the_deployed_configuration(deployment: Deployment) -> None:
+    for kind in ("state-backend", "platform"):
+        doc = json.loads((deployment.stack_dir(kind) / "cdk.tf.json").read_text())
+        assert doc["provider"]["aws"][0]["allowed_account_ids"] == ["123456789012"], kind

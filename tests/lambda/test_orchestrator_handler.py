@@ -164,6 +164,28 @@ def test_start_registers_revision_with_only_the_image_changed(world: World) -> N
     assert token == {"taskDefinition": after, "image": IMAGE, "deadline": int(NOW) + 600}
 
 
+def test_start_builds_on_the_newest_revision_terraform_registered(world: World) -> None:
+    """Terraform ignores the service's task_definition; what it changed since the
+    last deploy (here the sidecar's image and the memory) goes out with the next one."""
+    ecs = world.clients["ecs"]
+    running = ecs.describe_task_definition(taskDefinition=describe_service(world)["taskDefinition"])["taskDefinition"]
+    cached_sidecar = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cicd-ecrpub-test/xray/aws-xray-daemon:3.3.14"
+    changed = {k: v for k, v in running.items() if k not in orchestrator.READ_ONLY_FIELDS}
+    changed["memory"] = "1024"
+    changed["containerDefinitions"] = [
+        {**c, "image": cached_sidecar} if c["name"] == "xray-daemon" else c for c in running["containerDefinitions"]
+    ]
+    ecs.register_task_definition(**changed)  # what `terraform apply` does; the service stays on the old one
+    put_artifact(world)
+    world.expect("put_job_success_result")
+    world.run(job())
+
+    new = ecs.describe_task_definition(taskDefinition=describe_service(world)["taskDefinition"])["taskDefinition"]
+    assert new["revision"] == running["revision"] + 2
+    assert [c["image"] for c in new["containerDefinitions"]] == [IMAGE, cached_sidecar]
+    assert new["memory"] == "1024"
+
+
 # --- continuation: in progress, success, failure, rollback, timeout --------
 
 

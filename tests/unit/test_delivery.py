@@ -79,12 +79,11 @@ def test_app_container_secrets_logging_readonly(dev: Synth) -> None:
         "${aws_cloudwatch_log_group.service_log-group_"
     )
     assert app["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
-    assert app["image"] == "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
 
 
 def test_xray_daemon_sidecar(dev: Synth) -> None:
     sidecar = containers(dev["platform"])[XRAY_CONTAINER]
-    assert sidecar["image"].startswith("public.ecr.aws/xray/aws-xray-daemon:")
+    assert sidecar["image"].endswith(".dkr.ecr.us-east-1.amazonaws.com/cicd-ecrpub-dev/xray/aws-xray-daemon:3.3.14")
     assert sidecar["portMappings"] == [{"containerPort": 2000, "protocol": "udp"}]
     assert sidecar["essential"] is False
 

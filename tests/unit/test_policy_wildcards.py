@@ -11,28 +11,10 @@ import cdktf
 from constructs_lib import policies
 from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import Settings
-from tests.helpers import make_settings
+from tests.helpers import ALL_ON, make_settings
 from tests.policy_walker import policy_documents, wildcard_violations
 
 Synth = dict[str, dict[str, Any]]
-
-ALL_ON = {
-    "network": {"enable_nat_gateway": True, "single_nat_gateway": False, "az_count": 3},
-    "security": {"secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate"},
-    "edge": {
-        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11",
-        "geo_blocking_enabled": True,
-        "blocked_countries": ["KP"],
-    },
-    "pipeline": {
-        "require_manual_approval": True,
-        "codestar_connection_arn": (
-            "arn:aws:codestar-connections:us-east-1:123456789012:connection/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
-        ),
-        "github_repository": "acme/web",
-    },
-    "observability": {"alarm_emails": ["oncall@example.com"]},
-}
 
 
 def test_shipped_stacks_have_no_wildcards(shipped: tuple[Settings, Synth]) -> None:

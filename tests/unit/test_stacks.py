@@ -142,3 +142,39 @@ def test_every_stack_has_resources(shipped: tuple[Settings, Synth]) -> None:
     _, docs = shipped
     assert resources(docs["state"], "aws_s3_bucket")
     assert resources(docs["platform"], "aws_kms_key")
+
+
+# --- account guard --------------------------------------------------------------
+
+ROLE = "arn:aws:iam::111111111111:role/cicd-deploy"
+
+
+def test_account_id_becomes_allowed_account_ids_in_both_stacks(synth: Callable[[Settings], Synth]) -> None:
+    docs = synth(make_settings("dev", account_id="111111111111"))
+    for stack in ("platform", "state"):
+        assert docs[stack]["provider"]["aws"][0]["allowed_account_ids"] == ["111111111111"], stack
+    assert docs["platform"]["terraform"]["backend"]["s3"]["allowed_account_ids"] == ["111111111111"]
+
+
+def test_without_account_id_no_guard_is_written(dev: Synth) -> None:
+    for stack in ("platform", "state"):
+        assert "allowed_account_ids" not in dev[stack]["provider"]["aws"][0], stack
+    assert "allowed_account_ids" not in dev["platform"]["terraform"]["backend"]["s3"]
+
+
+def test_deploy_role_is_assumed_by_provider_and_backend(synth: Callable[[Settings], Synth]) -> None:
+    docs = synth(make_settings("dev", account_id="111111111111", deploy_role_arn=ROLE))
+    for stack in ("platform", "state"):
+        (assume,) = docs[stack]["provider"]["aws"][0]["assume_role"]
+        assert assume == {"role_arn": ROLE, "session_name": "cicd-dev-terraform"}, stack
+    assert docs["platform"]["terraform"]["backend"]["s3"]["assume_role"] == {
+        "role_arn": ROLE,
+        "session_name": "cicd-dev-terraform",
+    }
+
+
+def test_local_target_never_assumes_the_deploy_role(synth: Callable[[Settings], Synth]) -> None:
+    docs = synth(make_settings("dev", account_id="111111111111", deploy_role_arn=ROLE, **LOCAL))
+    assert "assume_role" not in docs["platform"]["provider"]["aws"][0]
+    assert "assume_role" not in docs["platform"]["terraform"]["backend"]["s3"]
+    assert docs["platform"]["provider"]["aws"][0]["allowed_account_ids"] == ["111111111111"]
