@@ -99,5 +99,6 @@ def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, ta
         skip_credentials_validation=local,
         skip_metadata_api_check=local,
         skip_region_validation=local,
-        skip_requesting_account_id=local,
+        # Not skip_requesting_account_id: the emulator answers STS, and the
+        # backend's account guard (allowed_account_ids) compares that answer.
     )
