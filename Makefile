@@ -16,8 +16,10 @@ ENVIRONMENT ?= dev
 # local = the embedded emulator (no AWS account needed); aws = the account in your credentials
 DEPLOY_TARGET ?= local
 DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(DEPLOY_TARGET)
+# Where `make plan` saves both stacks' plans and summary.md, and `make apply-plan` reads them.
+PLAN_DIR ?= build/plans/$(ENVIRONMENT)
 
-.PHONY: help install synth validate test lint deploy plan destroy emulator-start emulator-stop bench
+.PHONY: help install synth validate test lint deploy plan apply-plan drift destroy emulator-start emulator-stop bench
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,11 +55,17 @@ bench: install ## benchmarks (synth fast vs normal, full local deploy) -> docs/b
 deploy: install ## main job: deploy state backend + platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
 	$(DEPLOY) deploy
 
-plan: install ## terraform plan of the platform stack (exit 2 = changes pending)
-	$(DEPLOY) plan
+plan: install ## plan both stacks; saves the plans + summary.md in PLAN_DIR (exit 2 = changes pending)
+	$(DEPLOY) plan --out $(PLAN_DIR)
 
-destroy: install ## tear everything down (and stop the emulator)
-	$(DEPLOY) destroy
+apply-plan: install ## apply exactly the plans `make plan` saved (refused, nothing applied, if stale)
+	$(DEPLOY) apply --plan-dir $(PLAN_DIR)
+
+drift: install ## refresh-only plan of both stacks: exit 2 with a summary when something changed by hand
+	$(DEPLOY) drift
+
+destroy: install ## tear everything down (protected environments: CONFIRM=<environment>)
+	$(DEPLOY) destroy $(if $(CONFIRM),--confirm $(CONFIRM))
 
 emulator-start: install ## start the embedded emulator (moto + shims) and print its endpoint
 	$(RUN) python -m local_aws start

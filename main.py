@@ -10,7 +10,6 @@ Environment variables (all optional):
   AWS_ENDPOINT_URL     the emulator's endpoint, used when DEPLOY_TARGET=local
   FAST_PROVIDER_LOADING  "0" to import the provider bindings the normal way
   CDKTF_OUTDIR         where to synthesize (default: cdktf.out)
-  BOOTSTRAP_STATE_DIR  where state-backend stacks keep their local state (default: build/state)
 """
 
 from __future__ import annotations
@@ -83,9 +82,7 @@ def main() -> int:
 
     outdir = Path(env.get("CDKTF_OUTDIR", ROOT / "cdktf.out"))
     app = App(outdir=str(outdir))
-    bootstrap_state = Path(env.get("BOOTSTRAP_STATE_DIR", ROOT / "build" / "state")).resolve()
-    state_dir = os.path.relpath(bootstrap_state, outdir.resolve() / "stacks" / "any")
-    build_app(app, all_settings, state_dir)
+    build_app(app, all_settings)
     app.synth()
     for result in summarize(outdir):
         print(f"{result.stack}: {result.resources} resources -> {result.path}")

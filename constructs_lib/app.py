@@ -13,11 +13,6 @@ from constructs_lib.settings import Settings
 from constructs_lib.stacks.platform import PlatformStack, platform_stack_name
 from constructs_lib.stacks.state_backend import StateBackendStack, state_backend_stack_name
 
-#: Local state of the bootstrap stack lives outside cdktf.out (which is rebuilt),
-#: relative to a stack's directory ``cdktf.out/stacks/<stack>/``.
-DEFAULT_STATE_DIR = "../../../build/state"
-
-
 @dataclass(frozen=True)
 class SynthResult:
     stack: str
@@ -25,12 +20,9 @@ class SynthResult:
     path: Path
 
 
-def build_app(app: App, all_settings: Sequence[Settings], state_dir: str = DEFAULT_STATE_DIR) -> None:
-    """``state_dir``: where bootstrap stacks keep local state, relative to a
-    stack directory (relative, so the JSON is the same on every machine)."""
+def build_app(app: App, all_settings: Sequence[Settings]) -> None:
     for settings in all_settings:
-        backend_id = state_backend_stack_name(settings)
-        StateBackendStack(app, backend_id, settings=settings, state_dir=state_dir)
+        StateBackendStack(app, state_backend_stack_name(settings), settings=settings)
         PlatformStack(app, platform_stack_name(settings), settings=settings)
 
 

@@ -137,6 +137,11 @@ class Naming:
         return f"alias/{self.project}-{self.suffix}"
 
     @property
+    def state_key_alias(self) -> str:
+        """The key of the Terraform state (bucket, lock table, and every state object)."""
+        return f"alias/{self.project}-state-{self.suffix}"
+
+    @property
     def sampling_rule(self) -> str:
         # 32-character limit: keep it short, truncate the project if needed.
         return f"{self.project}-{self.suffix}"[:SAMPLING_RULE_LIMIT]

@@ -522,7 +522,13 @@ class Settings(_Strict):
 
     @property
     def state_key(self) -> str:
+        """The platform stack's state object in the state bucket."""
         return f"{self.project}/{self.environment}/terraform.tfstate"
+
+    @property
+    def bootstrap_state_key(self) -> str:
+        """The state-backend stack's own state object, in the bucket it creates."""
+        return f"{self.project}/{self.environment}/state-backend.tfstate"
 
 
 #: Environment variables main.py applies on top of the TOML (the only env reads).

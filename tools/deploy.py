@@ -1,23 +1,32 @@
-"""Deploy, plan or destroy one environment: the state backend stack, then the platform.
+"""Deploy, plan, apply a saved plan, check drift or destroy one environment (both stacks).
 
     python -m tools.deploy deploy  --environment dev --target local
-    python -m tools.deploy plan    --environment dev --target local   # exit 0 = no changes, 2 = changes
-    python -m tools.deploy destroy --environment dev --target local
+    python -m tools.deploy plan    --environment dev --target local [--out DIR]  # exit 0 = no changes, 2 = changes
+    python -m tools.deploy apply   --environment dev --target local --plan-dir DIR
+    python -m tools.deploy drift   --environment dev --target local [--summary FILE]  # exit 2 = drift
+    python -m tools.deploy destroy --environment dev --target local [--confirm ENV]
 
-Options: ``--config FILE`` deploys any settings file; ``--work-dir DIR`` keeps
-the emulator, cdktf.out, bootstrap state and outputs in DIR instead of the
+Options: ``--config FILE`` uses any settings file; ``--work-dir DIR`` keeps the
+emulator, cdktf.out, local state, plans and outputs in DIR instead of the
 project's defaults (the integration tests use a private one);
 ``--keep-emulator`` leaves the emulator running after ``destroy``.
 
 ``--target local`` starts (or reuses) the embedded emulator; ``aws`` uses the
-credentials in your environment. Terraform runs directly on the synthesized
-JSON (the same thing ``cdktf deploy`` does, without its registry calls), so it
-works offline with ``TF_PROVIDER_MIRROR``.
+credentials in your environment and needs ``account_id`` in the settings (the
+account guard). Terraform runs directly on the synthesized JSON (what ``cdktf
+deploy`` does, without its registry calls), in its own process group.
 
-Interrupting a deploy (Ctrl-C or SIGTERM) is forwarded to terraform as SIGINT,
-so it stops after the current operations and saves state; the next deploy
-continues from there. If a previous deploy died without releasing the state
-lock (its pid file names a dead process), the lock is released first.
+Day two (README: Day two):
+- the state-backend stack keeps its state in the bucket it creates, so any
+  machine can deploy again (``tools/bootstrap_state.py``);
+- ``plan --out`` saves both stacks' plans and a Markdown summary; ``apply``
+  applies exactly those files, or refuses all of them when any is stale;
+- an interrupt (Ctrl-C, SIGTERM) reaches terraform exactly once, so it stops
+  after the current operations and saves state; an interrupt before or between
+  terraform runs stops at once with exit status 130;
+- ``destroy`` lists what protects or would block it before any change, and a
+  protected environment needs ``--confirm <environment>``;
+- ``drift`` is a refresh-only plan of both stacks (exit 2 when anything drifted).
 """
 
 from __future__ import annotations
@@ -27,26 +36,41 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from constructs_lib.settings import ConfigError, Settings, load_settings
+from tools import destroy_guard
+from tools.aws_target import AwsTarget, TargetError
+from tools.bootstrap_state import BootstrapError, BootstrapState
+from tools.plan_summary import drift_summary, summarize
 from tools.synth import synth
-from tools.terraform import ROOT, terraform_env
+from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
+
+STACK_KINDS = ("state-backend", "platform")
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+_LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
+_APPLIED = re.compile(r"Apply complete! Resources: (.*)\.")
+OVERRIDE_UNPROTECT = "zz_destroy_override.tf.json"
 
 
 class Refused(Exception):
-    """A deploy the tool will not start: one line for the user, and an exit status."""
+    """A run the tool will not start or continue: one line for the user, and an exit status."""
 
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM outside a terraform run: stop now."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,7 @@ class Workspace:
     bootstrap_state: Path
     outputs_file: Path
     deploy_pid: Path
+    plans: Path
 
     @classmethod
     def default(cls) -> Workspace:
@@ -67,6 +92,7 @@ class Workspace:
             bootstrap_state=ROOT / "build" / "state",
             outputs_file=ROOT / "cfn-outputs" / "flat-outputs.json",
             deploy_pid=ROOT / "build" / "deploy.pid",
+            plans=ROOT / "build" / "plans",
         )
 
     @classmethod
@@ -78,49 +104,12 @@ class Workspace:
             bootstrap_state=root / "state",
             outputs_file=root / "cfn-outputs" / "flat-outputs.json",
             deploy_pid=root / "deploy.pid",
+            plans=root / "plans",
         )
-
-
-_PROGRESS = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete after (\S+)")
-_LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
 
 
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-class Terraform:
-    """terraform in one stack directory, with progress lines and signal forwarding."""
-
-    def __init__(self, stack_dir: Path, env: dict[str, str]) -> None:
-        self.dir = stack_dir
-        self.env = env
-        self.proc: subprocess.Popen[str] | None = None
-
-    def run(self, *args: str, progress: bool = False, check: bool = True) -> tuple[int, str]:
-        cmd = ["terraform", *args]
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        lines = []
-        done = 0
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            lines.append(line)
-            match = _PROGRESS.match(line.strip())
-            if progress and match:
-                done += 1
-                log(f"  [{done:3d}] {match.group(2).lower()} {match.group(1)} ({match.group(3)})")
-        code = self.proc.wait()
-        self.proc = None
-        output = "".join(lines)
-        if check and code not in (0,):
-            raise RuntimeError(f"terraform {' '.join(args)} failed in {self.dir.name} (exit {code}):\n{output[-4000:]}")
-        return code, output
-
-    def interrupt(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
 
 
 class Deployer:
@@ -131,31 +120,40 @@ class Deployer:
         workspace: Workspace | None = None,
         config: Path | None = None,
         keep_emulator: bool = False,
+        verb: str = "deploy",
     ) -> None:
         self.environment = environment
         self.target = target
         self.ws = workspace or Workspace.default()
         self.config = config
+        self.config_path = config or ROOT / "config" / f"{environment}.toml"
         self.keep_emulator = keep_emulator
-        self.env = terraform_env()
-        self.current: Terraform | None = None
+        self.verb = verb
+        self.env: dict[str, str] = {}
         self.endpoint: str | None = None
         self.interrupted = False
-        self.config_path = config or ROOT / "config" / f"{environment}.toml"
-        self.verb = "deploy"
+        self._running: set[Terraform] = set()
+        self._running_lock = threading.Lock()
         self._settings: Settings | None = None
+        self._aws: AwsTarget | None = None
 
-    # -- guards ---------------------------------------------------------------
+    # -- guards: before any change -------------------------------------------------
 
     @property
     def settings(self) -> Settings:
-        """The environment's settings as written (overrides are main.py's business)."""
+        """The environment's settings as written (env overrides are main.py's business)."""
         if self._settings is None:
             self._settings = load_settings(self.config_path)
         return self._settings
 
+    @property
+    def aws(self) -> AwsTarget:
+        if self._aws is None:
+            self._aws = AwsTarget(self.target, self.settings, self.env)
+        return self._aws
+
     def require_account(self) -> None:
-        """A deploy to AWS must name its account: before any AWS call."""
+        """A deploy to AWS must name its account: checked before any AWS call."""
         if self.target == "aws" and self.settings.account_id is None:
             raise Refused(
                 f'{_shown(self.config_path)} has no account_id: add account_id = "<12-digit AWS account id>" '
@@ -168,14 +166,20 @@ class Deployer:
         expected = self.settings.account_id
         if expected is None:
             return  # only the local target gets here without one
-        actual = caller_account(self.target, self.settings, self.env)
+        actual = self.aws.account()
         if actual != expected:
             raise Refused(
                 f"refusing to {self.verb} {self.environment}: the credentials in use belong to account {actual}, "
                 f"but {_shown(self.config_path)} says account_id = {expected}"
             )
 
-    # -- setup -------------------------------------------------------------
+    def preflight(self) -> None:
+        """Settings, the provider source, the emulator (local), then whose credentials these are."""
+        self.require_account()
+        self.env = terraform_env()
+        if self.target == "local":
+            self.start_emulator()
+        self.verify_account()
 
     def start_emulator(self) -> None:
         from local_aws.server import start
@@ -194,62 +198,121 @@ class Deployer:
         )
 
     def synth(self) -> None:
-        env = dict(
-            self.env,
-            ENVIRONMENT=self.environment,
-            DEPLOY_TARGET=self.target,
-            CDKTF_OUTDIR=str(self.ws.outdir),
-            BOOTSTRAP_STATE_DIR=str(self.ws.bootstrap_state),
-        )
+        env = dict(self.env, ENVIRONMENT=self.environment, DEPLOY_TARGET=self.target, CDKTF_OUTDIR=str(self.ws.outdir))
         env.pop("CONFIG_FILE", None)
         if self.config is not None:
             env["CONFIG_FILE"] = str(self.config.resolve())
         synth(ROOT, env)  # reuses the previous output when nothing relevant changed
+        # A destroy stopped halfway must not leave its protection-lifting override behind.
+        for kind in STACK_KINDS:
+            (self.stack_dir(kind) / OVERRIDE_UNPROTECT).unlink(missing_ok=True)
+        self.checkpoint()
+
+    # -- terraform -----------------------------------------------------------------
+
+    def stack_dir(self, kind: str) -> Path:
+        return self.ws.outdir / "stacks" / f"{kind}-{self.environment}"
 
     def stack(self, kind: str) -> Terraform:
-        self.current = Terraform(self.ws.outdir / "stacks" / f"{kind}-{self.environment}", self.env)
-        return self.current
+        return Terraform(self.stack_dir(kind), self.env, log=log)
+
+    def tf(self, tf: Terraform, *args: str, progress: bool = False, check: bool = True) -> tuple[int, str]:
+        """One terraform run, interruptible; an interrupt stops the verb once it has returned."""
+        self.checkpoint()
+        with self._running_lock:
+            self._running.add(tf)
+        try:
+            return tf.run(*args, progress=progress, check=check)
+        finally:
+            with self._running_lock:
+                self._running.discard(tf)
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        if self.interrupted:
+            raise Interrupted()
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C or SIGTERM: terraform gets exactly one SIGINT; otherwise stop now."""
+        self.interrupted = True
+        with self._running_lock:
+            running = [tf for tf in self._running if tf.running]
+        if running:
+            if any([tf.interrupt() for tf in running]):
+                log("interrupted: letting terraform finish its current operations and save its state ...")
+            else:
+                log("interrupted again: still waiting for terraform to save its state")
+            return
+        if threading.current_thread() is threading.main_thread():
+            raise Interrupted()
 
     def init(self, tf: Terraform) -> None:
         # -reconfigure: the emulator's port (part of the backend config) changes per start.
-        tf.run("init", "-input=false", "-no-color", "-reconfigure")
+        self.tf(tf, "init", "-input=false", "-no-color", "-reconfigure")
+
+    def bootstrap(self, tf: Terraform) -> BootstrapState:
+        return BootstrapState(tf, self.ws.bootstrap_state / f"terraform.{tf.dir.name}.tfstate", self.aws)
+
+    def init_state_backend(self, tf: Terraform) -> tuple[BootstrapState, bool]:
+        state = self.bootstrap(tf)
+        self.checkpoint()
+        try:
+            remote = state.init()
+        except BootstrapError as exc:
+            raise Refused(str(exc)) from None
+        self.checkpoint()
+        return state, remote
+
+    def require_deployed(self, tf: Terraform) -> BootstrapState:
+        """For plan, apply and drift: the state stack's state must be in its bucket."""
+        state, remote = self.init_state_backend(tf)
+        if remote:
+            return state
+        state.release()
+        if state.local_file.exists():
+            raise Refused(
+                f"the state of {tf.dir.name} is still only on this machine ({state.local_file}): run `make deploy` "
+                f"once to move it into {state.location}"
+            )
+        raise Refused(
+            f"{self.environment} is not deployed yet ({state.location} does not exist): the first deploy of an "
+            "environment is `make deploy`, which creates the state bucket, lock table and key"
+        )
 
     def release_stale_lock(self, tf: Terraform, output: str) -> bool:
         match = _LOCK_ID.search(output)
         if "Error acquiring the state lock" not in output or not match:
             return False
         pid = int(self.ws.deploy_pid.read_text()) if self.ws.deploy_pid.exists() else None
-        if pid is not None and pid != os.getpid() and _alive(pid):
+        if pid is not None and pid != os.getpid() and alive(pid):
             return False  # another deploy is really running: do not steal its lock
         log(f"releasing the state lock {match.group(1)} left by an interrupted deploy")
-        tf.run("force-unlock", "-force", match.group(1))
+        self.tf(tf, "force-unlock", "-force", match.group(1))
         return True
 
-    def apply(self, tf: Terraform, label: str) -> None:
+    def apply(self, tf: Terraform, label: str, *extra: str) -> str:
         t0 = time.monotonic()
         log(f"{label}: applying ...")
-        args = ("apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s")
-        code, output = tf.run(*args, progress=True, check=False)
+        args = ("apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", *extra)
+        code, output = self.tf(tf, *args, progress=True, check=False)
         if code != 0 and self.release_stale_lock(tf, output):
-            code, output = tf.run(*args, progress=True, check=False)
-        if code != 0 and not self.interrupted and "Error acquiring the state lock" not in output:
+            code, output = self.tf(tf, *args, progress=True, check=False)
+        if code != 0 and "Error acquiring the state lock" not in output and "Saved plan is stale" not in output:
             # Eventual consistency (AWS) or a transient emulator error: state keeps
             # what was done, so one more apply finishes the rest or fails for real.
             log(f"{label}: apply failed ({_first_error(output)}); retrying once ...")
-            code, output = tf.run(*args, progress=True, check=False)
+            code, output = self.tf(tf, *args, progress=True, check=False)
         if code != 0:
             raise RuntimeError(f"{label}: terraform apply failed (exit {code}):\n{output[-4000:]}")
-        summary = re.search(r"Apply complete! Resources: (.*)\.", output)
+        summary = _APPLIED.search(output)
         log(f"{label}: {summary.group(1) if summary else 'done'} in {time.monotonic() - t0:.0f}s")
+        return output
 
-    # -- verbs --------------------------------------------------------------
+    def outputs(self, tf: Terraform) -> dict[str, Any]:
+        _, text = self.tf(tf, "output", "-json", "-no-color")
+        return {name: item["value"] for name, item in json.loads(text).items()}
 
-    def preflight(self) -> None:
-        """Settings, then the emulator (local), then whose credentials these are: before any change."""
-        self.require_account()
-        if self.target == "local":
-            self.start_emulator()
-        self.verify_account()
+    # -- verbs -----------------------------------------------------------------------
 
     def deploy(self) -> int:
         started = time.monotonic()
@@ -258,31 +321,162 @@ class Deployer:
         self.ws.deploy_pid.write_text(str(os.getpid()))
         self.synth()
         backend = self.stack("state-backend")
-        self.init(backend)
-        self.apply(backend, f"state-backend-{self.environment}")
-        backend_outputs = self.outputs(backend)
-        platform = self.stack("platform")
-        self.init(platform)
-        self.apply(platform, f"platform-{self.environment}")
-        outputs = {**self.outputs(platform), **backend_outputs}
+        state, remote = self.init_state_backend(backend)
+        if remote:
+            self.apply(backend, backend.dir.name)
+            platform_outputs = self.deploy_platform()
+        else:
+            # First deploy: the platform needs only the bucket, table and key; it
+            # starts as soon as they exist, while the state stack finishes the
+            # rest (lifecycle rules wait about a minute in the provider).
+            platform_outputs = self.first_deploy(backend, state)
+        outputs = {**platform_outputs, **self.outputs(backend)}
         self.ws.outputs_file.parent.mkdir(parents=True, exist_ok=True)
         self.ws.outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
         self.ws.deploy_pid.unlink(missing_ok=True)
-        self.summary(outputs, time.monotonic() - started)
+        self.summary(outputs, time.monotonic() - started, state.location)
         return 0
 
-    def plan(self) -> int:
-        self.preflight()
-        self.synth()
+    def first_deploy(self, backend: Terraform, state: BootstrapState) -> dict[str, Any]:
+        label = backend.dir.name
+        # What the S3 backend needs before the first state is written: the bucket
+        # (versioned, encrypted with the state key) and the lock table.
+        core = [
+            f"-target={rtype}.{_resource_name(backend, name)}"
+            for rtype, name in (
+                ("aws_s3_bucket_server_side_encryption_configuration", "state_bucket_encryption"),
+                ("aws_s3_bucket_versioning", "state_bucket_versioning"),
+                ("aws_dynamodb_table", "state_lock-table"),
+            )
+        ]
+        self.apply(backend, f"{label} (bucket, lock table, key)", *core)
+        state.migrate_to_bucket()
+        log(f"{label}: state moved into {state.location}")
+        rest: dict[str, str] = {}
+        worker = threading.Thread(target=self._apply_in_background, args=(backend, label, rest), daemon=True)
+        worker.start()
+        try:
+            outputs = self.deploy_platform()
+        finally:
+            while worker.is_alive():
+                worker.join(timeout=0.2)  # short joins keep signal handling responsive
+        if "error" in rest:
+            raise RuntimeError(rest["error"])
+        self.checkpoint()
+        return outputs
+
+    def _apply_in_background(self, tf: Terraform, label: str, result: dict[str, str]) -> None:
+        try:
+            self.apply(tf, label)
+        except (RuntimeError, Interrupted) as exc:
+            result["error"] = str(exc) or "interrupted"
+
+    def deploy_platform(self) -> dict[str, Any]:
         platform = self.stack("platform")
         self.init(platform)
-        code, output = platform.run(
-            "plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s", check=False
-        )
-        print(output)
-        return code
+        self.apply(platform, platform.dir.name)
+        return self.outputs(platform)
 
-    def destroy(self) -> int:
+    def plan(self, out: Path | None = None) -> int:
+        """Plan both stacks; with ``out``, save the plans and a Markdown summary there."""
+        self.preflight()
+        self.synth()
+        backend = self.stack("state-backend")
+        self.require_deployed(backend)
+        platform = self.stack("platform")
+        self.init(platform)
+        changed = False
+        sections = []
+        for tf in (backend, platform):
+            plan_file = (out or self.ws.plans / "scratch") / f"{tf.dir.name}.tfplan"
+            plan_file.parent.mkdir(parents=True, exist_ok=True)
+            args = ("plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
+            code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
+            if code not in (0, 2):
+                raise RuntimeError(f"terraform plan failed in {tf.dir.name} (exit {code}):\n{output[-4000:]}")
+            changed |= code == 2
+            _, shown = self.tf(tf, "show", "-json", str(plan_file))
+            sections.append(summarize(json.loads(shown), tf.dir.name))
+        text = "\n".join(sections)
+        if out is not None:
+            (out / "summary.md").write_text(text)
+        print(text)
+        if out is not None:
+            log(f"saved: {_shown(out)} (apply exactly these with the apply verb: make apply-plan)")
+        return 2 if changed else 0
+
+    def apply_saved(self, plan_dir: Path) -> int:
+        """Apply exactly the saved plans; refuse all of them if any is stale."""
+        self.preflight()
+        plans = [(kind, plan_dir / f"{kind}-{self.environment}.tfplan") for kind in STACK_KINDS]
+        missing = [str(p) for _, p in plans if not p.exists()]
+        if missing:
+            raise Refused(f"no saved plan {', '.join(missing)}: make one with make plan (or the plan verb --out)")
+        stacks = {kind: self.stack(kind) for kind, _ in plans}
+        for tf in stacks.values():
+            if not tf.dir.is_dir():
+                raise Refused(f"{tf.dir} is missing: apply the plans in the checkout (or artifact) that made them")
+        self.require_deployed(stacks["state-backend"])
+        self.init(stacks["platform"])
+        for kind, plan_file in plans:
+            planned, current = _plan_prior_state(plan_file), self._state_version(stacks[kind])
+            if planned != current:
+                raise Refused(
+                    f"the saved plan {_shown(plan_file)} is stale: the state of {stacks[kind].dir.name} changed since "
+                    f"it was made (serial {planned[1]} then, {current[1]} now); nothing was applied, make a new plan"
+                )
+        for kind, plan_file in plans:
+            self.apply_plan_file(stacks[kind], plan_file)
+        return 0
+
+    def apply_plan_file(self, tf: Terraform, plan_file: Path) -> None:
+        t0 = time.monotonic()
+        log(f"{tf.dir.name}: applying {_shown(plan_file)} ...")
+        code, output = self.tf(tf, "apply", "-input=false", "-no-color", "-lock-timeout=10s", str(plan_file),
+                               progress=True, check=False)  # fmt: skip
+        if code != 0:
+            if "Saved plan is stale" in output:
+                raise Refused(f"the saved plan {_shown(plan_file)} is stale: make a new plan")
+            raise RuntimeError(f"{tf.dir.name}: terraform apply failed (exit {code}):\n{output[-4000:]}")
+        summary = _APPLIED.search(output)
+        log(f"{tf.dir.name}: {summary.group(1) if summary else 'done'} in {time.monotonic() - t0:.0f}s")
+
+    def _state_version(self, tf: Terraform) -> tuple[str | None, int | None]:
+        _, text = self.tf(tf, "state", "pull")
+        if not text.strip():
+            return None, None
+        doc = json.loads(text)
+        return doc.get("lineage"), doc.get("serial")
+
+    def drift(self, summary_file: Path | None = None) -> int:
+        """A refresh-only plan of both stacks: exit 2 and name every drifted attribute."""
+        self.preflight()
+        self.synth()
+        backend = self.stack("state-backend")
+        self.require_deployed(backend)
+        platform = self.stack("platform")
+        self.init(platform)
+        drifted = False
+        sections = []
+        for tf in (backend, platform):
+            plan_file = self.ws.plans / "drift" / f"{tf.dir.name}.tfplan"
+            plan_file.parent.mkdir(parents=True, exist_ok=True)
+            args = ("plan", "-refresh-only", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
+            code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
+            if code not in (0, 2):
+                raise RuntimeError(f"terraform plan -refresh-only failed in {tf.dir.name}:\n{output[-4000:]}")
+            _, shown = self.tf(tf, "show", "-json", str(plan_file))
+            text, found = drift_summary(json.loads(shown), tf.dir.name)
+            drifted |= found
+            sections.append(text)
+        text = "\n".join(sections)
+        if summary_file is not None:
+            summary_file.parent.mkdir(parents=True, exist_ok=True)
+            summary_file.write_text(text)
+        print(text)
+        return 2 if drifted else 0
+
+    def destroy(self, confirm: str | None = None) -> int:
         from local_aws.server import running, stop
 
         if self.target == "local" and running(self.ws.emulator) is None:
@@ -291,76 +485,129 @@ class Deployer:
             return 0
         self.preflight()
         self.synth()
-        for kind in ("platform", "state-backend"):
-            tf = self.stack(kind)
-            self.init(tf)
-            t0 = time.monotonic()
-            log(f"{kind}-{self.environment}: destroying ...")
-            tf.run("destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", progress=True)
-            log(f"{kind}-{self.environment}: destroyed in {time.monotonic() - t0:.0f}s")
+        backend = self.stack("state-backend")
+        state, remote = self.init_state_backend(backend)
+        if not remote and not state.local_file.exists():
+            state.release()
+            raise Refused(f"{self.environment} is not deployed ({state.location} does not exist): nothing to destroy")
+        platform = self.stack("platform")
+        self.init(platform)
+        found = [
+            *destroy_guard.protections(platform.dir.name, self._state_json(platform)),
+            *destroy_guard.protections(backend.dir.name, self._state_json(backend)),
+        ]
+        own = {state.bucket: {state.key, self._backend_key(platform)}}
+        blocking = destroy_guard.blockers(found, self.aws, own)
+        self.refuse_unsafe_destroy(found, blocking, confirm)
+
+        lift = destroy_guard.lift_override(found)
+        for tf in (platform, backend):
+            self._lift_protections(tf, lift, found)
+        t0 = time.monotonic()
+        log(f"{platform.dir.name}: destroying ...")
+        self.tf(platform, "destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", progress=True)
+        log(f"{platform.dir.name}: destroyed in {time.monotonic() - t0:.0f}s")
+        # The state stack's state lives in the bucket about to go: bring it home first.
+        if remote:
+            state.migrate_to_local()
+        if any(p.name == state.bucket for p in found):
+            destroy_guard.delete_every_version(self.aws, state.bucket, own[state.bucket])
+        t0 = time.monotonic()
+        log(f"{backend.dir.name}: destroying ...")
+        self.tf(backend, "destroy", "-input=false", "-no-color", "-auto-approve", progress=True)
+        log(f"{backend.dir.name}: destroyed in {time.monotonic() - t0:.0f}s")
+        state.forget_local()
+        for tf in (platform, backend):
+            (tf.dir / OVERRIDE_UNPROTECT).unlink(missing_ok=True)
         self.ws.outputs_file.unlink(missing_ok=True)
         if self.target == "local" and not self.keep_emulator:
             stop(self.ws.emulator)
             log("emulator stopped")
         return 0
 
-    # -- results -------------------------------------------------------------
+    def refuse_unsafe_destroy(
+        self, found: list[destroy_guard.Protection], blocking: list[str], confirm: str | None
+    ) -> None:
+        lines = []
+        if found and confirm != self.environment:
+            lines.append(
+                f"refusing to destroy {self.environment}: it is protected; nothing was changed. To destroy it anyway, "
+                f"confirm with its name: {self.teardown_command(confirm=True)}"
+            )
+            lines += [f"  protection: {p}" for p in found]
+        elif blocking:
+            lines.append(f"refusing to destroy {self.environment}: these would stop it halfway; nothing was changed")
+        if not lines:
+            return
+        lines += [f"  blocker: {b}" for b in blocking]
+        if self.target == "local":
+            lines.append(
+                "  (a local deployment lives only in the emulator: `make emulator-stop` discards it in one step)"
+            )
+        raise Refused("\n".join(lines))
 
-    def outputs(self, tf: Terraform) -> dict[str, Any]:
-        _, text = tf.run("output", "-json", "-no-color")
-        return {name: item["value"] for name, item in json.loads(text).items()}
+    def _lift_protections(self, tf: Terraform, lift: dict[str, Any], found: list[destroy_guard.Protection]) -> None:
+        targets = [p.address for p in found if p.lift is not None and p.stack == tf.dir.name]
+        if not targets:
+            return
+        (tf.dir / OVERRIDE_UNPROTECT).write_text(json.dumps(lift, indent=2) + "\n")
+        log(f"{tf.dir.name}: lifting deletion protection of {', '.join(targets)} (confirmed)")
+        self.tf(tf, "apply", "-input=false", "-no-color", "-auto-approve", *(f"-target={a}" for a in targets))
 
-    def summary(self, outputs: dict[str, Any], seconds: float) -> None:
+    def _state_json(self, tf: Terraform) -> dict[str, Any]:
+        _, text = self.tf(tf, "show", "-json", "-no-color")
+        return dict(json.loads(text)) if text.strip() else {}
+
+    def _backend_key(self, tf: Terraform) -> str:
+        return str(json.loads((tf.dir / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"]["key"])
+
+    # -- results -------------------------------------------------------------------
+
+    def teardown_command(self, confirm: bool = False) -> str:
+        """The exact command that tears down what this run deployed."""
+        flag = f" --confirm {self.environment}" if confirm else ""
+        if self.config is None and self.ws == Workspace.default():
+            target = "" if self.target == "local" else f"DEPLOY_TARGET={self.target} "
+            confirm_var = f" CONFIRM={self.environment}" if confirm else ""
+            return f"{target}ENVIRONMENT={self.environment} make destroy{confirm_var}"
+        opts = f"--environment {self.environment} --target {self.target}"
+        if self.config is not None:
+            opts += f" --config {self.config}"
+        if self.ws != Workspace.default():
+            opts += f" --work-dir {self.ws.outdir.parent}"
+        return f"python -m tools.deploy destroy {opts}{flag}"
+
+    def summary(self, outputs: dict[str, Any], seconds: float, state_location: str) -> None:
         resources = 0
-        for kind in ("state-backend", "platform"):
-            _, listing = self.stack(kind).run("state", "list", "-no-color")
+        for kind in STACK_KINDS:
+            _, listing = self.tf(self.stack(kind), "state", "list", "-no-color")
             resources += sum(1 for line in listing.splitlines() if line and not line.startswith("data."))
-        where = f"the emulator at {self.endpoint}" if self.target == "local" else "your AWS account"
+        where = f"the emulator at {self.endpoint}" if self.target == "local" else f"AWS account {self.aws.account()}"
         log("")
         log(f"Deployed {self.environment} to {where}: {resources} resources in {seconds:.0f}s.")
         for key in ("alb_dns_name", "pipeline_name", "ecr_repository_url", "cluster_name", "service_name"):
             log(f"  {key:20s} {outputs.get(key, '')}")
-        log(f"  state                s3://{outputs['state_bucket']}/{self.state_key()} (lock: {outputs['lock_table']})")
+        platform_key = self._backend_key(self.stack("platform"))
+        log(f"  state                s3://{outputs['state_bucket']}/{platform_key} (lock: {outputs['lock_table']})")
+        log(f"  bootstrap state      {state_location}")
         log(f"  all outputs          {self.ws.outputs_file}")
-        log("Tear down with: make destroy")
-
-    def state_key(self) -> str:
-        doc = json.loads((self.ws.outdir / "stacks" / f"platform-{self.environment}" / "cdk.tf.json").read_text())
-        return str(doc["terraform"]["backend"]["s3"]["key"])
+        log(f"Tear down with: {self.teardown_command()}")
 
 
-def caller_account(target: str, settings: Settings, env: Mapping[str, str]) -> str:
-    """The account terraform's credentials act in (after assuming deploy_role_arn on AWS).
+def _resource_name(tf: Terraform, prefix: str) -> str:
+    """The synthesized name of the one resource whose construct path starts with ``prefix``."""
+    doc = json.loads((tf.dir / "cdk.tf.json").read_text())
+    (name,) = [n for items in doc["resource"].values() for n in items if n.startswith(prefix + "_")]
+    return name
 
-    On the local target the client uses the emulator's endpoint and credentials
-    from ``env``, exactly as terraform will; on AWS the usual credential chain.
-    """
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
 
-    local = target == "local"
-    try:
-        sts = boto3.client(
-            "sts",
-            region_name=settings.region,
-            endpoint_url=env.get("AWS_ENDPOINT_URL") if local else None,
-            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") if local else None,
-            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") if local else None,
-        )
-        if settings.deploy_role_arn and not local:
-            creds = sts.assume_role(
-                RoleArn=settings.deploy_role_arn, RoleSessionName=f"{settings.project}-{settings.environment}-check"
-            )["Credentials"]
-            sts = boto3.client(
-                "sts",
-                region_name=settings.region,
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-            )
-        return str(sts.get_caller_identity()["Account"])
-    except (BotoCoreError, ClientError) as exc:
-        raise Refused(f"cannot tell which AWS account the credentials belong to: {exc}") from None
+def _plan_prior_state(plan_file: Path) -> tuple[str | None, int | None]:
+    """(lineage, serial) of the state a saved plan was made against (terraform's own staleness test)."""
+    with zipfile.ZipFile(plan_file) as archive:
+        if "tfstate" not in archive.namelist():
+            return None, None
+        doc = json.loads(archive.read("tfstate"))
+    return doc.get("lineage"), doc.get("serial")
 
 
 def _shown(path: Path) -> str:
@@ -373,45 +620,60 @@ def _first_error(output: str) -> str:
     return line[:160]
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Is process ``pid`` alive? (It exists even if it is not ours to signal.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        return True
     return True
 
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.splitlines()[0])
-    parser.add_argument("verb", choices=["deploy", "plan", "destroy"])
+    parser.add_argument("verb", choices=["deploy", "plan", "apply", "drift", "destroy"])
     parser.add_argument("--environment", default="dev")
     parser.add_argument("--target", choices=["local", "aws"], default="local")
     parser.add_argument("--config", type=Path, help="settings file (default: config/<environment>.toml)")
-    parser.add_argument("--work-dir", type=Path, help="keep emulator, cdktf.out, state and outputs here")
+    parser.add_argument("--work-dir", type=Path, help="keep emulator, cdktf.out, state, plans and outputs here")
     parser.add_argument("--keep-emulator", action="store_true", help="destroy: leave the emulator running")
+    parser.add_argument("--out", type=Path, help="plan: save the plans and summary.md in this folder")
+    parser.add_argument("--plan-dir", type=Path, help="apply: the folder a plan --out wrote")
+    parser.add_argument("--summary", type=Path, help="drift: also write the Markdown summary here")
+    parser.add_argument("--confirm", metavar="ENVIRONMENT", help="destroy: confirm a protected environment by name")
     args = parser.parse_args(argv)
     workspace = Workspace.under(args.work_dir) if args.work_dir else Workspace.default()
-    deployer = Deployer(args.environment, args.target, workspace, args.config, args.keep_emulator)
-    deployer.verb = args.verb
-
-    def forward(signum: int, frame: FrameType | None) -> None:
-        log("interrupted: letting terraform save its state ...")
-        deployer.interrupted = True
-        if deployer.current is not None:
-            deployer.current.interrupt()
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    deployer = Deployer(args.environment, args.target, workspace, args.config, args.keep_emulator, args.verb)
+    signal.signal(signal.SIGTERM, deployer.on_signal)
+    signal.signal(signal.SIGINT, deployer.on_signal)
     try:
-        result: int = getattr(deployer, args.verb)()
-        return result
+        if args.verb == "plan":
+            return deployer.plan(args.out)
+        if args.verb == "apply":
+            return deployer.apply_saved(args.plan_dir or workspace.plans / args.environment)
+        if args.verb == "drift":
+            return deployer.drift(args.summary)
+        if args.verb == "destroy":
+            return deployer.destroy(args.confirm)
+        return deployer.deploy()
+    except Interrupted:
+        print("interrupted: stopped; terraform saved its state and nothing more was applied", file=sys.stderr)
+        return INTERRUPTED
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Refused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except (ProviderUnavailable, TargetError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except RuntimeError as exc:
+        if deployer.interrupted:
+            print(f"interrupted: terraform stopped and saved its state ({exc})"[:2000], file=sys.stderr)
+            return INTERRUPTED
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

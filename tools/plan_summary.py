@@ -130,6 +130,101 @@ def summarize(plan: Mapping[str, Any], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+Path_ = tuple[str | int, ...]
+
+
+def flatten(value: Any, prefix: Path_ = ()) -> dict[Path_, Any]:
+    """Leaf values by attribute path (lists by index, maps by key); empty containers are leaves."""
+    if isinstance(value, dict) and value:
+        out: dict[Path_, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, (*prefix, key)))
+        return out
+    if isinstance(value, list) and value:
+        out = {}
+        for index, item in enumerate(value):
+            out.update(flatten(item, (*prefix, index)))
+        return out
+    return {prefix: value}
+
+
+def dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _marked(mask: Any, path: Path_) -> bool:
+    """Is ``path`` marked (unknown or sensitive) in terraform's mask structure?"""
+    node = mask
+    for part in path:
+        if node is True:
+            return True
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False
+    return node is True
+
+
+def attribute_changes(change: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(attribute, before, after) for every leaf that differs; sensitive values never shown."""
+    before, after = flatten(change.get("before") or {}), flatten(change.get("after") or {})
+    unknown = change.get("after_unknown") or {}
+    sensitive = (change.get("before_sensitive") or {}, change.get("after_sensitive") or {})
+    out = []
+    for path in sorted(set(before) | set(after) | set(flatten(unknown)), key=dotted):
+        if _marked(unknown, path) and path not in before:
+            old, new = before.get(path), "(known after apply)"
+        elif _marked(unknown, path):
+            old, new = before.get(path), "(known after apply)"
+        else:
+            old, new = before.get(path), after.get(path)
+            if old == new:
+                continue
+        if path not in before and path not in after and not _marked(unknown, path):
+            continue
+        hidden = _marked(sensitive[0], path) or _marked(sensitive[1], path)
+        out.append(
+            (
+                dotted(path),
+                "(sensitive)" if hidden and old is not None else _short(old),
+                "(sensitive)" if hidden and new != "(known after apply)" else _short(new),
+            )
+        )
+    return out
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) and value == "(known after apply)" else json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 20] + f"... ({len(text)} chars)"
+
+
+def drift_summary(plan: Mapping[str, Any], title: str) -> tuple[str, bool]:
+    """Markdown for a refresh-only plan: each drifted resource and attribute. (text, drifted)."""
+    lines = [f"### Drift: {title}", ""]
+    drifted = [d for d in plan.get("resource_drift") or [] if d.get("mode") != "data"]
+    if not drifted:
+        lines.append("**No drift.** Every resource matches the last applied state.")
+        return "\n".join(lines) + "\n", False
+    lines.append(f"**{len(drifted)}** resource(s) changed outside Terraform:")
+    lines.append("")
+    for item in drifted:
+        actions = item["change"]["actions"]
+        if actions == ["delete"]:
+            lines.append(f"- `{item['address']}`: deleted outside Terraform")
+            continue
+        lines.append(f"- `{item['address']}`")
+        for attribute, old, new in attribute_changes(item["change"]):
+            lines.append(f"  - `{attribute}`: {old} → {new}")
+    return "\n".join(lines) + "\n", True
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan_summary", description=__doc__.splitlines()[0])
     parser.add_argument("plan_json", type=Path, help="output of `terraform show -json <plan>`")

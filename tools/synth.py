@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Every environment variable main.py reads (see its docstring).
 SYNTH_ENV = (
     "ENVIRONMENT", "CONFIG_FILE", "ENVIRONMENT_SUFFIX", "AWS_REGION", "DEPLOY_TARGET", "AWS_ENDPOINT_URL",
-    "FAST_PROVIDER_LOADING", "CDKTF_OUTDIR", "BOOTSTRAP_STATE_DIR",
+    "FAST_PROVIDER_LOADING", "CDKTF_OUTDIR",
 )  # fmt: skip
 STAMP = ".synth-fingerprint"
 
@@ -65,7 +65,8 @@ def synth(root: Path = ROOT, env: Mapping[str, str] | None = None, force: bool =
         print(f"synth: up to date, reusing {out} (fingerprint {current[:12]})")
         return False
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, str(root / "main.py")], cwd=root, env=env)
+    # Its own session: a terminal's Ctrl-C reaches the calling tool, which stops it.
+    proc = subprocess.run([sys.executable, str(root / "main.py")], cwd=root, env=env, start_new_session=True)
     if proc.returncode != 0:
         raise SystemExit(proc.returncode)
     stamp.write_text(current)

@@ -1,35 +1,114 @@
-"""Run terraform for this project's stacks, with an optional offline provider mirror.
+"""Run terraform for this project's stacks: provider discovery, one runner.
 
-``TF_PROVIDER_MIRROR=<dir>`` (the folder holding ``registry.terraform.io/``)
-makes every terraform subprocess started here install hashicorp/aws from that
-folder: a CLI config is written to ``build/terraform.rc`` and
-``TF_CLI_CONFIG_FILE`` points at it for our subprocesses only. Without the
-variable, terraform behaves as usual (registry over the internet).
+Provider discovery (one place, used by ``.ci/run`` through ``make test`` and
+by every make verb that runs terraform): ``TF_PROVIDER_MIRROR`` wins;
+otherwise terraform's implied local mirror folders and the machine's known
+mirror location are searched for hashicorp/aws 5.100.0. A mirror found is
+written into ``build/terraform.rc`` (a ``filesystem_mirror`` for hashicorp/aws,
+plus a plugin cache) and ``TF_CLI_CONFIG_FILE`` points at it, for our own
+subprocesses only. With no mirror, terraform uses the public registry; with
+neither, :class:`ProviderUnavailable` says what to set instead of terraform's
+twenty-line registry error.
+
+The runner (:class:`Terraform`) starts terraform in its own process group, so
+a Ctrl-C in a terminal reaches only the calling tool, which forwards exactly
+one SIGINT (terraform treats a second one as "exit immediately", losing state).
 
 Usage: python -m tools.terraform validate [stack-dir ...]
+       python -m tools.terraform mirror          # print the mirror in use, if any
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import platform
+import re
+import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
+PROVIDER = "registry.terraform.io/hashicorp/aws"
+#: The version the prebuilt bindings (cdktf-cdktf-provider-aws 20.1.0) are generated for.
+PROVIDER_VERSION = "5.100.0"
+#: Where this project's machines keep their offline mirror (not a terraform default).
+KNOWN_MIRRORS = (Path("/opt/tf-plugins"),)
+REGISTRY_HOST = "registry.terraform.io"
+
+_PROGRESS = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete after (\S+)")
+
+
+class ProviderUnavailable(RuntimeError):
+    """Neither the registry nor a local mirror can supply the AWS provider."""
+
+
+def _platform_dir() -> str:
+    machine = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    return f"{sys.platform}_{machine}"
+
+
+def implied_mirrors(env: Mapping[str, str]) -> list[Path]:
+    """Terraform's implied local mirror directories, then the known location.
+    https://developer.hashicorp.com/terraform/cli/config/config-file#implied-local-mirror-directories
+    ``TF_MIRROR_SEARCH_PATH`` (os.pathsep-separated) replaces the whole list.
+    """
+    if "TF_MIRROR_SEARCH_PATH" in env:
+        return [Path(p) for p in env["TF_MIRROR_SEARCH_PATH"].split(os.pathsep) if p]
+    home = Path(env.get("HOME", str(Path.home())))
+    data_home = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    data_dirs = (env.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share").split(":")
+    return [
+        home / ".terraform.d" / "plugins",
+        data_home / "terraform" / "plugins",
+        *(Path(d) / "terraform" / "plugins" for d in data_dirs if d),
+        *KNOWN_MIRRORS,
+    ]
+
+
+def has_provider(root: Path) -> bool:
+    """Does ``root`` hold hashicorp/aws at our version (unpacked or packed layout)?"""
+    base = root / PROVIDER
+    unpacked = base / PROVIDER_VERSION / _platform_dir()
+    packed = base / f"terraform-provider-aws_{PROVIDER_VERSION}_{_platform_dir()}.zip"
+    return packed.is_file() or (unpacked.is_dir() and any(unpacked.glob("terraform-provider-aws_*")))
+
+
+def find_mirror(env: Mapping[str, str]) -> Path | None:
+    explicit = env.get("TF_PROVIDER_MIRROR")
+    if explicit:
+        path = Path(explicit).resolve()
+        if not has_provider(path):
+            raise ProviderUnavailable(
+                f"TF_PROVIDER_MIRROR={explicit} holds no {PROVIDER}/{PROVIDER_VERSION}/{_platform_dir()}/ "
+                "(it must be the folder that contains registry.terraform.io/)"
+            )
+        return path
+    return next((p.resolve() for p in implied_mirrors(env) if has_provider(p)), None)
+
+
+@functools.lru_cache(maxsize=4)
+def registry_reachable(host: str = REGISTRY_HOST, timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def cli_config(mirror: str) -> str:
-    return f"""# Written by tools/terraform.py for TF_PROVIDER_MIRROR; do not edit.
+    return f"""# Written by tools/terraform.py (provider mirror discovery); do not edit.
 provider_installation {{
   filesystem_mirror {{
     path    = "{mirror}"
-    include = ["registry.terraform.io/hashicorp/aws"]
+    include = ["{PROVIDER}"]
   }}
   direct {{
-    exclude = ["registry.terraform.io/hashicorp/aws"]
+    exclude = ["{PROVIDER}"]
   }}
 }}
 plugin_cache_dir = "{BUILD / "plugin-cache"}"
@@ -37,20 +116,30 @@ plugin_cache_dir = "{BUILD / "plugin-cache"}"
 
 
 def terraform_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for terraform subprocesses, honouring TF_PROVIDER_MIRROR."""
+    """Environment for terraform subprocesses, with the provider source settled."""
     env = dict(os.environ if base is None else base)
     env.setdefault("TF_IN_AUTOMATION", "1")
     env.setdefault("CHECKPOINT_DISABLE", "1")
-    mirror = env.get("TF_PROVIDER_MIRROR")
-    if mirror:
-        BUILD.mkdir(exist_ok=True)
-        (BUILD / "plugin-cache").mkdir(exist_ok=True)
+    mirror = find_mirror(env)
+    if mirror is not None:
+        (BUILD / "plugin-cache").mkdir(parents=True, exist_ok=True)
         rc = BUILD / "terraform.rc"
-        rc.write_text(cli_config(str(Path(mirror).resolve())))
+        text = cli_config(str(mirror))
+        if not rc.exists() or rc.read_text() != text:
+            tmp = rc.with_name(f".terraform.rc.{os.getpid()}")
+            tmp.write_text(text)
+            tmp.replace(rc)  # atomic: parallel test workers read a whole file
         env["TF_CLI_CONFIG_FILE"] = str(rc)
-    elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
-        # A config path that does not exist only produces warnings; drop it.
-        del env["TF_CLI_CONFIG_FILE"]
+        return env
+    if env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
+        del env["TF_CLI_CONFIG_FILE"]  # a missing config only produces warnings
+    if not registry_reachable(env.get("TF_REGISTRY_HOST", REGISTRY_HOST)):
+        searched = ", ".join(str(p) for p in implied_mirrors(env))
+        raise ProviderUnavailable(
+            f"terraform cannot install {PROVIDER} {PROVIDER_VERSION}: the registry is unreachable and no provider "
+            f"mirror was found (searched {searched}). Set TF_PROVIDER_MIRROR to the folder that holds "
+            "registry.terraform.io/ (README: Offline machines)."
+        )
     return env
 
 
@@ -65,6 +154,64 @@ def run(
     return proc
 
 
+class Terraform:
+    """terraform in one stack directory: its own process group, one progress line
+    per resource, and at most one forwarded SIGINT per run."""
+
+    def __init__(self, stack_dir: Path, env: Mapping[str, str], log: Callable[[str], None] = print) -> None:
+        self.dir = stack_dir
+        self.env = dict(env)
+        self.log = log
+        self.proc: subprocess.Popen[str] | None = None
+        self._interrupted = False
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def run(self, *args: str, progress: bool = False, check: bool = True) -> tuple[int, str]:
+        self._interrupted = False
+        self.proc = subprocess.Popen(
+            ["terraform", *args],
+            cwd=self.dir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            # Its own session and process group: a terminal's Ctrl-C goes to the
+            # tool's group only, and the tool decides what terraform receives.
+            start_new_session=True,
+        )
+        lines = []
+        done = 0
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            lines.append(line)
+            match = _PROGRESS.match(line.strip())
+            if progress and match:
+                done += 1
+                self.log(f"  [{done:3d}] {match.group(2).lower()} {match.group(1)} ({match.group(3)})")
+        code = self.proc.wait()
+        self.proc = None
+        output = "".join(lines)
+        if check and code != 0:
+            raise RuntimeError(f"terraform {' '.join(args)} failed in {self.dir.name} (exit {code}):\n{output[-4000:]}")
+        return code, output
+
+    def interrupt(self) -> bool:
+        """Ask terraform to stop gracefully (one SIGINT); True if this call sent it."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None or self._interrupted:
+            return False
+        self._interrupted = True
+        try:
+            proc.send_signal(signal.SIGINT)
+        except ProcessLookupError:  # exited between the check and the signal
+            return False
+        return True
+
+
 def validate(stack_dir: Path, env: Mapping[str, str] | None = None) -> None:
     env = env or terraform_env()
     run(["init", "-backend=false", "-input=false", "-no-color"], stack_dir, env)
@@ -72,11 +219,18 @@ def validate(stack_dir: Path, env: Mapping[str, str] | None = None) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    if not argv or argv[0] != "validate":
+    if not argv or argv[0] not in ("validate", "mirror"):
         print(__doc__, file=sys.stderr)
         return 2
+    try:
+        env = terraform_env()
+    except ProviderUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if argv[0] == "mirror":
+        print(env.get("TF_CLI_CONFIG_FILE", "none: terraform uses the public registry"))
+        return 0
     dirs = [Path(d) for d in argv[1:]] or sorted((ROOT / "cdktf.out" / "stacks").iterdir())
-    env = terraform_env()
     for d in dirs:
         print(f"terraform validate {d.name} ...", flush=True)
         validate(d, env)

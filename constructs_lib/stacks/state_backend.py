@@ -1,13 +1,21 @@
-"""Bootstrap stack: the remote-state bucket and lock table, itself on local state."""
+"""Bootstrap stack: the remote-state bucket, lock table and key, keeping its own state in them.
+
+Self-hosted state, the pattern of cloudposse/terraform-aws-tfstate-backend:
+the stack's backend is the bucket and table it creates, under its own key.
+On an environment's first deploy the bucket does not exist yet, so the deploy
+tool applies once with a local-backend override and then migrates the state
+into the bucket (``terraform init -migrate-state``); ``destroy`` moves it back
+to a local file first. Every later run, on any machine, reads it from S3.
+"""
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
 from constructs_lib.settings import Settings
-from constructs_lib.stacks.target import add_provider
+from constructs_lib.stacks.target import add_provider, add_s3_backend
 from constructs_lib.state_store import StateStore
 
 
@@ -16,21 +24,24 @@ def state_backend_stack_name(settings: Settings) -> str:
 
 
 class StateBackendStack(TerraformStack):
-    def __init__(self, scope: Construct, id: str, *, settings: Settings, state_dir: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Settings) -> None:
         super().__init__(scope, id)
         add_provider(self, settings)
-        # Chicken and egg: this stack creates the bucket the others keep state in,
-        # so its own state is local (keep terraform.<stack>.tfstate safe, or import
-        # the two resources again if it is lost; see docs/troubleshooting.md).
-        LocalBackend(self, path=f"{state_dir}/terraform.{id}.tfstate")
-        identity = DataAwsCallerIdentity(self, "caller")
         naming = settings.naming
+        add_s3_backend(
+            self,
+            settings,
+            bucket=naming.name("tfstate"),
+            table=naming.name("tflock"),
+            key=settings.bootstrap_state_key,
+        )
+        identity = DataAwsCallerIdentity(self, "caller")
         self.store = StateStore(
             self,
             "state",
             bucket_name=naming.name("tfstate"),
             table_name=naming.name("tflock"),
-            key_alias=f"alias/{settings.project}-state-{settings.environment_suffix}",
+            key_alias=naming.state_key_alias,
             account_id=identity.account_id,
             region=settings.region,
             deletion_window_in_days=settings.security.kms_deletion_window_days,

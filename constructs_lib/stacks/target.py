@@ -88,7 +88,12 @@ def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, ta
         bucket=bucket,
         key=key,
         region=settings.region,
+        # With encrypt alone the backend asks S3 for SSE-S3 (AES256) on every
+        # write, overriding the bucket's SSE-KMS default: name the state key so
+        # state (which holds generated secrets) is encrypted with it. S3 takes
+        # the alias; the key exists before any state is written to the bucket.
         encrypt=True,
+        kms_key_id=settings.naming.state_key_alias,
         dynamodb_table=table,
         allowed_account_ids=_allowed_accounts(settings),
         assume_role=S3BackendAssumeRoleConfig(role_arn=role, session_name=_session_name(settings)) if role else None,

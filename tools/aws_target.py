@@ -1,0 +1,91 @@
+"""boto3 clients for the deploy target, exactly as terraform will act.
+
+The local target is the emulator: its endpoint and dummy credentials come from
+the environment the deploy tool gives terraform. The AWS target uses the usual
+credential chain and, when the settings name ``deploy_role_arn``, the role
+terraform's provider assumes, so a check made here sees what terraform sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from constructs_lib.settings import Settings
+
+
+class TargetError(RuntimeError):
+    """The target cannot be reached or named: one line for the user."""
+
+
+@dataclass
+class AwsTarget:
+    target: str
+    settings: Settings
+    env: Mapping[str, str]
+    _credentials: dict[str, str] | None = field(default=None, init=False)
+
+    @property
+    def local(self) -> bool:
+        return self.target == "local"
+
+    def _base(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"region_name": self.settings.region}
+        if self.local:
+            kwargs.update(
+                endpoint_url=self.env.get("AWS_ENDPOINT_URL"),
+                aws_access_key_id=self.env.get("AWS_ACCESS_KEY_ID"),
+                aws_secret_access_key=self.env.get("AWS_SECRET_ACCESS_KEY"),
+            )
+        return kwargs
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        kwargs = self._base()
+        if self.settings.deploy_role_arn and not self.local:
+            if self._credentials is None:
+                sts = boto3.client("sts", **kwargs)
+                creds = sts.assume_role(
+                    RoleArn=self.settings.deploy_role_arn,
+                    RoleSessionName=f"{self.settings.project}-{self.settings.environment}-deploy-tool",
+                )["Credentials"]
+                self._credentials = {
+                    "aws_access_key_id": creds["AccessKeyId"],
+                    "aws_secret_access_key": creds["SecretAccessKey"],
+                    "aws_session_token": creds["SessionToken"],
+                }
+            kwargs.update(self._credentials)
+        return boto3.client(service, **kwargs)
+
+    def account(self) -> str:
+        """The account the credentials act in (after assuming deploy_role_arn)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return str(self.client("sts").get_caller_identity()["Account"])
+        except (BotoCoreError, ClientError) as exc:
+            raise TargetError(f"cannot tell which AWS account the credentials belong to: {exc}") from None
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+                return False
+            raise
+        return True
+
+    def bucket_exists(self, bucket: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client("s3").head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            raise
+        return True
