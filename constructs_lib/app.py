@@ -13,6 +13,7 @@ from constructs_lib.settings import Settings
 from constructs_lib.stacks.platform import PlatformStack, platform_stack_name
 from constructs_lib.stacks.state_backend import StateBackendStack, state_backend_stack_name
 
+
 @dataclass(frozen=True)
 class SynthResult:
     stack: str

@@ -577,8 +577,9 @@ class EcrPullThroughCacheRules:
             "updatedAt": now,
             "registryId": account,
             "upstreamRegistry": request.get("upstreamRegistry") or self.UPSTREAMS.get(url, "ecr"),
-            "upstreamRepositoryPrefix": request.get("upstreamRepositoryPrefix") or "ROOT",
-            **{k: request[k] for k in ("credentialArn", "customRoleArn") if request.get(k)},
+            # Like AWS, only what the rule was given: an unasked-for upstreamRepositoryPrefix
+            # reads as a change to the provider, which replaces the rule on every plan.
+            **{k: request[k] for k in ("credentialArn", "customRoleArn", "upstreamRepositoryPrefix") if request.get(k)},
         }
         return 200, {k: v for k, v in rules[prefix].items() if k != "updatedAt"}
 

@@ -597,7 +597,7 @@ class Deployer:
 def _resource_name(tf: Terraform, prefix: str) -> str:
     """The synthesized name of the one resource whose construct path starts with ``prefix``."""
     doc = json.loads((tf.dir / "cdk.tf.json").read_text())
-    (name,) = [n for items in doc["resource"].values() for n in items if n.startswith(prefix + "_")]
+    (name,) = [str(n) for items in doc["resource"].values() for n in items if n.startswith(prefix + "_")]
     return name
 
 

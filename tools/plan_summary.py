@@ -170,58 +170,66 @@ def _marked(mask: Any, path: Path_) -> bool:
     return node is True
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == [] or value == ""
+
+
 def attribute_changes(change: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(attribute, before, after) for every leaf that differs; sensitive values never shown."""
+    """(attribute, before, after) for every leaf that differs; sensitive values never shown.
+
+    ``null``, ``""``, ``[]`` and ``{}`` count as the same (providers and APIs
+    use them interchangeably for "nothing"), so representation-only noise is not
+    reported as a change.
+    """
     before, after = flatten(change.get("before") or {}), flatten(change.get("after") or {})
     unknown = change.get("after_unknown") or {}
     sensitive = (change.get("before_sensitive") or {}, change.get("after_sensitive") or {})
     out = []
     for path in sorted(set(before) | set(after) | set(flatten(unknown)), key=dotted):
-        if _marked(unknown, path) and path not in before:
-            old, new = before.get(path), "(known after apply)"
-        elif _marked(unknown, path):
-            old, new = before.get(path), "(known after apply)"
-        else:
-            old, new = before.get(path), after.get(path)
-            if old == new:
+        old = before.get(path)
+        if _marked(unknown, path):
+            new: Any = "(known after apply)"
+        elif path in after or path in before:
+            new = after.get(path)
+            if old == new or (_empty(old) and _empty(new)):
                 continue
-        if path not in before and path not in after and not _marked(unknown, path):
+        else:
             continue
         hidden = _marked(sensitive[0], path) or _marked(sensitive[1], path)
-        out.append(
-            (
-                dotted(path),
-                "(sensitive)" if hidden and old is not None else _short(old),
-                "(sensitive)" if hidden and new != "(known after apply)" else _short(new),
-            )
-        )
+        shown_old = "(sensitive)" if hidden and old is not None else _short(old)
+        shown_new = new if new == "(known after apply)" else ("(sensitive)" if hidden else _short(new))
+        out.append((dotted(path), shown_old, shown_new))
     return out
 
 
 def _short(value: Any, limit: int = 120) -> str:
     if value is None:
         return "(none)"
-    text = value if isinstance(value, str) and value == "(known after apply)" else json.dumps(value)
+    text = json.dumps(value)
     return text if len(text) <= limit else text[: limit - 20] + f"... ({len(text)} chars)"
 
 
 def drift_summary(plan: Mapping[str, Any], title: str) -> tuple[str, bool]:
     """Markdown for a refresh-only plan: each drifted resource and attribute. (text, drifted)."""
     lines = [f"### Drift: {title}", ""]
-    drifted = [d for d in plan.get("resource_drift") or [] if d.get("mode") != "data"]
-    if not drifted:
+    found: list[tuple[str, list[tuple[str, str, str]] | None]] = []
+    for item in plan.get("resource_drift") or []:
+        if item.get("mode") == "data":
+            continue
+        if item["change"]["actions"] == ["delete"]:
+            found.append((item["address"], None))
+        elif changes := attribute_changes(item["change"]):
+            found.append((item["address"], changes))
+    if not found:
         lines.append("**No drift.** Every resource matches the last applied state.")
         return "\n".join(lines) + "\n", False
-    lines.append(f"**{len(drifted)}** resource(s) changed outside Terraform:")
-    lines.append("")
-    for item in drifted:
-        actions = item["change"]["actions"]
-        if actions == ["delete"]:
-            lines.append(f"- `{item['address']}`: deleted outside Terraform")
+    lines += [f"**{len(found)}** resource(s) changed outside Terraform:", ""]
+    for address, attributes in found:
+        if attributes is None:
+            lines.append(f"- `{address}`: deleted outside Terraform")
             continue
-        lines.append(f"- `{item['address']}`")
-        for attribute, old, new in attribute_changes(item["change"]):
-            lines.append(f"  - `{attribute}`: {old} → {new}")
+        lines.append(f"- `{address}`")
+        lines += [f"  - `{attribute}`: {old} → {new}" for attribute, old, new in attributes]
     return "\n".join(lines) + "\n", True
 
 
