@@ -53,7 +53,7 @@ class Deployment:
         return self.workspace / "cdktf.out" / "stacks" / f"{kind}-{ENVIRONMENT}"
 
 
-def deploy_command(workspace: Path, verb: str, *extra: str) -> list[str]:
+def deploy_command(workspace: Path, verb: str, *extra: str, config: Path = CONFIG) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -64,7 +64,7 @@ def deploy_command(workspace: Path, verb: str, *extra: str) -> list[str]:
         "--target",
         "local",
         "--config",
-        str(CONFIG),
+        str(config),
         "--work-dir",
         str(workspace),
         *extra,
@@ -72,10 +72,10 @@ def deploy_command(workspace: Path, verb: str, *extra: str) -> list[str]:
 
 
 def run_cli(
-    workspace: Path, verb: str, *extra: str, check: bool = True, timeout: int = 600
+    workspace: Path, verb: str, *extra: str, check: bool = True, timeout: int = 600, config: Path = CONFIG
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        deploy_command(workspace, verb, *extra),
+        deploy_command(workspace, verb, *extra, config=config),
         cwd=ROOT,
         env=dict(os.environ),
         capture_output=True,

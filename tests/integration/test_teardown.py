@@ -1,25 +1,65 @@
-"""Runs last: ``destroy`` leaves nothing behind, enumerated with boto3."""
+"""Runs last: a protected environment is never half-destroyed, and destroy leaves nothing behind.
+
+The integration environment is protected like prod (ALB deletion protection,
+its log bucket keeps objects), so destroy refuses without confirmation, and
+with confirmation while a protected bucket still holds objects. An operator
+who really means it turns protection off in the settings, deploys, and destroys.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Deployment, inventory
+from tests.integration.conftest import CONFIG, Deployment, inventory, run_cli
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
+ALB_LOGS = "cicd-alb-logs-it"
 
 
-def test_destroy_leaves_nothing_behind(deployment: Deployment, aws: Aws) -> None:
-    proc = deployment.cli("destroy", "--keep-emulator")
+def test_protected_environment_is_not_destroyed_without_confirmation(deployment: Deployment, aws: Aws) -> None:
+    before = inventory(aws)
+    proc = deployment.cli("destroy", "--keep-emulator", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    err = proc.stderr
+    assert "error: refusing to destroy it: it is protected; nothing was changed" in err
+    assert "--confirm it" in err  # how to confirm, by name
+    assert "protection: load balancer cicd-alb-it (platform-it): deletion protection on" in err
+    assert f"protection: bucket {ALB_LOGS} (platform-it): kept unless empty (force_destroy off)" in err
+    assert "make emulator-stop" in err  # the quick way to discard a local deployment
+    assert "destroying" not in proc.stdout
+    assert inventory(aws) == before
+
+
+def test_confirmed_destroy_still_refuses_a_protected_bucket_with_objects(deployment: Deployment, aws: Aws) -> None:
+    aws("s3").put_object(Bucket=ALB_LOGS, Key="alb/AWSLogs/123456789012/elasticloadbalancing/log.gz", Body=b"x")
+    before = inventory(aws)
+    proc = deployment.cli("destroy", "--keep-emulator", "--confirm", "it", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "refusing to destroy it: these would stop it halfway; nothing was changed" in proc.stderr
+    assert f"blocker: bucket {ALB_LOGS} holds" in proc.stderr
+    assert "destroying" not in proc.stdout
+    assert "lifting" not in proc.stdout
+    assert inventory(aws) == before
+
+
+def test_destroy_leaves_nothing_behind(deployment: Deployment, aws: Aws, tmp_path: Path) -> None:
+    # The operator's deliberate step: protection off in the settings, deployed.
+    unprotected = tmp_path / "it.toml"
+    unprotected.write_text(
+        CONFIG.read_text().replace("alb_deletion_protection = true", "alb_deletion_protection = false")
+    )
+    run_cli(deployment.workspace, "deploy", config=unprotected)
+    proc = run_cli(deployment.workspace, "destroy", "--keep-emulator", config=unprotected)
     assert "platform-it: destroyed" in proc.stdout
     assert "state-backend-it: destroyed" in proc.stdout
 
     leftovers = inventory(aws)
-    assert {k: v for k, v in leftovers.items() if v} == {}
+    assert {k: v for k, v in leftovers.items() if v and k != "enabled customer keys"} == {}
 
     # Customer-managed keys cannot be deleted at once: they must be scheduled for
     # deletion. AWS-managed keys (aws/...) belong to AWS and are not ours to delete.
@@ -30,3 +70,4 @@ def test_destroy_leaves_nothing_behind(deployment: Deployment, aws: Aws) -> None
     ours = {k["KeyId"]: k["KeyState"] for k in keys if k["KeyManager"] == "CUSTOMER" and k["KeyId"] not in aws_managed}
     assert len(ours) >= 2, keys  # the platform key and the state key
     assert set(ours.values()) == {"PendingDeletion"}, keys
+    assert not any((deployment.workspace / "state").glob("*.tfstate")), "no local state left behind"

@@ -71,10 +71,24 @@ def test_lock_table(dev: Synth, prod: Synth) -> None:
     assert one(prod["state"], "aws_dynamodb_table")["deletion_protection_enabled"] is True
 
 
-def test_state_backend_stack_uses_local_state(dev: Synth) -> None:
+def test_state_backend_stack_keeps_its_state_in_its_own_bucket(dev: Synth) -> None:
+    """Self-hosted: no path on one machine, the same JSON everywhere (tools/bootstrap_state.py
+    applies the very first time with a local override, then migrates)."""
     assert dev["state"]["terraform"]["backend"] == {
-        "local": {"path": "../../../build/state/terraform.state-backend-dev.tfstate"}
+        "s3": {
+            "bucket": "cicd-tfstate-dev",
+            "key": "cicd/dev/state-backend.tfstate",
+            "region": "us-east-1",
+            "encrypt": True,
+            "kms_key_id": "alias/cicd-state-dev",
+            "dynamodb_table": "cicd-tflock-dev",
+        }
     }
+    bucket = next(b for b in resources(dev["state"], "aws_s3_bucket").values() if b["bucket"] == "cicd-tfstate-dev")
+    assert bucket["bucket"] == dev["state"]["terraform"]["backend"]["s3"]["bucket"]
+    assert (
+        one(dev["state"], "aws_dynamodb_table")["name"] == dev["state"]["terraform"]["backend"]["s3"]["dynamodb_table"]
+    )
 
 
 def test_platform_backend_points_at_state_bucket_and_table(dev: Synth, prod: Synth) -> None:
@@ -84,9 +98,17 @@ def test_platform_backend_points_at_state_bucket_and_table(dev: Synth, prod: Syn
         "key": "cicd/dev/terraform.tfstate",
         "region": "us-east-1",
         "encrypt": True,
+        "kms_key_id": "alias/cicd-state-dev",
         "dynamodb_table": "cicd-tflock-dev",
     }
     assert prod["platform"]["terraform"]["backend"]["s3"]["key"] == "cicd/prod/terraform.tfstate"
+
+
+def test_state_is_encrypted_with_the_state_key_not_sse_s3(dev: Synth) -> None:
+    """encrypt alone makes the backend request SSE-S3 on every write; the key alias overrides it."""
+    alias = one(dev["state"], "aws_kms_alias")["name"]
+    for stack in ("platform", "state"):
+        assert dev[stack]["terraform"]["backend"]["s3"]["kms_key_id"] == alias
 
 
 def test_provider_default_tags(dev: Synth) -> None:
