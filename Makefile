@@ -62,7 +62,7 @@ apply-plan: install ## apply exactly the plans `make plan` saved (refused, nothi
 	$(DEPLOY) apply --plan-dir $(PLAN_DIR)
 
 drift: install ## refresh-only plan of both stacks: exit 2 with a summary when something changed by hand
-	$(DEPLOY) drift
+	$(DEPLOY) drift $(if $(DRIFT_SUMMARY),--summary $(DRIFT_SUMMARY))
 
 destroy: install ## tear everything down (protected environments: CONFIRM=<environment>)
 	$(DEPLOY) destroy $(if $(CONFIRM),--confirm $(CONFIRM))

@@ -6,8 +6,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import pytest
+import yaml
 
 from tests.helpers import ROOT
 
@@ -20,8 +21,17 @@ def actionlint() -> str:
     return found
 
 
+def load(name: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text()))
+
+
+def step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith(action + "@")]
+    return dict(step)
+
+
 def test_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "drift.yml"]
 
 
 def test_workflows_pass_actionlint() -> None:
@@ -38,15 +48,57 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     assert proc.returncode == 1
 
 
-@pytest.mark.parametrize(
-    "needle", ["make test", "tools.plan_summary", "sticky-pull-request-comment", "id-token: write"]
-)
-def test_ci_workflow_runs_tests_plans_and_comments(needle: str) -> None:
-    assert needle in (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+def test_ci_runs_the_tests_and_comments_a_plan_of_both_stacks_on_pull_requests() -> None:
+    jobs = load("ci.yml")["jobs"]
+    assert any(s.get("run") == "make test" for s in jobs["test"]["steps"])
+    plan = jobs["plan"]
+    assert plan["if"] == "github.event_name == 'pull_request'"
+    (run,) = [s["run"] for s in plan["steps"] if "make plan" in s.get("run", "")]
+    assert "DEPLOY_TARGET=aws" in run  # the plan verb plans the state-backend stack and the platform
+    comment = step_using(plan, "marocchino/sticky-pull-request-comment")
+    assert comment["with"]["path"] == "plan-summary.md"
+    assert plan["permissions"]["id-token"] == "write"
 
 
-def test_prod_deploy_waits_for_staging_and_its_environment_gate() -> None:
-    ci = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
-    assert "deploy-prod:\n    permissions:" in ci
-    assert "needs: deploy-staging" in ci
-    assert "environment: ${{ inputs.environment }}" in (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+def test_main_deploys_dev_then_staging_then_prod_each_through_a_reviewed_plan() -> None:
+    jobs = load("ci.yml")["jobs"]
+    assert jobs["deploy-dev"]["needs"] == "test"
+    assert jobs["deploy-staging"]["needs"] == "deploy-dev"
+    assert jobs["deploy-prod"]["needs"] == "deploy-staging"
+    for env in ("dev", "staging", "prod"):
+        job = jobs[f"deploy-{env}"]
+        assert job["uses"] == "./.github/workflows/deploy.yml"
+        assert job["with"] == {"environment": env}
+
+
+def test_the_applied_plan_is_the_uploaded_artifact_behind_the_environment_gate() -> None:
+    workflow = load("deploy.yml")
+    plan_dir = workflow["env"]["PLAN_DIR"]
+    plan, deploy = workflow["jobs"]["plan"], workflow["jobs"]["deploy"]
+    (planned,) = [s["run"] for s in plan["steps"] if "make plan" in s.get("run", "")]
+    assert 'PLAN_DIR="$PLAN_DIR"' in planned
+    upload = step_using(plan, "actions/upload-artifact")
+    assert "${{ env.PLAN_DIR }}" in upload["with"]["path"]
+    assert plan_dir == "build/plans/${{ inputs.environment }}"
+
+    # The deploy job waits for the environment's protection rules (required reviewers on prod) ...
+    assert deploy["environment"] == "${{ inputs.environment }}"
+    assert deploy["needs"] == "plan"
+    # ... downloads exactly that artifact ...
+    download = step_using(deploy, "actions/download-artifact")
+    assert download["with"]["name"] == upload["with"]["name"]
+    # ... and applies those plan files, never a fresh plan or deploy.
+    runs = [s["run"] for s in deploy["steps"] if "run" in s]
+    assert runs == ['make apply-plan DEPLOY_TARGET=aws ENVIRONMENT="${{ inputs.environment }}" PLAN_DIR="$PLAN_DIR"']
+    text = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+    assert "make deploy" not in text
+
+
+def test_drift_runs_nightly_per_environment_and_fails_on_drift() -> None:
+    workflow = load("drift.yml")
+    assert workflow[True]["schedule"][0]["cron"]  # yaml reads the key "on" as True
+    job = workflow["jobs"]["drift"]
+    assert job["strategy"]["matrix"]["environment"] == ["dev", "staging", "prod"]
+    (run,) = [s["run"] for s in job["steps"] if "make drift" in s.get("run", "")]
+    assert 'exit "$code"' in run  # exit 2 (drift) fails the job
+    assert "GITHUB_STEP_SUMMARY" in run
