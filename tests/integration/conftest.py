@@ -146,3 +146,18 @@ def inventory(aws: Callable[[str], Any]) -> dict[str, list[Any]]:
         ],
         "ecr pull-through cache rules": aws("ecr").describe_pull_through_cache_rules()["pullThroughCacheRules"],
     }
+
+
+def our_enabled_keys(aws: Callable[[str], Any]) -> list[dict[str, Any]]:
+    """Enabled customer-managed keys, without AWS-managed ones (alias/aws/...), which
+    moto, like AWS, creates on its own (moto even reports alias/aws/dynamodb as CUSTOMER)."""
+    kms = aws("kms")
+    aws_managed = {
+        a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")
+    }
+    metas = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    return [
+        m
+        for m in metas
+        if m["KeyManager"] == "CUSTOMER" and m["KeyState"] == "Enabled" and m["KeyId"] not in aws_managed
+    ]

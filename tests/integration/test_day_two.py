@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import ROOT
-from tests.integration.conftest import CONFIG, ENVIRONMENT, Deployment, deploy_command
+from tests.integration.conftest import CONFIG, ENVIRONMENT, Deployment, deploy_command, our_enabled_keys
 from tools.terraform import terraform_env
 
 pytestmark = pytest.mark.integration
@@ -46,9 +46,7 @@ def state_serial(aws: Aws) -> int:
 
 
 def our_keys(aws: Aws) -> list[str]:
-    kms = aws("kms")
-    metas = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
-    return sorted(m["Description"] for m in metas if m["KeyManager"] == "CUSTOMER" and m["KeyState"] == "Enabled")
+    return sorted(k["Description"] for k in our_enabled_keys(aws))
 
 
 def test_a_new_machine_deploys_again_and_releases_a_dead_deploys_lock(deployment: Deployment, aws: Aws) -> None:
