@@ -70,7 +70,11 @@ class Refused(Exception):
 
 
 class Interrupted(Exception):
-    """Ctrl-C or SIGTERM outside a terraform run: stop now."""
+    """Ctrl-C or SIGTERM: stop now (after terraform, if one was running, has stopped)."""
+
+    def __init__(self, terraform_output: str = "") -> None:
+        super().__init__(terraform_output)
+        self.terraform_output = terraform_output
 
 
 @dataclass(frozen=True)
@@ -222,11 +226,15 @@ class Deployer:
         with self._running_lock:
             self._running.add(tf)
         try:
-            return tf.run(*args, progress=progress, check=check)
+            code, output = tf.run(*args, progress=progress, check=False)
         finally:
             with self._running_lock:
                 self._running.discard(tf)
-            self.checkpoint()
+        if self.interrupted:
+            raise Interrupted(output)
+        if check and code != 0:
+            raise RuntimeError(f"terraform {' '.join(args)} failed in {tf.dir.name} (exit {code}):\n{output[-4000:]}")
+        return code, output
 
     def checkpoint(self) -> None:
         if self.interrupted:
@@ -360,6 +368,8 @@ class Deployer:
         finally:
             while worker.is_alive():
                 worker.join(timeout=0.2)  # short joins keep signal handling responsive
+        if "interrupted" in rest:
+            raise Interrupted(rest["interrupted"])
         if "error" in rest:
             raise RuntimeError(rest["error"])
         self.checkpoint()
@@ -368,8 +378,10 @@ class Deployer:
     def _apply_in_background(self, tf: Terraform, label: str, result: dict[str, str]) -> None:
         try:
             self.apply(tf, label)
-        except (RuntimeError, Interrupted) as exc:
-            result["error"] = str(exc) or "interrupted"
+        except Interrupted as exc:
+            result["interrupted"] = exc.terraform_output
+        except RuntimeError as exc:
+            result["error"] = str(exc)
 
     def deploy_platform(self) -> dict[str, Any]:
         platform = self.stack("platform")
@@ -615,6 +627,13 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def _interrupt_report(output: str) -> str:
+    """What terraform said about the interrupt, and its last lines."""
+    lines = output.strip().splitlines()
+    said = [ln for ln in lines[:-6] if any(w in ln for w in ("Interrupt", "Gracefully", "interrupts", "Error"))]
+    return "\n".join(f"  | {line}" for line in [*said, *lines[-6:]])
+
+
 def _first_error(output: str) -> str:
     line = next((ln for ln in output.splitlines() if ln.startswith("Error: ")), "unknown error")
     return line[:160]
@@ -658,8 +677,11 @@ def main(argv: Sequence[str]) -> int:
         if args.verb == "destroy":
             return deployer.destroy(args.confirm)
         return deployer.deploy()
-    except Interrupted:
-        print("interrupted: stopped; terraform saved its state and nothing more was applied", file=sys.stderr)
+    except Interrupted as exc:
+        if exc.terraform_output:
+            print("interrupted: terraform stopped after its current operations and saved its state:", file=sys.stderr)
+            print(_interrupt_report(exc.terraform_output), file=sys.stderr)
+        print("interrupted: stopped; nothing more was applied (exit 130)", file=sys.stderr)
         return INTERRUPTED
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -671,9 +693,6 @@ def main(argv: Sequence[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except RuntimeError as exc:
-        if deployer.interrupted:
-            print(f"interrupted: terraform stopped and saved its state ({exc})"[:2000], file=sys.stderr)
-            return INTERRUPTED
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
