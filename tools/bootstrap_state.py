@@ -13,11 +13,15 @@ machine needs ``build/state/`` after the first deploy.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tools.aws_target import AwsTarget
 from tools.terraform import Terraform
+
+#: Runs ``terraform <args>`` in the stack (the deploy tool's interruptible runner).
+Runner = Callable[..., tuple[int, str]]
 
 #: Sorted after cdk.tf.json; terraform merges every *_override.tf.json last.
 OVERRIDE = "zz_local_backend_override.tf.json"
@@ -32,6 +36,12 @@ class BootstrapState:
     tf: Terraform
     local_file: Path
     aws: AwsTarget
+    run: Runner
+
+    def _init(self, *flags: str) -> None:
+        if flags or not self.tf.initialized():
+            self.run("init", "-input=false", "-no-color", *(flags or ("-reconfigure",)))
+        self.tf.mark_initialized()
 
     @property
     def _backend(self) -> dict[str, str]:
@@ -70,7 +80,7 @@ class BootstrapState:
         """
         if self.remote():
             self._use_remote()
-            self.tf.run("init", "-input=false", "-no-color", "-reconfigure")
+            self._init()
             return True
         if not self.local_file.exists() and self.aws.bucket_exists(self.bucket):
             raise BootstrapError(
@@ -79,12 +89,12 @@ class BootstrapState:
                 "(docs/troubleshooting.md: state-backend state lost)"
             )
         self._use_local()
-        self.tf.run("init", "-input=false", "-no-color", "-reconfigure")
+        self._init()
         return False
 
     def migrate_to_bucket(self) -> None:
         self._use_remote()
-        self.tf.run("init", "-input=false", "-no-color", "-migrate-state", "-force-copy")
+        self._init("-migrate-state", "-force-copy")
         if not self.remote():
             raise BootstrapError(f"state migration did not write {self.location}; {self.local_file} is kept")
         for leftover in (self.local_file, self.local_file.with_name(self.local_file.name + ".backup")):
@@ -93,7 +103,7 @@ class BootstrapState:
     def migrate_to_local(self) -> None:
         """Before destroying the bucket that holds it, bring the state home."""
         self._use_local()
-        self.tf.run("init", "-input=false", "-no-color", "-migrate-state", "-force-copy")
+        self._init("-migrate-state", "-force-copy")
 
     def release(self) -> None:
         """Drop the local-backend override (the local state file, if any, stays)."""

@@ -40,11 +40,11 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from constructs_lib.settings import ConfigError, Settings, load_settings
 from tools import destroy_guard
@@ -54,6 +54,7 @@ from tools.plan_summary import drift_summary, summarize
 from tools.synth import synth
 from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
 
+T = TypeVar("T")
 STACK_KINDS = ("state-backend", "platform")
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 _LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
@@ -255,11 +256,37 @@ class Deployer:
             raise Interrupted()
 
     def init(self, tf: Terraform) -> None:
+        if tf.initialized():
+            return
         # -reconfigure: the emulator's port (part of the backend config) changes per start.
         self.tf(tf, "init", "-input=false", "-no-color", "-reconfigure")
+        tf.mark_initialized()
 
     def bootstrap(self, tf: Terraform) -> BootstrapState:
-        return BootstrapState(tf, self.ws.bootstrap_state / f"terraform.{tf.dir.name}.tfstate", self.aws)
+        local_file = self.ws.bootstrap_state / f"terraform.{tf.dir.name}.tfstate"
+        return BootstrapState(tf, local_file, self.aws, lambda *args: self.tf(tf, *args))
+
+    def parallel(self, *calls: Callable[[], T]) -> list[T]:
+        """Run independent steps (the two stacks' reads) at once; an interrupt stops all of them."""
+        results: list[Any] = [None] * len(calls)
+        errors: list[BaseException | None] = [None] * len(calls)
+
+        def run(index: int, call: Callable[[], T]) -> None:
+            try:
+                results[index] = call()
+            except BaseException as exc:  # handed to the caller below
+                errors[index] = exc
+
+        threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.2)  # short joins keep the main thread responsive to signals
+        for error in sorted((e for e in errors if e is not None), key=lambda e: not isinstance(e, Interrupted)):
+            raise error
+        self.checkpoint()
+        return results
 
     def init_state_backend(self, tf: Terraform) -> tuple[BootstrapState, bool]:
         state = self.bootstrap(tf)
@@ -389,33 +416,36 @@ class Deployer:
         self.apply(platform, platform.dir.name)
         return self.outputs(platform)
 
+    def init_deployed(self) -> tuple[Terraform, Terraform]:
+        """Both stacks initialised at once; the state stack's state must be in its bucket."""
+        backend, platform = self.stack("state-backend"), self.stack("platform")
+        self.parallel(lambda: self.require_deployed(backend), lambda: self.init(platform))
+        return backend, platform
+
     def plan(self, out: Path | None = None) -> int:
         """Plan both stacks; with ``out``, save the plans and a Markdown summary there."""
         self.preflight()
         self.synth()
-        backend = self.stack("state-backend")
-        self.require_deployed(backend)
-        platform = self.stack("platform")
-        self.init(platform)
-        changed = False
-        sections = []
-        for tf in (backend, platform):
-            plan_file = (out or self.ws.plans / "scratch") / f"{tf.dir.name}.tfplan"
-            plan_file.parent.mkdir(parents=True, exist_ok=True)
+        folder = out or self.ws.plans / "scratch"
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def plan_one(tf: Terraform) -> tuple[bool, str]:
+            plan_file = folder / f"{tf.dir.name}.tfplan"
             args = ("plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
             code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan failed in {tf.dir.name} (exit {code}):\n{output[-4000:]}")
-            changed |= code == 2
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
-            sections.append(summarize(json.loads(shown), tf.dir.name))
-        text = "\n".join(sections)
+            return code == 2, summarize(json.loads(shown), tf.dir.name)
+
+        results = self.parallel(*(lambda tf=tf: plan_one(tf) for tf in self.init_deployed()))
+        text = "\n".join(section for _, section in results)
         if out is not None:
             (out / "summary.md").write_text(text)
         print(text)
         if out is not None:
             log(f"saved: {_shown(out)} (apply exactly these with the apply verb: make apply-plan)")
-        return 2 if changed else 0
+        return 2 if any(changed for changed, _ in results) else 0
 
     def apply_saved(self, plan_dir: Path) -> int:
         """Apply exactly the saved plans; refuse all of them if any is stale."""
@@ -424,14 +454,15 @@ class Deployer:
         missing = [str(p) for _, p in plans if not p.exists()]
         if missing:
             raise Refused(f"no saved plan {', '.join(missing)}: make one with make plan (or the plan verb --out)")
-        stacks = {kind: self.stack(kind) for kind, _ in plans}
-        for tf in stacks.values():
-            if not tf.dir.is_dir():
-                raise Refused(f"{tf.dir} is missing: apply the plans in the checkout (or artifact) that made them")
-        self.require_deployed(stacks["state-backend"])
-        self.init(stacks["platform"])
-        for kind, plan_file in plans:
-            planned, current = _plan_prior_state(plan_file), self._state_version(stacks[kind])
+        for kind in STACK_KINDS:
+            if not self.stack_dir(kind).is_dir():
+                raise Refused(
+                    f"{self.stack_dir(kind)} is missing: apply the plans in the checkout (or artifact) that made them"
+                )
+        stacks = dict(zip(STACK_KINDS, self.init_deployed(), strict=True))
+        versions = self.parallel(*(lambda tf=tf: self._state_version(tf) for tf in stacks.values()))
+        for (kind, plan_file), current in zip(plans, versions, strict=True):
+            planned = _plan_prior_state(plan_file)
             if planned != current:
                 raise Refused(
                     f"the saved plan {_shown(plan_file)} is stale: the state of {stacks[kind].dir.name} changed since "
@@ -464,29 +495,25 @@ class Deployer:
         """A refresh-only plan of both stacks: exit 2 and name every drifted attribute."""
         self.preflight()
         self.synth()
-        backend = self.stack("state-backend")
-        self.require_deployed(backend)
-        platform = self.stack("platform")
-        self.init(platform)
-        drifted = False
-        sections = []
-        for tf in (backend, platform):
-            plan_file = self.ws.plans / "drift" / f"{tf.dir.name}.tfplan"
-            plan_file.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.ws.plans / "drift"
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def drift_one(tf: Terraform) -> tuple[str, bool]:
+            plan_file = folder / f"{tf.dir.name}.tfplan"
             args = ("plan", "-refresh-only", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
             code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan -refresh-only failed in {tf.dir.name}:\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
-            text, found = drift_summary(json.loads(shown), tf.dir.name)
-            drifted |= found
-            sections.append(text)
-        text = "\n".join(sections)
+            return drift_summary(json.loads(shown), tf.dir.name)
+
+        results = self.parallel(*(lambda tf=tf: drift_one(tf) for tf in self.init_deployed()))
+        text = "\n".join(section for section, _ in results)
         if summary_file is not None:
             summary_file.parent.mkdir(parents=True, exist_ok=True)
             summary_file.write_text(text)
         print(text)
-        return 2 if drifted else 0
+        return 2 if any(found for _, found in results) else 0
 
     def destroy(self, confirm: str | None = None) -> int:
         from local_aws.server import running, stop
@@ -504,9 +531,10 @@ class Deployer:
             raise Refused(f"{self.environment} is not deployed ({state.location} does not exist): nothing to destroy")
         platform = self.stack("platform")
         self.init(platform)
+        states = self.parallel(lambda: self._state_json(platform), lambda: self._state_json(backend))
         found = [
-            *destroy_guard.protections(platform.dir.name, self._state_json(platform)),
-            *destroy_guard.protections(backend.dir.name, self._state_json(backend)),
+            *destroy_guard.protections(platform.dir.name, states[0]),
+            *destroy_guard.protections(backend.dir.name, states[1]),
         ]
         own = {state.bucket: {state.key, self._backend_key(platform)}}
         blocking = destroy_guard.blockers(found, self.aws, own)

@@ -21,6 +21,7 @@ Usage: python -m tools.terraform validate [stack-dir ...]
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import platform
 import re
@@ -168,6 +169,31 @@ class Terraform:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    # ``terraform init`` costs seconds (the provider and backend are set up again);
+    # it is skipped when nothing it depends on changed since the last one here.
+    STAMP = ".terraform/.init-fingerprint"
+
+    def _init_fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.dir.glob("*.tf.json")):  # the stack and any override file
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for var in ("AWS_ENDPOINT_URL", "TF_CLI_CONFIG_FILE"):
+            digest.update(f"{var}={self.env.get(var, '')}".encode())
+        rc = self.env.get("TF_CLI_CONFIG_FILE")
+        if rc and Path(rc).exists():
+            digest.update(Path(rc).read_bytes())
+        return digest.hexdigest()
+
+    def initialized(self) -> bool:
+        stamp = self.dir / self.STAMP
+        return stamp.exists() and stamp.read_text() == self._init_fingerprint()
+
+    def mark_initialized(self) -> None:
+        (self.dir / self.STAMP).write_text(self._init_fingerprint())
+
+    def forget_init(self) -> None:
+        (self.dir / self.STAMP).unlink(missing_ok=True)
 
     def run(self, *args: str, progress: bool = False, check: bool = True) -> tuple[int, str]:
         self._interrupted = False
