@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 from constructs_lib.settings import ConfigError, Settings, load_settings
 from tools import destroy_guard
@@ -54,7 +54,6 @@ from tools.plan_summary import drift_summary, summarize
 from tools.synth import synth
 from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
 
-T = TypeVar("T")
 STACK_KINDS = ("state-backend", "platform")
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 _LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
@@ -266,12 +265,12 @@ class Deployer:
         local_file = self.ws.bootstrap_state / f"terraform.{tf.dir.name}.tfstate"
         return BootstrapState(tf, local_file, self.aws, lambda *args: self.tf(tf, *args))
 
-    def parallel(self, *calls: Callable[[], T]) -> list[T]:
+    def parallel(self, *calls: Callable[[], Any]) -> list[Any]:
         """Run independent steps (the two stacks' reads) at once; an interrupt stops all of them."""
         results: list[Any] = [None] * len(calls)
         errors: list[BaseException | None] = [None] * len(calls)
 
-        def run(index: int, call: Callable[[], T]) -> None:
+        def run(index: int, call: Callable[[], Any]) -> None:
             try:
                 results[index] = call()
             except BaseException as exc:  # handed to the caller below
@@ -355,24 +354,28 @@ class Deployer:
         self.ws.deploy_pid.parent.mkdir(parents=True, exist_ok=True)
         self.ws.deploy_pid.write_text(str(os.getpid()))
         self.synth()
-        backend = self.stack("state-backend")
+        backend, platform = self.stack("state-backend"), self.stack("platform")
         state, remote = self.init_state_backend(backend)
         if remote:
-            self.apply(backend, backend.dir.name)
-            platform_outputs = self.deploy_platform()
+            # The state stack first (the platform's state lives in it), then the platform.
+            self.parallel(lambda: self.apply(backend, backend.dir.name), lambda: self.init(platform))
+            self.apply(platform, platform.dir.name)
         else:
             # First deploy: the platform needs only the bucket, table and key; it
             # starts as soon as they exist, while the state stack finishes the
             # rest (lifecycle rules wait about a minute in the provider).
-            platform_outputs = self.first_deploy(backend, state)
-        outputs = {**platform_outputs, **self.outputs(backend)}
+            self.first_deploy(backend, state)
+        platform_outputs, backend_outputs, resources = self.parallel(
+            lambda: self.outputs(platform), lambda: self.outputs(backend), lambda: self.resource_count()
+        )
+        outputs = {**platform_outputs, **backend_outputs}
         self.ws.outputs_file.parent.mkdir(parents=True, exist_ok=True)
         self.ws.outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
         self.ws.deploy_pid.unlink(missing_ok=True)
-        self.summary(outputs, time.monotonic() - started, state.location)
+        self.summary(outputs, resources, time.monotonic() - started, state.location)
         return 0
 
-    def first_deploy(self, backend: Terraform, state: BootstrapState) -> dict[str, Any]:
+    def first_deploy(self, backend: Terraform, state: BootstrapState) -> None:
         label = backend.dir.name
         # What the S3 backend needs before the first state is written: the bucket
         # (versioned, encrypted with the state key) and the lock table.
@@ -391,7 +394,9 @@ class Deployer:
         worker = threading.Thread(target=self._apply_in_background, args=(backend, label, rest), daemon=True)
         worker.start()
         try:
-            outputs = self.deploy_platform()
+            platform = self.stack("platform")
+            self.init(platform)
+            self.apply(platform, platform.dir.name)
         finally:
             while worker.is_alive():
                 worker.join(timeout=0.2)  # short joins keep signal handling responsive
@@ -400,7 +405,6 @@ class Deployer:
         if "error" in rest:
             raise RuntimeError(rest["error"])
         self.checkpoint()
-        return outputs
 
     def _apply_in_background(self, tf: Terraform, label: str, result: dict[str, str]) -> None:
         try:
@@ -409,12 +413,6 @@ class Deployer:
             result["interrupted"] = exc.terraform_output
         except RuntimeError as exc:
             result["error"] = str(exc)
-
-    def deploy_platform(self) -> dict[str, Any]:
-        platform = self.stack("platform")
-        self.init(platform)
-        self.apply(platform, platform.dir.name)
-        return self.outputs(platform)
 
     def init_deployed(self) -> tuple[Terraform, Terraform]:
         """Both stacks initialised at once; the state stack's state must be in its bucket."""
@@ -617,11 +615,14 @@ class Deployer:
             opts += f" --work-dir {self.ws.outdir.parent}"
         return f"python -m tools.deploy destroy {opts}{flag}"
 
-    def summary(self, outputs: dict[str, Any], seconds: float, state_location: str) -> None:
+    def resource_count(self) -> int:
         resources = 0
         for kind in STACK_KINDS:
             _, listing = self.tf(self.stack(kind), "state", "list", "-no-color")
             resources += sum(1 for line in listing.splitlines() if line and not line.startswith("data."))
+        return resources
+
+    def summary(self, outputs: dict[str, Any], resources: int, seconds: float, state_location: str) -> None:
         where = f"the emulator at {self.endpoint}" if self.target == "local" else f"AWS account {self.aws.account()}"
         log("")
         log(f"Deployed {self.environment} to {where}: {resources} resources in {seconds:.0f}s.")
