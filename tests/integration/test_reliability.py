@@ -1,13 +1,13 @@
-"""Reliability of the deployed stack: no drift after apply, and locking.
+"""Reliability of the deployed stack: locking.
 
 Runs after test_deployed.py (same session deployment) and before the teardown.
-Interrupted deploys and locks left by dead deploys are in test_day_two.py.
+Interrupted deploys, locks left by dead deploys and the clean plan after apply
+are in test_day_two.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 import time
@@ -21,10 +21,6 @@ from tools.terraform import terraform_env
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
-
-#: Plan differences only the emulator causes, each with the moto limitation
-#: behind it. Empty: every such gap is fixed by a shim in local_aws/shims.py.
-EMULATOR_DRIFT_ALLOW_LIST: dict[str, str] = {}
 
 
 def terraform(deployment: Deployment, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -42,16 +38,6 @@ def resource_address(deployment: Deployment, rtype: str, prefix: str) -> str:
 
 def lock_id(deployment: Deployment) -> dict[str, Any]:
     return {"LockID": {"S": f"{deployment.outputs['state_bucket']}/cicd/it/terraform.tfstate"}}
-
-
-def test_plan_after_apply_is_clean(deployment: Deployment) -> None:
-    proc = deployment.cli("plan", check=False)
-    if proc.returncode == 2:
-        changed = set(re.findall(r"`(aws_[a-z0-9_]+)\.", proc.stdout))
-        unexpected = {t for t in changed if t not in EMULATOR_DRIFT_ALLOW_LIST}
-        assert unexpected == set(), proc.stdout[-4000:]
-    assert proc.returncode in (0, 2), proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert proc.stdout.count("**No changes.**") == 2 or EMULATOR_DRIFT_ALLOW_LIST
 
 
 def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws) -> None:
