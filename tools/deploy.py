@@ -50,7 +50,7 @@ from constructs_lib.settings import ConfigError, Settings, load_settings
 from tools import destroy_guard
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
-from tools.plan_summary import drift_summary, summarize
+from tools.plan_summary import bounded, drift_summary, summarize
 from tools.synth import synth
 from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
 
@@ -440,6 +440,8 @@ class Deployer:
         text = "\n".join(section for _, section in results)
         if out is not None:
             (out / "summary.md").write_text(text)
+            # The pull-request comment: the same text, cut below GitHub's limit if need be.
+            (out / "comment.md").write_text(bounded(text, full_url=_run_url()))
         print(text)
         if out is not None:
             log(f"saved: {_shown(out)} (apply exactly these with the apply verb: make apply-plan)")
@@ -649,6 +651,12 @@ def _plan_prior_state(plan_file: Path) -> tuple[str | None, int | None]:
             return None, None
         doc = json.loads(archive.read("tfstate"))
     return doc.get("lineage"), doc.get("serial")
+
+
+def _run_url() -> str | None:
+    """This GitHub Actions run's page (where the full summary is), when run there."""
+    parts = [os.environ.get(v) for v in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    return f"{parts[0]}/{parts[1]}/actions/runs/{parts[2]}" if all(parts) else None
 
 
 def _shown(path: Path) -> str:

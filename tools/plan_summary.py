@@ -1,11 +1,19 @@
-"""Markdown summary of a terraform plan, for a pull-request comment.
+"""Markdown summary of terraform plans for a reviewer (pull-request comment, `make plan`).
 
     terraform show -json plan.tfplan > plan.json
-    python -m tools.plan_summary plan.json --title "platform-prod" > comment.md
+    python -m tools.plan_summary plan.json [more.json ...] --title platform-prod [--full-url URL]
 
-Counts per resource type and action, a loud section for replacements or
-deletions of stateful or security-critical resources, and IAM / KMS / resource
-policy changes as readable unified diffs of the pretty-printed JSON.
+For each stack: counts; an **impact** section first (data loss risk, service
+interruption, security change, each with the resources behind it, or one line
+saying nothing risky is planned); every replacement with the attribute paths
+that force it (``replace_paths``) and their before → after, grouped by the root
+cause they share (a VPC's ``cidr_block`` forcing 28 dependents reads as one
+line, not 28); every update with its changed attributes; creations and
+deletions; IAM, KMS and resource policies as diffs; a table per resource type.
+Values the plan marks sensitive are never printed, unknown ones read
+"(known after apply)", long ones are shortened with a note. Long lists fold
+into ``<details>``, and :func:`bounded` cuts the whole comment cleanly below
+GitHub's 65,536-character limit with a pointer to the full summary.
 """
 
 from __future__ import annotations
@@ -15,22 +23,44 @@ import difflib
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Losing one of these loses data, keys or audit trail.
-CRITICAL_TYPES = frozenset(
+#: GitHub refuses issue and pull-request comments longer than this.
+GITHUB_COMMENT_LIMIT = 65_536
+ACTION_ORDER = ("create", "update", "replace", "delete")
+#: Lists longer than this fold into <details>.
+FOLD_AFTER = 8
+
+#: Replacing or deleting one of these loses data, keys or the audit trail.
+DATA_TYPES = frozenset(
     {
-        "aws_kms_key",
-        "aws_kms_alias",
-        "aws_s3_bucket",
-        "aws_dynamodb_table",
-        "aws_secretsmanager_secret",
-        "aws_cloudwatch_log_group",
-        "aws_ecr_repository",
+        "aws_kms_key", "aws_kms_alias", "aws_s3_bucket", "aws_dynamodb_table", "aws_secretsmanager_secret",
+        "aws_secretsmanager_secret_version", "aws_cloudwatch_log_group", "aws_ecr_repository",
     }
-)
+)  # fmt: skip
+#: Replacing one of these takes the service off the network or out of service while it is rebuilt.
+INTERRUPTION_TYPES = frozenset(
+    {
+        "aws_vpc", "aws_subnet", "aws_route_table", "aws_route_table_association", "aws_route", "aws_nat_gateway",
+        "aws_internet_gateway", "aws_vpc_endpoint", "aws_security_group", "aws_lb", "aws_lb_target_group",
+        "aws_lb_listener", "aws_ecs_cluster", "aws_ecs_service",
+    }
+)  # fmt: skip
+#: Roles the running tasks use: replacing them interrupts the service too.
+TASK_ROLE_PRINCIPAL = "ecs-tasks.amazonaws.com"
+#: Who may do what, and what reaches the service: any change here is a security change.
+SECURITY_TYPES = frozenset(
+    {
+        "aws_iam_role", "aws_iam_role_policy", "aws_iam_policy", "aws_iam_role_policy_attachment", "aws_kms_key",
+        "aws_s3_bucket_policy", "aws_sns_topic_policy", "aws_sqs_queue_policy", "aws_cloudwatch_log_resource_policy",
+        "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
+        "aws_default_security_group", "aws_wafv2_web_acl", "aws_wafv2_web_acl_association",
+        "aws_s3_bucket_public_access_block", "aws_lambda_permission", "aws_ecr_repository_policy",
+    }
+)  # fmt: skip
 #: resource type -> attributes holding a JSON policy document.
 POLICY_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
     "aws_iam_role": ("assume_role_policy",),
@@ -42,7 +72,12 @@ POLICY_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
     "aws_sqs_queue_policy": ("policy",),
     "aws_cloudwatch_log_resource_policy": ("policy_document",),
 }
-ACTION_ORDER = ("create", "update", "replace", "delete")
+#: Attributes that only mirror others or carry no behaviour.
+NOISE_ATTRIBUTES = frozenset({"tags", "tags_all"})
+UNKNOWN = "(known after apply)"
+
+Path_ = tuple[str | int, ...]
+Change = Mapping[str, Any]
 
 
 def classify(actions: Sequence[str]) -> str | None:
@@ -55,82 +90,7 @@ def classify(actions: Sequence[str]) -> str | None:
     return None
 
 
-def _pretty(value: Any) -> list[str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return list(value.splitlines())
-    return json.dumps(value, indent=2, sort_keys=True).splitlines() if value is not None else []
-
-
-def policy_diffs(change: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    out = []
-    before = change["change"].get("before") or {}
-    after = change["change"].get("after") or {}
-    unknown = change["change"].get("after_unknown") or {}
-    for attr in POLICY_ATTRIBUTES.get(change["type"], ()):
-        new = ["(known after apply)"] if unknown.get(attr) is True else _pretty(after.get(attr))
-        old = _pretty(before.get(attr))
-        if old != new:
-            diff = list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=2))
-            out.append((attr, diff))
-    return out
-
-
-def summarize(plan: Mapping[str, Any], title: str) -> str:
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    critical: list[str] = []
-    policies: list[str] = []
-    for change in plan.get("resource_changes", []):
-        if change.get("mode") == "data":
-            continue
-        kind = classify(change["change"]["actions"])
-        if kind is None:
-            continue
-        counts[change["type"]][kind] += 1
-        if kind in ("replace", "delete") and change["type"] in CRITICAL_TYPES:
-            reason = ""
-            replace_paths = change["change"].get("replace_paths")
-            if kind == "replace" and replace_paths:
-                paths = [".".join(str(p) for p in path) for path in replace_paths]
-                reason = f" (forced by {', '.join(paths)})"
-            critical.append(f"- **{kind.upper()}** `{change['address']}`{reason}")
-        if kind in ("create", "update", "replace"):
-            for attr, diff in policy_diffs(change):
-                if kind == "create":
-                    continue  # new policies are in the counts; diffs are for changes
-                policies.append(f"<details><summary><code>{change['address']}</code> {attr}</summary>\n")
-                policies.append("```diff\n" + "\n".join(diff) + "\n```\n</details>\n")
-
-    total = Counter[str]()
-    for per_type in counts.values():
-        total.update(per_type)
-    lines = [f"### Terraform plan: {title}", ""]
-    if not counts:
-        lines.append("**No changes.** Infrastructure matches the configuration.")
-        return "\n".join(lines) + "\n"
-    lines.append(" · ".join(f"**{total[a]}** to {a}" for a in ACTION_ORDER))
-    lines.append("")
-    if critical:
-        lines += [
-            "#### :warning: Stateful or security-critical resources replaced or deleted",
-            "",
-            "Data, keys or audit logs can be lost. Confirm each one is intended:",
-            "",
-            *critical,
-            "",
-        ]
-    lines += ["| resource type | create | update | replace | delete |", "|---|---:|---:|---:|---:|"]
-    for rtype in sorted(counts):
-        cells = " | ".join(str(counts[rtype][a] or "") for a in ACTION_ORDER)
-        lines.append(f"| `{rtype}` | {cells} |")
-    if policies:
-        lines += ["", "#### IAM, KMS and resource policy changes", "", *policies]
-    return "\n".join(lines) + "\n"
-
-
-Path_ = tuple[str | int, ...]
+# --- attribute-level differences ------------------------------------------------
 
 
 def flatten(value: Any, prefix: Path_ = ()) -> dict[Path_, Any]:
@@ -148,15 +108,15 @@ def flatten(value: Any, prefix: Path_ = ()) -> dict[Path_, Any]:
     return {prefix: value}
 
 
-def dotted(path: Path_) -> str:
+def dotted(path: Sequence[str | int]) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
 
-def _marked(mask: Any, path: Path_) -> bool:
-    """Is ``path`` marked (unknown or sensitive) in terraform's mask structure?"""
+def _marked(mask: Any, path: Sequence[str | int]) -> bool:
+    """Is ``path`` (or a parent of it) marked true in terraform's unknown/sensitive mask?"""
     node = mask
     for part in path:
         if node is True:
@@ -174,21 +134,29 @@ def _empty(value: Any) -> bool:
     return value is None or value == {} or value == [] or value == ""
 
 
-def attribute_changes(change: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(attribute, before, after) for every leaf that differs; sensitive values never shown.
+def _short(value: Any, limit: int = 120) -> str:
+    if value is None:
+        return "(none)"
+    text = json.dumps(value)
+    return text if len(text) <= limit else f"{text[: limit - 20]}… (shortened, {len(text)} characters)"
 
-    ``null``, ``""``, ``[]`` and ``{}`` count as the same (providers and APIs
-    use them interchangeably for "nothing"), so representation-only noise is not
-    reported as a change.
+
+def attribute_changes(change: Change, under: Path_ | None = None) -> list[tuple[str, str, str]]:
+    """(attribute, before, after) for every leaf that differs (only below ``under`` if given).
+
+    Sensitive values are never shown; ``null``, ``""``, ``[]`` and ``{}`` count
+    as the same (providers and APIs use them interchangeably for "nothing").
     """
     before, after = flatten(change.get("before") or {}), flatten(change.get("after") or {})
     unknown = change.get("after_unknown") or {}
     sensitive = (change.get("before_sensitive") or {}, change.get("after_sensitive") or {})
     out = []
     for path in sorted(set(before) | set(after) | set(flatten(unknown)), key=dotted):
+        if under is not None and tuple(path[: len(under)]) != tuple(under):
+            continue
         old = before.get(path)
         if _marked(unknown, path):
-            new: Any = "(known after apply)"
+            new: Any = UNKNOWN
         elif path in after or path in before:
             new = after.get(path)
             if old == new or (_empty(old) and _empty(new)):
@@ -197,16 +165,354 @@ def attribute_changes(change: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             continue
         hidden = _marked(sensitive[0], path) or _marked(sensitive[1], path)
         shown_old = "(sensitive)" if hidden and old is not None else _short(old)
-        shown_new = new if new == "(known after apply)" else ("(sensitive)" if hidden else _short(new))
+        shown_new = new if new == UNKNOWN else ("(sensitive)" if hidden else _short(new))
         out.append((dotted(path), shown_old, shown_new))
     return out
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    if value is None:
-        return "(none)"
-    text = json.dumps(value)
-    return text if len(text) <= limit else text[: limit - 20] + f"... ({len(text)} chars)"
+def _pretty(value: Any) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return list(value.splitlines())
+    return json.dumps(value, indent=2, sort_keys=True).splitlines() if value is not None else []
+
+
+def policy_diffs(change: Change) -> list[tuple[str, list[str]]]:
+    """Unified diffs of the JSON policy attributes of one resource change."""
+    out = []
+    body = change["change"]
+    before, after = body.get("before") or {}, body.get("after") or {}
+    unknown = body.get("after_unknown") or {}
+    sensitive = (body.get("before_sensitive") or {}, body.get("after_sensitive") or {})
+    for attr in POLICY_ATTRIBUTES.get(change["type"], ()):
+        if _marked(sensitive[0], [attr]) or _marked(sensitive[1], [attr]):
+            out.append((attr, ["(sensitive: not shown)"]))
+            continue
+        new = [UNKNOWN] if unknown.get(attr) is True else _pretty(after.get(attr))
+        old = _pretty(before.get(attr))
+        if old != new:
+            out.append((attr, list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=2))))
+    return out
+
+
+# --- replacements and their root causes -----------------------------------------
+
+
+def _address_of(reference: str) -> str:
+    parts = reference.split(".")
+    return ".".join(parts[:3] if parts[0] == "data" else parts[:2])
+
+
+def _references(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        refs = {_address_of(r) for r in node.get("references", [])}
+        for key, value in node.items():
+            if key != "references":
+                refs |= _references(value)
+        return refs
+    if isinstance(node, list):
+        return set().union(*(_references(item) for item in node)) if node else set()
+    return set()
+
+
+def _expressions(plan: Mapping[str, Any]) -> dict[str, Any]:
+    module = (plan.get("configuration") or {}).get("root_module") or {}
+    return {r["address"]: r.get("expressions") or {} for r in module.get("resources") or []}
+
+
+def _expression_at(expressions: Any, path: Sequence[str | int]) -> Any:
+    node = expressions
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            continue
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            continue
+        break
+    return node
+
+
+@dataclass
+class Replacement:
+    address: str
+    change: Change
+    #: replace paths whose new value comes from this plan's own changes
+    forced_by: str | None = None
+    direct: list[Path_] = field(default_factory=list)
+
+    def reason(self) -> str:
+        if self.direct:
+            parts = []
+            for path in self.direct:
+                diffs = attribute_changes(self.change, under=tuple(path))
+                shown = "; ".join(f"`{a}`: {o} → {n}" for a, o, n in diffs[:3]) or f"`{dotted(path)}`"
+                parts.append(shown + (f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""))
+            return "forced by " + "; ".join(parts)
+        why = str(self.change.get("action_reason", "")).removeprefix("replace_")
+        return {"because_tainted": "tainted", "by_request": "requested (-replace)"}.get(why, why or "replaced")
+
+
+def replacements(plan: Mapping[str, Any]) -> dict[str, Replacement]:
+    """Every replaced resource, with what forces it: its own attributes, or another change."""
+    expressions = _expressions(plan)
+    rcs = {rc["address"]: rc for rc in plan.get("resource_changes", []) if rc.get("mode") != "data"}
+    renewed = {a for a, rc in rcs.items() if classify(rc["change"]["actions"]) in ("create", "replace")}
+    out = {}
+    for address, rc in rcs.items():
+        if classify(rc["change"]["actions"]) != "replace":
+            continue
+        item = Replacement(address, rc["change"] | {"action_reason": rc.get("action_reason", "")})
+        unknown = rc["change"].get("after_unknown") or {}
+        for path in rc["change"].get("replace_paths") or []:
+            refs = _references(_expression_at(expressions.get(address, {}), path)) & (renewed - {address})
+            if refs and _marked(unknown, path):
+                item.forced_by = item.forced_by or sorted(refs)[0]
+            else:
+                item.direct.append(tuple(path))
+        out[address] = item
+    return out
+
+
+def root_causes(items: Mapping[str, Replacement]) -> dict[str, list[str]]:
+    """Root address -> the replaced resources it forces (itself first when it is replaced)."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for address in items:
+        root, seen = address, {address}
+        while items.get(root) is not None and items[root].forced_by and not items[root].direct:
+            nxt = str(items[root].forced_by)
+            if nxt in seen:
+                break
+            seen.add(nxt)
+            root = nxt
+        groups[root].append(address)
+    for root, members in groups.items():
+        members.sort(key=lambda a: (a != root, a))
+    return dict(groups)
+
+
+# --- impact ------------------------------------------------------------------------
+
+
+def _is_task_role(change: Change) -> bool:
+    for side in ("before", "after"):
+        value = (change.get(side) or {}).get("assume_role_policy")
+        if isinstance(value, str) and TASK_ROLE_PRINCIPAL in value:
+            return True
+    return False
+
+
+def _waf_rule_changes(change: Change) -> list[str]:
+    def by_name(side: str) -> dict[str, Any]:
+        return {r.get("name"): r for r in (change.get(side) or {}).get("rule") or []}
+
+    old, new = by_name("before"), by_name("after")
+    out = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            out.append(f"rule `{name}` added")
+        elif name not in new:
+            out.append(f"rule `{name}` removed")
+        elif old[name] != new[name]:
+
+            def action(rule: Mapping[str, Any]) -> str:
+                for key in ("action", "override_action"):
+                    for block in rule.get(key) or []:
+                        for verb, value in block.items():
+                            if value:
+                                return str(verb)
+                return "?"
+
+            a, b = action(old[name]), action(new[name])
+            out.append(f"rule `{name}`: action {a} → {b}" if a != b else f"rule `{name}` changed")
+    return out
+
+
+def _security_detail(rc: Change, kind: str) -> str | None:
+    """Why a change is a security change, or None when it is not one."""
+    rtype, change = rc["type"], rc["change"]
+    if rtype not in SECURITY_TYPES:
+        return None
+    if kind == "update":
+        meaningful = [
+            a for a, _, _ in attribute_changes(change) if a.split(".")[0].split("[")[0] not in NOISE_ATTRIBUTES
+        ]
+        if not meaningful:
+            return None
+    if rtype == "aws_wafv2_web_acl" and kind == "update":
+        return "; ".join(_waf_rule_changes(change)) or "web ACL changed"
+    if rtype in POLICY_ATTRIBUTES:
+        return f"{kind}: policy (diff below)" if kind != "delete" else "deleted: its grants go"
+    if rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        values = change.get("after") or change.get("before") or {}
+        peer = values.get("cidr_ipv4") or values.get("referenced_security_group_id") or "?"
+        port = values.get("from_port")
+        return f"{kind}: {values.get('ip_protocol', '?')} {port} {'from' if 'ingress' in rtype else 'to'} {peer}"
+    changed = ", ".join(f"`{a}`: {o} → {n}" for a, o, n in attribute_changes(change)[:4]) if kind == "update" else ""
+    return f"{kind}" + (f": {changed}" if changed else "")
+
+
+@dataclass
+class Impact:
+    data_loss: list[str] = field(default_factory=list)
+    interruption: list[str] = field(default_factory=list)
+    security: list[str] = field(default_factory=list)
+
+    @property
+    def risky(self) -> bool:
+        return bool(self.data_loss or self.interruption or self.security)
+
+
+def impact(plan: Mapping[str, Any]) -> Impact:
+    found = Impact()
+    for rc in plan.get("resource_changes", []):
+        if rc.get("mode") == "data":
+            continue
+        kind = classify(rc["change"]["actions"])
+        if kind is None:
+            continue
+        address, rtype = rc["address"], rc["type"]
+        if kind in ("replace", "delete") and rtype in DATA_TYPES:
+            found.data_loss.append(f"**{kind.upper()}** `{address}`")
+        if kind in ("replace", "delete") and (
+            rtype in INTERRUPTION_TYPES or (rtype == "aws_iam_role" and _is_task_role(rc["change"]))
+        ):
+            found.interruption.append(f"**{kind.upper()}** `{address}`")
+        detail = _security_detail(rc, kind)
+        if detail is not None:
+            found.security.append(f"`{address}`: {detail}")
+    return found
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def _folded(items: Sequence[str], label: str) -> list[str]:
+    if len(items) <= FOLD_AFTER:
+        return list(items)
+    return ["<details><summary>" + label + "</summary>", "", *items, "", "</details>"]
+
+
+def _impact_lines(found: Impact) -> list[str]:
+    if not found.risky:
+        return [":white_check_mark: **Nothing risky**: no data loss, service interruption or security change.", ""]
+    lines = ["#### Impact", ""]
+    kinds = (
+        (":rotating_light:", "Data loss risk", "keys, buckets, tables, secrets, log groups or repositories replaced "
+         "or deleted: their data, keys or audit trail go with them", found.data_loss),
+        (":no_entry:", "Service interruption", "network, load balancing, ECS or task roles replaced or deleted: the "
+         "service is unreachable or stopped while they are rebuilt", found.interruption),
+        (":closed_lock_with_key:", "Security change", "who may do what, and what may reach the service (IAM, KMS "
+         "and resource policies, security-group rules, WAF rules, public access)", found.security),
+    )  # fmt: skip
+    for icon, name, why, items in kinds:
+        if items:
+            lines.append(f"- {icon} **{name}** ({len(items)}): {why}")
+            lines += [f"  {line}" if not line.startswith("<") else line for line in _folded([f"- {i}" for i in items],
+                      f"{len(items)} resources")]  # fmt: skip
+    return [*lines, ""]
+
+
+def _replacement_lines(plan: Mapping[str, Any]) -> list[str]:
+    items = replacements(plan)
+    if not items:
+        return []
+    lines = [f"#### Replacements ({len(items)})", ""]
+    for root, members in sorted(root_causes(items).items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        head = items.get(root)
+        dependents = [m for m in members if m != root]
+        if head is not None:
+            lines.append(f"- `{root}`: {head.reason()}")
+        else:
+            lines.append(f"- `{root}` (new in this plan) forces replacements")
+        if dependents:
+            cause = f"forced by `{root}`" + (f" {head.reason().removeprefix('forced by ')}" if head else "")
+            lines.append(f"  - **{len(dependents)} dependent(s)** {cause}:")
+            details = [f"  - `{d}` (`{', '.join(dotted(p) for p in items[d].change.get('replace_paths') or [])}`)"
+                       for d in dependents]  # fmt: skip
+            lines += _folded(details, f"{len(dependents)} resources replaced because of `{root}`")
+    return [*lines, ""]
+
+
+def _update_lines(plan: Mapping[str, Any]) -> list[str]:
+    updates = [rc for rc in plan.get("resource_changes", []) if classify(rc["change"]["actions"]) == "update"]
+    if not updates:
+        return []
+    lines = []
+    for rc in updates:
+        diffs = attribute_changes(rc["change"])
+        shown = [f"  - `{a}`: {o} → {n}" for a, o, n in diffs]
+        lines.append(f"- `{rc['address']}`")
+        lines += shown[:12] + ([f"  - … and {len(shown) - 12} more attributes"] if len(shown) > 12 else [])
+    return [f"#### Updates ({len(updates)})", "", *_folded(lines, f"{len(updates)} resources updated"), ""]
+
+
+def _simple_lines(plan: Mapping[str, Any], kind: str, title: str) -> list[str]:
+    found = [f"- `{rc['address']}`" for rc in plan.get("resource_changes", [])
+             if rc.get("mode") != "data" and classify(rc["change"]["actions"]) == kind]  # fmt: skip
+    if not found:
+        return []
+    return [f"#### {title} ({len(found)})", "", *_folded(found, f"{len(found)} resources"), ""]
+
+
+def _policy_lines(plan: Mapping[str, Any]) -> list[str]:
+    blocks = []
+    for rc in plan.get("resource_changes", []):
+        kind = classify(rc["change"]["actions"])
+        if kind not in ("update", "replace"):
+            continue  # new policies are listed as creations; diffs are for changes
+        for attr, diff in policy_diffs(rc):
+            blocks += [f"<details><summary><code>{rc['address']}</code> {attr}</summary>", "",
+                       "```diff", *diff, "```", "</details>", ""]  # fmt: skip
+    return ["#### IAM, KMS and resource policy changes", "", *blocks] if blocks else []
+
+
+def summarize(plan: Mapping[str, Any], title: str) -> str:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for rc in plan.get("resource_changes", []):
+        kind = classify(rc["change"]["actions"])
+        if rc.get("mode") != "data" and kind is not None:
+            counts[rc["type"]][kind] += 1
+    lines = [f"### Terraform plan: {title}", ""]
+    if not counts:
+        lines.append("**No changes.** Infrastructure matches the configuration.")
+        return "\n".join(lines) + "\n"
+    total = Counter[str]()
+    for per_type in counts.values():
+        total.update(per_type)
+    lines += [" · ".join(f"**{total[a]}** to {a}" for a in ACTION_ORDER), ""]
+    lines += _impact_lines(impact(plan))
+    lines += _replacement_lines(plan)
+    lines += _update_lines(plan)
+    lines += _simple_lines(plan, "delete", "Deletions")
+    lines += _simple_lines(plan, "create", "Creations")
+    lines += _policy_lines(plan)
+    table = ["| resource type | create | update | replace | delete |", "|---|---:|---:|---:|---:|"]
+    table += [f"| `{t}` | " + " | ".join(str(counts[t][a] or "") for a in ACTION_ORDER) + " |" for t in sorted(counts)]
+    lines += _folded(table, f"Changes by resource type ({len(counts)} types)")
+    return "\n".join(lines) + "\n"
+
+
+def bounded(text: str, limit: int = GITHUB_COMMENT_LIMIT, full_url: str | None = None) -> str:
+    """``text`` if it fits a GitHub comment; otherwise cut cleanly before ``limit`` with a pointer."""
+    if len(text) <= limit:
+        return text
+    where = f"[the run's summary page]({full_url})" if full_url else "the run's summary page"
+    pointer = (
+        f"\n\n---\n:scissors: **Cut here**: the summary is {len(text):,} characters and GitHub allows "
+        f"{limit:,} in a comment. The full summary is on {where} (and in `summary.md` of the plan artifact).\n"
+    )
+    budget = limit - len(pointer) - 40
+    cut = text[:budget]
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    # A cut inside a fold or a code block would swallow the pointer: close them.
+    closing = ""
+    if cut.count("```") % 2:
+        closing += "\n```"
+    closing += "\n</details>" * max(0, cut.count("<details>") - cut.count("</details>"))
+    return cut + closing + pointer
 
 
 def drift_summary(plan: Mapping[str, Any], title: str) -> tuple[str, bool]:
@@ -233,12 +539,24 @@ def drift_summary(plan: Mapping[str, Any], title: str) -> tuple[str, bool]:
     return "\n".join(lines) + "\n", True
 
 
+def summarize_all(plans: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    return "\n".join(summarize(plan, title) for title, plan in plans)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan_summary", description=__doc__.splitlines()[0])
-    parser.add_argument("plan_json", type=Path, help="output of `terraform show -json <plan>`")
-    parser.add_argument("--title", default="plan")
+    parser.add_argument("plan_json", type=Path, nargs="+", help="output of `terraform show -json <plan>`")
+    parser.add_argument("--title", action="append", help="one per plan (default: the file name)")
+    parser.add_argument(
+        "--limit", type=int, default=None, help=f"cut to this many characters (GitHub: {GITHUB_COMMENT_LIMIT})"
+    )
+    parser.add_argument("--full-url", help="where the full summary is, for the pointer when cut")
     args = parser.parse_args(argv)
-    sys.stdout.write(summarize(json.loads(args.plan_json.read_text()), args.title))
+    titles = args.title or [p.stem for p in args.plan_json]
+    if len(titles) != len(args.plan_json):
+        parser.error("give one --title per plan file")
+    text = summarize_all((t, json.loads(p.read_text())) for t, p in zip(titles, args.plan_json, strict=True))
+    sys.stdout.write(bounded(text, args.limit, args.full_url) if args.limit else text)
     return 0
 
 

@@ -137,13 +137,7 @@ def inventory(aws: Callable[[str], Any]) -> dict[str, list[Any]]:
         "sampling rules": aws("xray").get_sampling_rules()["SamplingRuleRecords"],
         "iam roles": [r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith("cicd-")],
         "kms aliases": [a["AliasName"] for a in aws("kms").list_aliases()["Aliases"] if "cicd" in a["AliasName"]],
-        "enabled customer keys": [
-            meta["KeyId"]
-            for meta in (
-                aws("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in aws("kms").list_keys()["Keys"]
-            )
-            if meta["KeyManager"] == "CUSTOMER" and meta["KeyState"] == "Enabled"
-        ],
+        "enabled keys of ours": [k["KeyId"] for k in our_enabled_keys(aws)],
         "ecr pull-through cache rules": aws("ecr").describe_pull_through_cache_rules()["pullThroughCacheRules"],
     }
 

@@ -94,7 +94,12 @@ def test_the_saved_plan_is_the_applied_plan(deployment: Deployment, aws: Aws) ->
     reviewed = deployment.workspace / "plans" / "reviewed"
     proc = deployment.cli("plan", "--out", str(reviewed), check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert sorted(p.name for p in reviewed.iterdir()) == ["platform-it.tfplan", "state-backend-it.tfplan", "summary.md"]
+    assert sorted(p.name for p in reviewed.iterdir()) == [
+        "comment.md",
+        "platform-it.tfplan",
+        "state-backend-it.tfplan",
+        "summary.md",
+    ]
     summary = (reviewed / "summary.md").read_text()
     assert "### Terraform plan: state-backend-it" in summary
     assert "### Terraform plan: platform-it" in summary
