@@ -206,7 +206,8 @@ def test_unknown_values_read_known_after_apply_and_long_ones_are_shortened() -> 
     old, new = changes["description"]
     assert len(old) < 130
     assert old.endswith("(shortened, 302 characters)")
-    assert new.startswith('"yyy') and new.endswith("(shortened, 302 characters)")
+    assert new.startswith('"yyy')
+    assert new.endswith("(shortened, 302 characters)")
 
 
 def test_a_long_list_folds_into_details() -> None:
