@@ -134,6 +134,27 @@ def _empty(value: Any) -> bool:
     return value is None or value == {} or value == [] or value == ""
 
 
+def _normal(value: Any) -> Any:
+    """``value`` without empty leaves, keeping list lengths: a nested block that is
+    present but empty (``[{}]``) still differs from an absent one (``[]``)."""
+    if isinstance(value, dict):
+        kept = {k: _normal(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if not _empty(v)}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+def changed_attributes(change: Change) -> list[str]:
+    """Top-level attributes whose value changes (structurally, not just in representation)."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    return sorted(
+        a for a in set(before) | set(after)
+        if unknown.get(a) is True or _normal(before.get(a)) != _normal(after.get(a))
+    )  # fmt: skip
+
+
 def _short(value: Any, limit: int = 120) -> str:
     if value is None:
         return "(none)"
@@ -235,6 +256,16 @@ def _expression_at(expressions: Any, path: Sequence[str | int]) -> Any:
     return node
 
 
+def _block(address: str) -> str:
+    """``aws_x.name["key"]`` -> ``aws_x.name``: the configuration block of a resource instance."""
+    return address.split("[", 1)[0]
+
+
+def _instance(block: str, addresses: Iterable[str]) -> str:
+    """The address of a resource block's instance in this plan (the block itself when unkeyed)."""
+    return next((a for a in sorted(addresses) if a == block or a.startswith(block + "[")), block)
+
+
 @dataclass
 class Replacement:
     address: str
@@ -243,7 +274,10 @@ class Replacement:
     forced_by: str | None = None
     direct: list[Path_] = field(default_factory=list)
 
-    def reason(self) -> str:
+    def reason(self, with_cause: bool = False) -> str:
+        if with_cause and self.forced_by:
+            own = f"; its own {', '.join(f'`{dotted(p)}`' for p in self.direct)} too" if self.direct else ""
+            return f"`{self.forced_by}` is replaced{own}"
         if self.direct:
             parts = []
             for path in self.direct:
@@ -259,6 +293,8 @@ def replacements(plan: Mapping[str, Any]) -> dict[str, Replacement]:
     """Every replaced resource, with what forces it: its own attributes, or another change."""
     expressions = _expressions(plan)
     rcs = {rc["address"]: rc for rc in plan.get("resource_changes", []) if rc.get("mode") != "data"}
+    # Configuration is per resource block; an instance's address adds a count or for_each key.
+    renewed_blocks = {_block(a) for a, rc in rcs.items() if classify(rc["change"]["actions"]) in ("create", "replace")}
     renewed = {a for a, rc in rcs.items() if classify(rc["change"]["actions"]) in ("create", "replace")}
     out = {}
     for address, rc in rcs.items():
@@ -266,10 +302,11 @@ def replacements(plan: Mapping[str, Any]) -> dict[str, Replacement]:
             continue
         item = Replacement(address, rc["change"] | {"action_reason": rc.get("action_reason", "")})
         unknown = rc["change"].get("after_unknown") or {}
+        block = _block(address)
         for path in rc["change"].get("replace_paths") or []:
-            refs = _references(_expression_at(expressions.get(address, {}), path)) & (renewed - {address})
+            refs = _references(_expression_at(expressions.get(block, {}), path)) & (renewed_blocks - {block})
             if refs and _marked(unknown, path):
-                item.forced_by = item.forced_by or sorted(refs)[0]
+                item.forced_by = item.forced_by or _instance(sorted(refs)[0], renewed)
             else:
                 item.direct.append(tuple(path))
         out[address] = item
@@ -281,7 +318,7 @@ def root_causes(items: Mapping[str, Replacement]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for address in items:
         root, seen = address, {address}
-        while items.get(root) is not None and items[root].forced_by and not items[root].direct:
+        while items.get(root) is not None and items[root].forced_by:
             nxt = str(items[root].forced_by)
             if nxt in seen:
                 break
@@ -315,7 +352,7 @@ def _waf_rule_changes(change: Change) -> list[str]:
             out.append(f"rule `{name}` added")
         elif name not in new:
             out.append(f"rule `{name}` removed")
-        elif old[name] != new[name]:
+        elif _normal(old[name]) != _normal(new[name]):
 
             def action(rule: Mapping[str, Any]) -> str:
                 for key in ("action", "override_action"):
@@ -335,12 +372,8 @@ def _security_detail(rc: Change, kind: str) -> str | None:
     rtype, change = rc["type"], rc["change"]
     if rtype not in SECURITY_TYPES:
         return None
-    if kind == "update":
-        meaningful = [
-            a for a, _, _ in attribute_changes(change) if a.split(".")[0].split("[")[0] not in NOISE_ATTRIBUTES
-        ]
-        if not meaningful:
-            return None
+    if kind == "update" and not [a for a in changed_attributes(change) if a not in NOISE_ATTRIBUTES]:
+        return None
     if rtype == "aws_wafv2_web_acl" and kind == "update":
         return "; ".join(_waf_rule_changes(change)) or "web ACL changed"
     if rtype in POLICY_ATTRIBUTES:
@@ -428,10 +461,8 @@ def _replacement_lines(plan: Mapping[str, Any]) -> list[str]:
         else:
             lines.append(f"- `{root}` (new in this plan) forces replacements")
         if dependents:
-            cause = f"forced by `{root}`" + (f" {head.reason().removeprefix('forced by ')}" if head else "")
-            lines.append(f"  - **{len(dependents)} dependent(s)** {cause}:")
-            details = [f"  - `{d}` (`{', '.join(dotted(p) for p in items[d].change.get('replace_paths') or [])}`)"
-                       for d in dependents]  # fmt: skip
+            lines.append(f"  - **{len(dependents)} dependent(s)** replaced because of it:")
+            details = [f"  - `{d}`: {items[d].reason(with_cause=True)}" for d in dependents]
             lines += _folded(details, f"{len(dependents)} resources replaced because of `{root}`")
     return [*lines, ""]
 
@@ -442,8 +473,18 @@ def _update_lines(plan: Mapping[str, Any]) -> list[str]:
         return []
     lines = []
     for rc in updates:
+        policy_attrs = POLICY_ATTRIBUTES.get(rc["type"], ())
         diffs = attribute_changes(rc["change"])
-        shown = [f"  - `{a}`: {o} → {n}" for a, o, n in diffs]
+        shown = [
+            f"  - `{a}`: changed (diff below)" if a in policy_attrs else f"  - `{a}`: {o} → {n}" for a, o, n in diffs
+        ]
+        covered = {a.split(".")[0].split("[")[0] for a, _, _ in diffs}
+        if rc["type"] == "aws_wafv2_web_acl":
+            shown = [f"  - {c}" for c in _waf_rule_changes(rc["change"])] + [
+                line for line in shown if not line.startswith("  - `rule")
+            ]
+            covered.add("rule")
+        shown += [f"  - `{a}`: nested blocks changed" for a in changed_attributes(rc["change"]) if a not in covered]
         lines.append(f"- `{rc['address']}`")
         lines += shown[:12] + ([f"  - … and {len(shown) - 12} more attributes"] if len(shown) > 12 else [])
     return [f"#### Updates ({len(updates)})", "", *_folded(lines, f"{len(updates)} resources updated"), ""]
