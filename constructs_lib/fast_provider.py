@@ -36,26 +36,26 @@ def _jsii_supported() -> bool:
     return (int(parts[0]), int(parts[1])) >= MIN_JSII
 
 
-def install() -> bool:
-    """Make ``cdktf_cdktf_provider_aws.<submodule>`` imports cheap.
+def install(package: str = PACKAGE) -> bool:
+    """Make ``<package>.<submodule>`` imports cheap (``package``: the provider bindings).
 
     Returns True when the fast path is active, False when the normal (full)
     import was used instead. Safe to call more than once.
     """
-    existing = sys.modules.get(PACKAGE)
+    existing = sys.modules.get(package)
     if existing is not None:
         return bool(getattr(existing, "__fast_provider__", False))
     try:
         if not _jsii_supported():
             raise ImportError("jsii too old for on-demand submodule resolution")
-        spec = importlib.util.find_spec(PACKAGE)
+        spec = importlib.util.find_spec(package)
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # not executed: no eager imports
         module.__fast_provider__ = True  # type: ignore[attr-defined]
-        sys.modules[PACKAGE] = module
-        importlib.import_module(f"{PACKAGE}._jsii")  # loads the jsii assembly
+        sys.modules[package] = module
+        importlib.import_module(f"{package}._jsii")  # loads the jsii assembly
         return True
     except Exception:
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
-        importlib.import_module(PACKAGE)
+        importlib.import_module(package)
         return False

@@ -29,6 +29,28 @@ from tests.helpers import make_settings  # noqa: E402
 
 Synth = dict[str, dict[str, Any]]
 
+#: Folder -> markers every test in it gets, and the xdist group that keeps tests
+#: sharing an expensive session resource on one worker (`make test` runs two).
+FOLDERS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "integration": (("integration", "emulator", "terraform"), "integration"),  # one shared deployment
+    "emulator": (("emulator",), None),
+    "validate": (("terraform",), None),
+}
+#: Modules that install checkov's virtualenv on first use: one worker, so two never race.
+CHECKOV_MODULES = ("test_checkov.py", "test_compliance_doc.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        markers, group = FOLDERS.get(parts[0], ((), None))
+        if parts[-1] in CHECKOV_MODULES:
+            markers, group = ("checkov",), "checkov"
+        for name in markers:
+            item.add_marker(getattr(pytest.mark, name))
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 def _synth(settings: Settings) -> Synth:
     app = Testing.app()

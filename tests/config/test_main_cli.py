@@ -1,7 +1,8 @@
 """main.py: bad input exits 2 with a short message naming the field, no traceback.
 
-These run main.py as a user would. They fail before jsii starts, so each costs
-well under a second.
+Each rule runs main.main() in this process (it fails before jsii starts); a
+few run main.py in a real process, as a user runs it, to show the whole path:
+exit status, stderr only, no traceback, nothing synthesized.
 """
 
 from __future__ import annotations
@@ -12,12 +13,39 @@ from pathlib import Path
 
 import pytest
 
+import main as app_main
 from tests.helpers import ROOT
 
 BASE = (ROOT / "config" / "dev.toml").read_text()
+#: Everything main.py reads from the environment (cleared, so the test's own shell cannot leak in).
+MAIN_ENV = ("ENVIRONMENT", "CONFIG_FILE", "ENVIRONMENT_SUFFIX", "AWS_REGION", "DEPLOY_TARGET", "AWS_ENDPOINT_URL",
+            "FAST_PROVIDER_LOADING", "CDKTF_OUTDIR")  # fmt: skip
 
 
-def run_main(tmp_path: Path, toml: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def run_main(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    toml: str | None = None,
+    **env: str,
+) -> tuple[int, str]:
+    """main.main() in this process; returns (exit status, stderr). Fails the test on a traceback."""
+    for var in MAIN_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CDKTF_OUTDIR", str(tmp_path / "out"))
+    if toml is not None:
+        cfg = tmp_path / "bad.toml"
+        cfg.write_text(toml)
+        monkeypatch.setenv("CONFIG_FILE", str(cfg))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code = app_main.main()  # any exception other than a clean exit status fails the test
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return code, captured.err
+
+
+def run_main_process(tmp_path: Path, toml: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {"PATH": "/usr/bin:/bin", "CDKTF_OUTDIR": str(tmp_path / "out")}
     if toml is not None:
         cfg = tmp_path / "bad.toml"
@@ -54,29 +82,45 @@ def run_main(tmp_path: Path, toml: str | None = None, **env: str) -> subprocess.
         "image-unreachable-without-nat",
     ],
 )
-def test_bad_config_exits_2_with_short_message(tmp_path: Path, toml: str, field: str) -> None:
-    proc = run_main(tmp_path, toml)
-    assert proc.returncode == 2, proc.stderr
-    assert field in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert len(proc.stderr.splitlines()) <= 10
+def test_bad_config_exits_2_with_short_message(
+    tmp_path: Path, toml: str, field: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_main(tmp_path, monkeypatch, capsys, toml)
+    assert code == 2, err
+    assert field in err
+    assert len(err.splitlines()) <= 10
     assert not (tmp_path / "out").exists(), "nothing may be synthesized from bad input"
 
 
-def test_env_override_is_validated(tmp_path: Path) -> None:
-    proc = run_main(tmp_path, ENVIRONMENT="dev", ENVIRONMENT_SUFFIX="UPPER")
-    assert proc.returncode == 2
-    assert "environment_suffix = 'UPPER'" in proc.stderr
+def test_a_user_sees_the_same_in_a_real_process(tmp_path: Path) -> None:
+    proc = run_main_process(tmp_path, BASE.replace('"10.10.0.0/16"', '"8.8.0.0/16"'))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: invalid settings in ")
+    assert "network.vpc_cidr = '8.8.0.0/16'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert not (tmp_path / "out").exists()
 
 
-def test_suffix_override_needs_single_environment(tmp_path: Path) -> None:
-    proc = run_main(tmp_path, ENVIRONMENT_SUFFIX="pr-1")
-    assert proc.returncode == 2
-    assert "ENVIRONMENT_SUFFIX needs a single environment" in proc.stderr
+def test_env_override_is_validated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_main(tmp_path, monkeypatch, capsys, ENVIRONMENT="dev", ENVIRONMENT_SUFFIX="UPPER")
+    assert code == 2
+    assert "environment_suffix = 'UPPER'" in err
 
 
-def test_missing_config_file_exits_2(tmp_path: Path) -> None:
-    proc = run_main(tmp_path, ENVIRONMENT="nope")
+def test_suffix_override_needs_single_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_main(tmp_path, monkeypatch, capsys, ENVIRONMENT_SUFFIX="pr-1")
+    assert code == 2
+    assert "ENVIRONMENT_SUFFIX needs a single environment" in err
+
+
+def test_missing_config_file_exits_2_in_a_real_process(tmp_path: Path) -> None:
+    proc = run_main_process(tmp_path, ENVIRONMENT="nope")
     assert proc.returncode == 2
     assert "nope.toml" in proc.stderr
     assert "file not found" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -2,8 +2,9 @@
 or synthesize to stacks that pass ``terraform validate``.
 
 Budget: examples are drawn and synthesized in this one process (jsii starts
-once); distinct valid results are validated with terraform afterwards, a few
-at a time. The number of examples run is printed and asserted.
+once); distinct valid results are validated with terraform afterwards (a
+separate test, marked ``terraform``), a few of them. The number of examples
+run is printed and asserted.
 """
 
 from __future__ import annotations
@@ -83,14 +84,16 @@ raw_settings = st.fixed_dictionaries(
 )
 
 
+#: Both tests share what the first one drew (one worker, in this order).
+pytestmark = pytest.mark.xdist_group("settings-properties")
+
+
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, Any]:
     return {"examples": 0, "refused": 0, "valid": {}}
 
 
-def test_settings_refuse_cleanly_or_synthesize(
-    synth: Callable[[Settings], Synth], outcomes: dict[str, Any], tmp_path: Path
-) -> None:
+def test_settings_refuse_cleanly_or_synthesize(synth: Callable[[Settings], Synth], outcomes: dict[str, Any]) -> None:
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
     @given(raw_settings)
     def check(overrides: dict[str, Any]) -> None:
@@ -122,6 +125,11 @@ def test_settings_refuse_cleanly_or_synthesize(
     assert outcomes["refused"] > 0, "the strategy should produce invalid settings too"
     assert valid, "the strategy should produce valid settings too"
 
+
+@pytest.mark.terraform
+def test_generated_valid_settings_pass_terraform_validate(outcomes: dict[str, Any], tmp_path: Path) -> None:
+    valid = list(outcomes["valid"].values())
+    assert valid, "runs after test_settings_refuse_cleanly_or_synthesize, which collects them"
     env = terraform_env()
     for i, docs in enumerate(valid[:VALIDATE_AT_MOST]):
         for stack, doc in docs.items():

@@ -121,8 +121,8 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     runs in its own group, so it gets exactly one SIGINT (from the tool)."""
     env = dict(terraform_env(), AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
     doc = json.loads((deployment.stack_dir() / "cdk.tf.json").read_text())
-    (queue,) = [f"aws_sqs_queue.{n}" for n in doc["resource"]["aws_sqs_queue"] if n.startswith("notifications_dlq_")]
-    subprocess.run(["terraform", "taint", "-no-color", queue], cwd=deployment.stack_dir(), env=env, check=True,
+    (endpoint,) = [f"aws_vpc_endpoint.{n}" for n in doc["resource"]["aws_vpc_endpoint"] if n.startswith("network_s3-")]
+    subprocess.run(["terraform", "taint", "-no-color", endpoint], cwd=deployment.stack_dir(), env=env, check=True,
                    capture_output=True, timeout=120)  # fmt: skip
 
     proc = subprocess.Popen(
@@ -133,7 +133,7 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     seen = []
     for line in proc.stdout:
         seen.append(line)
-        if f"destruction {queue}" in line:  # the queue is being created again: mid-apply
+        if f"destruction {endpoint}" in line:  # the endpoint is being created again: mid-apply
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
             break
     out = "".join(seen) + proc.stdout.read()
@@ -145,8 +145,13 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     assert not lock_held(deployment, aws), "terraform released the state lock"
 
     deployment.cli("deploy")  # finishes what the interrupted one left, creating nothing twice
-    urls = aws("sqs").list_queues(QueueNamePrefix="cicd-events-dlq-it").get("QueueUrls", [])
-    assert len(urls) == 1, urls
+    endpoints = aws("ec2").describe_vpc_endpoints(
+        Filters=[
+            {"Name": "vpc-id", "Values": [deployment.outputs["vpc_id"]]},
+            {"Name": "service-name", "Values": ["com.amazonaws.us-east-1.s3"]},
+        ]
+    )["VpcEndpoints"]
+    assert len([e for e in endpoints if e["State"].lower() != "deleted"]) == 1, endpoints
 
 
 def test_a_stale_saved_plan_is_refused_and_changes_nothing(deployment: Deployment, aws: Aws) -> None:

@@ -1,36 +1,71 @@
-"""The fast provider path produces byte-identical output to the normal import."""
+"""The fast provider path produces byte-identical output to the normal import,
+and falls back to the normal import whenever it cannot be used.
+
+The equivalence runs the whole app once with the usual import, in a fresh
+process (it is the expensive one: about the cost of every cdktf-Python synth),
+reached through the real fallback, and compares it with the fast path's output.
+The fallback's branches are also checked in-process on a stand-in package.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from constructs_lib import fast_provider
 from tests.helpers import ROOT
 
+#: Falls back to the usual import (as on a jsii too old for the fast path), then
+#: synthesizes every environment exactly as `main.py` does.
+USUAL_IMPORT_APP = textwrap.dedent(
+    """\
+    import runpy, sys
+    sys.path.insert(0, {root!r})
+    import constructs_lib.fast_provider as f
+    f.MIN_JSII = (99, 0)
+    assert f.install() is False
+    import cdktf_cdktf_provider_aws as p
+    assert not getattr(p, "__fast_provider__", False) and hasattr(p, "wafv2_web_acl"), "the full package is imported"
+    sys.argv = ["main.py"]
+    try:
+        runpy.run_path({main!r}, run_name="__main__")
+    except SystemExit as exc:
+        sys.exit(exc.code)
+    """
+)
 
-def synth_to(outdir: Path, fast: bool) -> str:
+
+def app_env(outdir: Path, fast: bool) -> dict[str, str]:
     env = dict(os.environ, CDKTF_OUTDIR=str(outdir), FAST_PROVIDER_LOADING="1" if fast else "0")
     env.pop("ENVIRONMENT", None)
     env.pop("CONFIG_FILE", None)
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return env
 
 
-def test_fast_and_normal_import_synthesize_identical_json(tmp_path: Path) -> None:
-    fast_out = synth_to(tmp_path / "fast", fast=True)
-    slow_out = synth_to(tmp_path / "slow", fast=False)
+def test_fast_and_usual_import_synthesize_identical_json(tmp_path: Path) -> None:
+    fast = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")], env=app_env(tmp_path / "fast", True), capture_output=True, text=True
+    )
+    assert fast.returncode == 0, fast.stderr
+    code = USUAL_IMPORT_APP.format(root=str(ROOT), main=str(ROOT / "main.py"))
+    usual = subprocess.run(
+        [sys.executable, "-c", code], env=app_env(tmp_path / "usual", False), capture_output=True, text=True
+    )
+    assert usual.returncode == 0, usual.stderr
     stacks = sorted(p.name for p in (tmp_path / "fast" / "stacks").iterdir())
-    assert stacks == sorted(p.name for p in (tmp_path / "slow" / "stacks").iterdir())
+    assert stacks == sorted(p.name for p in (tmp_path / "usual" / "stacks").iterdir())
     assert len(stacks) == 6
     for stack in stacks:
         a = (tmp_path / "fast" / "stacks" / stack / "cdk.tf.json").read_bytes()
-        b = (tmp_path / "slow" / "stacks" / stack / "cdk.tf.json").read_bytes()
+        b = (tmp_path / "usual" / "stacks" / stack / "cdk.tf.json").read_bytes()
         assert a == b, stack
-    assert fast_out.count("resources ->") == slow_out.count("resources ->") == 6
+    assert fast.stdout.count("resources ->") == usual.stdout.count("resources ->") == 6
 
 
 def test_fast_path_is_active_in_this_process() -> None:
@@ -39,33 +74,38 @@ def test_fast_path_is_active_in_this_process() -> None:
     assert getattr(sys.modules[fast_provider.PACKAGE], "__fast_provider__", False)
 
 
-def test_fallback_when_the_assembly_cannot_load_cleans_up(tmp_path: Path) -> None:
-    code = (
-        f"import sys, importlib.util; sys.path.insert(0, {str(ROOT)!r})\n"
-        "import constructs_lib.fast_provider as f\n"
-        "real = importlib.util.module_from_spec\n"
-        "def broken(spec):\n"
-        "    m = real(spec); m.__path__ = []; return m\n"  # ._jsii cannot be found
-        "importlib.util.module_from_spec = broken\n"
-        "ok = f.install()\n"
-        "importlib.util.module_from_spec = real\n"
-        "import cdktf_cdktf_provider_aws as p\n"
-        "print(ok, getattr(p, '__fast_provider__', False), hasattr(p, 'wafv2_web_acl'))\n"
+@pytest.fixture
+def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A package shaped like the bindings: an eager ``__init__`` and a ``_jsii`` submodule."""
+    name = "standin_provider_bindings"
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("EAGER = True  # the usual import runs this\n")
+    (package / "_jsii.py").write_text(
+        "import os\nif os.environ.get('STANDIN_BROKEN'): raise ImportError('no assembly')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split()[-3:] == ["False", "False", "True"]
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
 
 
-def test_fallback_to_normal_import_when_fast_path_fails(tmp_path: Path) -> None:
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "import constructs_lib.fast_provider as f\n"
-        "f.MIN_JSII = (99, 0)\n"  # pretend jsii is too old
-        "ok = f.install()\n"
-        "import cdktf_cdktf_provider_aws as p\n"
-        "print(ok, hasattr(p, 'wafv2_web_acl'))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split()[-2:] == ["False", "True"]
+def test_fast_path_skips_the_eager_init(standin: str) -> None:
+    assert fast_provider.install(standin) is True
+    assert not hasattr(sys.modules[standin], "EAGER")
+    assert f"{standin}._jsii" in sys.modules
+
+
+def test_a_jsii_too_old_falls_back_to_the_usual_import(standin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_provider, "MIN_JSII", (99, 0))
+    assert fast_provider.install(standin) is False
+    assert sys.modules[standin].EAGER is True
+
+
+def test_an_assembly_that_cannot_load_is_cleaned_up_then_imported_usually(
+    standin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STANDIN_BROKEN", "1")
+    assert fast_provider.install(standin) is False
+    assert sys.modules[standin].EAGER is True  # the half-registered module was replaced by a real import
+    assert not getattr(sys.modules[standin], "__fast_provider__", False)

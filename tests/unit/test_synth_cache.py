@@ -7,14 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
 from tools.synth import fingerprint, synth
+
+#: A stand-in app: writes what synth's reuse test looks at, counts its runs.
+FAKE_MAIN = """\
+import os, pathlib
+out = pathlib.Path(os.environ["CDKTF_OUTDIR"])
+out.mkdir(parents=True, exist_ok=True)
+(out / "manifest.json").write_text("{}")
+runs = out / "runs"
+runs.write_text(str(int(runs.read_text()) + 1 if runs.exists() else 1))
+"""
 
 
 @pytest.fixture
 def fake_root(tmp_path: Path) -> Path:
     for rel, text in {
-        "main.py": "print('app')",
+        "main.py": FAKE_MAIN,
         "Pipfile.lock": "{}",
         "cdktf.json": "{}",
         "constructs_lib/a.py": "x = 1",
@@ -64,14 +73,27 @@ def test_unrelated_changes_do_not_invalidate(fake_root: Path) -> None:
     assert fingerprint(fake_root, {"HOME": "/elsewhere", "TERM": "dumb"}) == before
 
 
-def test_second_synth_reuses_and_a_change_resynthesizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    env = dict(os.environ, CDKTF_OUTDIR=str(tmp_path / "out"))
-    env.pop("ENVIRONMENT", None)
-    assert synth(ROOT, env) is True
-    manifest = tmp_path / "out" / "manifest.json"
-    written = manifest.stat().st_mtime_ns
-    assert synth(ROOT, env) is False
+def test_second_synth_reuses_and_a_change_resynthesizes(
+    fake_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    env = {"CDKTF_OUTDIR": str(out), "PATH": os.environ["PATH"]}
+    runs = out / "runs"
+    assert synth(fake_root, env) is True
+    assert runs.read_text() == "1"
+    assert synth(fake_root, env) is False
     assert "synth: up to date, reusing" in capsys.readouterr().out
-    assert manifest.stat().st_mtime_ns == written
-    assert synth(ROOT, dict(env, ENVIRONMENT="dev")) is True  # an override changed
-    assert synth(ROOT, dict(env, ENVIRONMENT="dev"), force=True) is True
+    assert runs.read_text() == "1"  # the app did not run again
+    assert synth(fake_root, dict(env, ENVIRONMENT="dev")) is True  # an override changed
+    (fake_root / "constructs_lib" / "a.py").write_text("x = 2")  # the code changed
+    assert synth(fake_root, dict(env, ENVIRONMENT="dev")) is True
+    assert synth(fake_root, dict(env, ENVIRONMENT="dev"), force=True) is True
+    assert runs.read_text() == "4"
+
+
+def test_a_failing_app_stops_with_its_exit_status(fake_root: Path, tmp_path: Path) -> None:
+    (fake_root / "main.py").write_text("import sys; sys.exit(2)")
+    with pytest.raises(SystemExit) as info:
+        synth(fake_root, {"CDKTF_OUTDIR": str(tmp_path / "out"), "PATH": os.environ["PATH"]})
+    assert info.value.code == 2
+    assert not (tmp_path / "out" / ".synth-fingerprint").exists()
