@@ -41,7 +41,5 @@ class EnvironmentKey(Construct):
             tags=tags,
         )
         self.alias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id)
-
-    @property
-    def arn(self) -> str:
-        return self.key.arn
+        #: The key's ARN token, read once (every read is a round trip to jsii).
+        self.arn: str = self.key.arn

@@ -43,7 +43,4 @@ class ServiceRole(Construct):
         self.policy = IamRolePolicy(
             self, "policy", name="least-privilege", role=self.role.id, policy=policies.document(*self.statements)
         )
-
-    @property
-    def arn(self) -> str:
-        return self.role.arn
+        self.arn: str = self.role.arn

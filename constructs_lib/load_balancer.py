@@ -73,7 +73,7 @@ class LoadBalancer(Construct):
     ) -> None:
         super().__init__(scope, id)
         prefix = f"{naming.project}-{naming.suffix}"
-        vpc_id = network.vpc.id
+        vpc_id = network.vpc_id
 
         self.alb_security_group = SecurityGroup(
             self, "alb-sg", name=f"{prefix}-alb", description="Internet to ALB", vpc_id=vpc_id
@@ -81,6 +81,9 @@ class LoadBalancer(Construct):
         self.service_security_group = SecurityGroup(
             self, "service-sg", name=f"{prefix}-service", description="ALB to service tasks", vpc_id=vpc_id
         )
+        # Read once: every read is a round trip to jsii.
+        self.alb_security_group_id: str = self.alb_security_group.id
+        self.service_security_group_id: str = self.service_security_group.id
         # Standalone rule resources: the two groups reference each other, which
         # inline rules would turn into a dependency cycle.
         # for_each keyed by CIDR: editing the list replaces only the rules that changed.
@@ -91,7 +94,7 @@ class LoadBalancer(Construct):
                 self,
                 rule_id,
                 for_each=cidrs,
-                security_group_id=self.alb_security_group.id,
+                security_group_id=self.alb_security_group_id,
                 description=f"Port {port} from allowed clients",
                 ip_protocol="tcp",
                 from_port=port,
@@ -101,27 +104,27 @@ class LoadBalancer(Construct):
         VpcSecurityGroupEgressRule(
             self,
             "alb-out-service",
-            security_group_id=self.alb_security_group.id,
+            security_group_id=self.alb_security_group_id,
             description="Only to the service tasks",
             ip_protocol="tcp",
             from_port=container_port,
             to_port=container_port,
-            referenced_security_group_id=self.service_security_group.id,
+            referenced_security_group_id=self.service_security_group_id,
         )
         VpcSecurityGroupIngressRule(
             self,
             "service-in-alb",
-            security_group_id=self.service_security_group.id,
+            security_group_id=self.service_security_group_id,
             description="Only from the ALB",
             ip_protocol="tcp",
             from_port=container_port,
             to_port=container_port,
-            referenced_security_group_id=self.alb_security_group.id,
+            referenced_security_group_id=self.alb_security_group_id,
         )
         VpcSecurityGroupEgressRule(
             self,
             "service-out-https",
-            security_group_id=self.service_security_group.id,
+            security_group_id=self.service_security_group_id,
             description="HTTPS to AWS APIs (ECR, Logs, Secrets Manager, X-Ray) via endpoints or NAT",
             ip_protocol="tcp",
             from_port=443,
@@ -149,11 +152,11 @@ class LoadBalancer(Construct):
             name=naming.name("alb"),
             load_balancer_type="application",
             internal=False,
-            subnets=[s.id for s in network.public_subnets],
-            security_groups=[self.alb_security_group.id],
+            subnets=network.public_subnet_ids,
+            security_groups=[self.alb_security_group_id],
             drop_invalid_header_fields=True,
             enable_deletion_protection=deletion_protection,
-            access_logs={"bucket": self.access_logs.bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            access_logs={"bucket": self.access_logs.name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
             # ELB checks it may write to the bucket when the ALB is created.
             depends_on=[self.access_logs.policy],
         )

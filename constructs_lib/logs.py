@@ -20,11 +20,6 @@ class EncryptedLogGroup(Construct):
         self.group = CloudwatchLogGroup(
             self, "this", name=name, kms_key_id=key.arn, retention_in_days=retention_in_days
         )
-
-    @property
-    def name(self) -> str:
-        return self.group.name
-
-    @property
-    def arn(self) -> str:
-        return self.group.arn
+        # Tokens read once (every read is a round trip to jsii).
+        self.name: str = self.group.name
+        self.arn: str = self.group.arn

@@ -66,14 +66,16 @@ class Network(Construct):
             enable_dns_support=True,
             tags={"Name": prefix},
         )
+        self.vpc_id: str = self.vpc.id  # read once: every read is a round trip to jsii
         # No rules: nothing may rely on the default group (CIS 5.4 / FSBP EC2.2).
-        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, ingress=[], egress=[])
+        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id, ingress=[], egress=[])
 
         public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, settings.az_count)
-        igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": prefix})
-        public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
+        igw = InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": prefix})
+        public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc_id, tags={"Name": f"{prefix}-public"})
+        public_rt_id = public_rt.id
         Route(
-            self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
+            self, "public-default", route_table_id=public_rt_id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
         )
 
         self.public_subnets: list[Subnet] = []
@@ -84,26 +86,29 @@ class Network(Construct):
             public = Subnet(
                 self,
                 f"public-{i}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 cidr_block=public_cidrs[i],
                 availability_zone=az,
                 map_public_ip_on_launch=False,  # only the ALB lives here, and it gets its own IPs
                 tags={"Name": f"{prefix}-public-{i}", "tier": "public"},
             )
-            RouteTableAssociation(self, f"public-{i}-rta", subnet_id=public.id, route_table_id=public_rt.id)
+            RouteTableAssociation(self, f"public-{i}-rta", subnet_id=public.id, route_table_id=public_rt_id)
             private = Subnet(
                 self,
                 f"private-{i}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 cidr_block=private_cidrs[i],
                 availability_zone=az,
                 tags={"Name": f"{prefix}-private-{i}", "tier": "private"},
             )
-            rt = RouteTable(self, f"private-{i}-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-private-{i}"})
+            rt = RouteTable(self, f"private-{i}-rt", vpc_id=self.vpc_id, tags={"Name": f"{prefix}-private-{i}"})
             RouteTableAssociation(self, f"private-{i}-rta", subnet_id=private.id, route_table_id=rt.id)
             self.public_subnets.append(public)
             self.private_subnets.append(private)
             self.private_route_tables.append(rt)
+        self.public_subnet_ids: list[str] = [s.id for s in self.public_subnets]
+        self.private_subnet_ids: list[str] = [s.id for s in self.private_subnets]
+        self.private_route_table_ids: list[str] = [rt.id for rt in self.private_route_tables]
 
         self.nat_gateways: list[NatGateway] = []
         if settings.enable_nat_gateway:
@@ -120,11 +125,11 @@ class Network(Construct):
                         depends_on=[igw],
                     )
                 )
-            for i, rt in enumerate(self.private_route_tables):
+            for i, rt_id in enumerate(self.private_route_table_ids):
                 Route(
                     self,
                     f"private-{i}-default",
-                    route_table_id=rt.id,
+                    route_table_id=rt_id,
                     destination_cidr_block="0.0.0.0/0",
                     nat_gateway_id=self.nat_gateways[min(i, nat_count - 1)].id,
                 )
@@ -158,7 +163,7 @@ class Network(Construct):
         FlowLog(
             self,
             "flow-log",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=self.flow_log_group.arn,
@@ -171,10 +176,10 @@ class Network(Construct):
         VpcEndpoint(
             self,
             "s3-endpoint",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
-            route_table_ids=[rt.id for rt in self.private_route_tables],
+            route_table_ids=self.private_route_table_ids,
             tags={"Name": f"{prefix}-s3"},
         )
         self.endpoint_security_group = SecurityGroup(
@@ -182,7 +187,7 @@ class Network(Construct):
             "endpoint-sg",
             name=f"{prefix}-endpoints",
             description="HTTPS from inside the VPC to interface endpoints",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             ingress=[
                 SecurityGroupIngress(
                     description="HTTPS from the VPC",
@@ -202,15 +207,16 @@ class Network(Construct):
                 )
             ],
         )
+        endpoint_sg_id = self.endpoint_security_group.id
         for svc in INTERFACE_ENDPOINTS:
             VpcEndpoint(
                 self,
                 f"{svc.replace('.', '-')}-endpoint",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 service_name=f"com.amazonaws.{region}.{svc}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[s.id for s in self.private_subnets],
-                security_group_ids=[self.endpoint_security_group.id],
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[endpoint_sg_id],
                 tags={"Name": f"{prefix}-{svc}"},
             )

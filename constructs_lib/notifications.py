@@ -36,17 +36,18 @@ class Notifications(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.topic = SnsTopic(self, "topic", name=naming.name("notifications"), kms_master_key_id=key.arn)
+        self.topic_arn: str = self.topic.arn  # read once: every read is a round trip to jsii
         SnsTopicPolicy(
             self,
             "topic-policy",
-            arn=self.topic.arn,
+            arn=self.topic_arn,
             policy=policies.document(
                 *(
                     policies.Statement(
                         sid=sid,
                         principals={"Service": [principal]},
                         actions=["sns:Publish"],
-                        resources=[self.topic.arn],
+                        resources=[self.topic_arn],
                         conditions=policies.source_account(account_id),
                     )
                     for sid, principal in (
@@ -63,7 +64,7 @@ class Notifications(Construct):
                 self,
                 "email",
                 for_each=each,
-                topic_arn=self.topic.arn,
+                topic_arn=self.topic_arn,
                 protocol="email",
                 endpoint=Token.as_string(each.value),
             )
@@ -75,3 +76,4 @@ class Notifications(Construct):
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
+        self.dead_letter_queue_arn: str = self.dead_letter_queue.arn

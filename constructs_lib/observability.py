@@ -132,7 +132,11 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, id)
         prefix = f"{naming.project}-{naming.suffix}"
-        topic, dlq = notifications.topic, notifications.dead_letter_queue
+        topic_arn, dlq, dlq_arn = (
+            notifications.topic_arn,
+            notifications.dead_letter_queue,
+            notifications.dead_letter_queue_arn,
+        )
         self.rules: dict[str, CloudwatchEventRule] = {}
         self.targets: dict[str, CloudwatchEventTarget] = {}
         for notice in notices(
@@ -153,16 +157,16 @@ class Observability(Construct):
                 self,
                 f"{notice.id}-target",
                 rule=rule.name,
-                arn=topic.arn,
+                arn=topic_arn,
                 input_transformer={
                     "input_paths": dict(notice.paths),
                     # SNS delivers the template as the message: a JSON string literal.
                     "input_template": json.dumps(notice.template),
                 },
                 retry_policy=RETRY_POLICY,
-                dead_letter_config={"arn": dlq.arn},
+                dead_letter_config={"arn": dlq_arn},
             )
-        self._pipeline_history(prefix, pipeline, dlq.arn)
+        self._pipeline_history(prefix, pipeline, dlq_arn)
         # After every rule exists: each one that dead-letters must be allowed to send.
         SqsQueuePolicy(
             self,
@@ -173,7 +177,7 @@ class Observability(Construct):
                     sid="AllowNotificationRulesOnly",
                     principals={"Service": ["events.amazonaws.com"]},
                     actions=["sqs:SendMessage"],
-                    resources=[dlq.arn],
+                    resources=[dlq_arn],
                     conditions={"ArnEquals": {"aws:SourceArn": [r.arn for r in self.rules.values()]}},
                 )
             ),
@@ -195,8 +199,8 @@ class Observability(Construct):
                 # Percentiles (p99) are "extended" statistics in the CloudWatch API.
                 statistic=None if spec.statistic.startswith("p") else spec.statistic,
                 extended_statistic=spec.statistic if spec.statistic.startswith("p") else None,
-                alarm_actions=[topic.arn],
-                ok_actions=[topic.arn],
+                alarm_actions=[topic_arn],
+                ok_actions=[topic_arn],
             )
             for spec in alarm_specs(
                 settings, region, load_balancer, service, orchestrator, notifications, edge, pipeline.pipeline.name

@@ -100,6 +100,7 @@ class DeployOrchestrator(Construct):
     ) -> None:
         super().__init__(scope, id)
         function_name = naming.name("orchestrator")
+        dlq_arn = dead_letter_queue.arn
         # Exactly the group Lambda writes to, created first so Lambda never
         # auto-creates an unencrypted one.
         self.log_group = EncryptedLogGroup(
@@ -122,7 +123,7 @@ class DeployOrchestrator(Construct):
                 passable_role_arns=[service.execution_role.arn, service.task_role.arn],
                 artifact_bucket_arn=artifacts.arn,
                 key_arn=key.arn,
-                dead_letter_queue_arn=dead_letter_queue.arn,
+                dead_letter_queue_arn=dlq_arn,
             ),
         )
         code = TerraformAsset(self, "code", path=str(package_source()), type=AssetType.ARCHIVE)
@@ -142,7 +143,7 @@ class DeployOrchestrator(Construct):
             tracing_config={"mode": "Active"},
             # CodePipeline invokes synchronously; an asynchronous invocation
             # (say, by hand) that keeps failing lands here and raises the DLQ alarm.
-            dead_letter_config={"target_arn": dead_letter_queue.arn},
+            dead_letter_config={"target_arn": dlq_arn},
             kms_key_arn=key.arn,
             environment={
                 "variables": {

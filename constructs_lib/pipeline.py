@@ -258,7 +258,7 @@ class Pipeline(Construct):
             role_arn=self.role.arn,
             artifact_store=[
                 CodepipelineArtifactStore(
-                    location=self.artifacts.bucket.bucket,
+                    location=self.artifacts.name,
                     type="S3",
                     encryption_key={"id": key.arn, "type": "KMS"},
                 )
@@ -294,7 +294,7 @@ class Pipeline(Construct):
                 version="1",
                 output_artifacts=["source"],
                 configuration={
-                    "S3Bucket": self.source.bucket.bucket,
+                    "S3Bucket": self.source.name,
                     "S3ObjectKey": SOURCE_OBJECT_KEY,
                     "PollForSourceChanges": "false",
                 },
@@ -366,7 +366,7 @@ class Pipeline(Construct):
                     "source": ["aws.s3"],
                     "detail-type": ["Object Created"],
                     "detail": {
-                        "bucket": {"name": [self.source.bucket.bucket]},
+                        "bucket": {"name": [self.source.name]},
                         "object": {"key": [SOURCE_OBJECT_KEY]},
                     },
                 }

@@ -197,8 +197,8 @@ class Service(Construct):
             launch_type="FARGATE",
             platform_version="LATEST",
             network_configuration={
-                "subnets": [s.id for s in network.private_subnets],
-                "security_groups": [load_balancer.service_security_group.id],
+                "subnets": network.private_subnet_ids,
+                "security_groups": [load_balancer.service_security_group_id],
                 "assign_public_ip": False,
             },
             load_balancer=[

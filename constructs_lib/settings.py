@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import botocore.session
 import pycountry
+from botocore.loaders import Loader
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -92,9 +92,11 @@ _SUFFIX = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def _known_regions() -> frozenset[str]:
-    # botocore's bundled endpoint data is the maintained list of public regions.
-    session = botocore.session.get_session()
-    return frozenset(session.get_available_regions("ec2", partition_name="aws"))
+    # botocore's bundled endpoint data is the maintained list of public regions
+    # (its loader alone: a whole botocore session costs twice as long to start).
+    partitions = Loader().load_data("endpoints")["partitions"]
+    (aws,) = [p for p in partitions if p["partition"] == "aws"]
+    return frozenset(aws["regions"])
 
 
 KNOWN_REGIONS = _known_regions()

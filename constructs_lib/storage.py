@@ -65,7 +65,11 @@ class SecureBucket(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.bucket = S3Bucket(self, "this", bucket=bucket_name, force_destroy=force_destroy, tags=tags)
-        S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
+        # Tokens read once (every read is a round trip to jsii).
+        self.id: str = self.bucket.id
+        self.arn: str = self.bucket.arn
+        self.name: str = self.bucket.bucket
+        S3BucketVersioningA(self, "versioning", bucket=self.id, versioning_configuration={"status": "Enabled"})
         sse = (
             {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
             if key is not None
@@ -74,7 +78,7 @@ class SecureBucket(Construct):
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
-            bucket=self.bucket.id,
+            bucket=self.id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=sse, bucket_key_enabled=key is not None
@@ -84,26 +88,24 @@ class SecureBucket(Construct):
         self.public_access_block = S3BucketPublicAccessBlock(
             self,
             "public-access",
-            bucket=self.bucket.id,
+            bucket=self.id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(
-            self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}
-        )
+        S3BucketOwnershipControls(self, "ownership", bucket=self.id, rule={"object_ownership": "BucketOwnerEnforced"})
         self.policy = S3BucketPolicy(
             self,
             "policy",
-            bucket=self.bucket.id,
-            policy=policies.document(policies.deny_insecure_transport(self.bucket.arn), *extra_statements),
+            bucket=self.id,
+            policy=policies.document(policies.deny_insecure_transport(self.arn), *extra_statements),
             depends_on=[self.public_access_block],
         )
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
-            bucket=self.bucket.id,
+            bucket=self.id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
                     id="expire-old-versions",
@@ -126,13 +128,13 @@ class SecureBucket(Construct):
             ],
         )
 
-        S3BucketNotification(self, "events", bucket=self.bucket.id, eventbridge=True)
+        S3BucketNotification(self, "events", bucket=self.id, eventbridge=True)
         if access_log_bucket is not None:
             S3BucketLoggingA(
                 self,
                 "access-logging",
-                bucket=self.bucket.id,
-                target_bucket=access_log_bucket.bucket.id,
+                bucket=self.id,
+                target_bucket=access_log_bucket.id,
                 target_prefix=ACCESS_LOG_PREFIX,
                 # S3 checks the target's policy grants log delivery when logging is enabled.
                 depends_on=[access_log_bucket.policy],
@@ -150,11 +152,3 @@ class SecureBucket(Construct):
             resources=[f"arn:{policies.PARTITION}:s3:::{bucket_name}/{ACCESS_LOG_PREFIX}*"],
             conditions=policies.source_account(account_id),
         )
-
-    @property
-    def arn(self) -> str:
-        return self.bucket.arn
-
-    @property
-    def name(self) -> str:
-        return self.bucket.bucket
