@@ -46,8 +46,10 @@ lint: install ## ruff (lint + format check) and mypy --strict
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 
+# Two workers: the integration group (one shared deployment, mostly waiting on the
+# provider's own pacing) runs beside everything else (tests/conftest.py groups them).
 test: install lint ## lint, types, then every test (unit, snapshot, security, validate, integration) with 100% coverage
-	$(RUN) pytest --cov --cov-report=term-missing --cov-fail-under=100
+	$(RUN) pytest -n 2 --dist loadgroup --durations=25 --cov --cov-report=term-missing --cov-fail-under=100
 
 bench: install ## benchmarks (synth fast vs normal, full local deploy) -> docs/benchmarks.md
 	$(RUN) python -m tools.bench
