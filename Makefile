@@ -49,9 +49,9 @@ lint: install ## ruff (lint + format check) and mypy --strict
 # Two workers: the integration group (one shared deployment, mostly waiting on the
 # provider's own pacing) runs beside everything else (tests/conftest.py groups them).
 test: install lint ## lint, types, then every test (unit, snapshot, security, validate, integration) with 100% coverage
-	$(RUN) pytest -n 2 --dist loadgroup --durations=25 --cov --cov-report=term-missing --cov-fail-under=100
+	$(RUN) pytest -n 2 --dist loadgroup --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100
 
-bench: install ## benchmarks (synth fast vs normal, full local deploy) -> docs/benchmarks.md
+bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench
 
 deploy: install ## main job: deploy state backend + platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
