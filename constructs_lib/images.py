@@ -85,8 +85,3 @@ class ImageRef:
         """The ECR repository's ARN, for a private ECR image; None otherwise."""
         ecr = self.private_ecr
         return f"arn:{PARTITION}:ecr:{ecr[1]}:{ecr[0]}:repository/{self.repository}" if ecr else None
-
-
-def private_registry_host(account_id: str, region: str) -> str:
-    """The private ECR registry of an account in a region (commercial partition)."""
-    return f"{account_id}.dkr.ecr.{region}.amazonaws.com"

@@ -29,25 +29,44 @@ from tests.helpers import make_settings  # noqa: E402
 
 Synth = dict[str, dict[str, Any]]
 
-#: Folder -> markers every test in it gets, and the xdist group that keeps tests
-#: sharing an expensive session resource on one worker (`make test` runs two).
-FOLDERS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "integration": (("integration", "emulator", "terraform"), "integration"),  # one shared deployment
-    "emulator": (("emulator",), None),
-    "validate": (("terraform",), None),
+#: Folder -> markers every test in it gets.
+FOLDER_MARKERS: dict[str, tuple[str, ...]] = {
+    "integration": ("integration", "emulator", "terraform"),
+    "emulator": ("emulator",),
+    "validate": ("terraform",),
 }
-#: Modules that install checkov's virtualenv on first use: one worker, so two never race.
-CHECKOV_MODULES = ("test_checkov.py", "test_compliance_doc.py")
+#: Module -> xdist group: tests sharing an expensive session resource stay on one
+#: worker (`make test` runs three). Each worker that runs integration tests deploys
+#: its own platform into its own emulator, so the two integration groups (each in
+#: the order it needs, teardown last) run side by side, mostly waiting on the
+#: provider's own pacing.
+GROUPS: dict[str, str] = {
+    "test_account_guard.py": "integration-a",
+    "test_day_two.py": "integration-a",
+    "test_deployed.py": "integration-a",
+    "test_security_plan.py": "integration-a",
+    "test_interrupted_deploys.py": "integration-b",
+    "test_reliability.py": "integration-b",
+    "test_teardown.py": "integration-b",
+    # checkov installs its own virtualenv on first use: one worker, so two never race.
+    "test_checkov.py": "checkov",
+    "test_compliance_doc.py": "checkov",
+    # the property test's terraform half validates what its first half drew.
+    "test_settings_properties.py": "settings-properties",
+}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
-        markers, group = FOLDERS.get(parts[0], ((), None))
-        if parts[-1] in CHECKOV_MODULES:
-            markers, group = ("checkov",), "checkov"
-        for name in markers:
+        for name in FOLDER_MARKERS.get(parts[0], ()):
             item.add_marker(getattr(pytest.mark, name))
+        if parts[-1] in ("test_checkov.py", "test_compliance_doc.py"):
+            item.add_marker(pytest.mark.checkov)
+        group = GROUPS.get(parts[-1])
+        if parts[0] == "integration" and group is None:
+            raise pytest.UsageError(f"{parts[-1]}: give every integration module a group in tests/conftest.py GROUPS")
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
 

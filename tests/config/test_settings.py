@@ -302,3 +302,12 @@ def test_deploy_role_arn_validated(overrides: dict[str, object], message: str) -
 def test_deploy_role_in_the_environments_account_accepted() -> None:
     role = "arn:aws:iam::111111111111:role/ci/deploy"
     assert make_settings("dev", account_id="111111111111", deploy_role_arn=role).deploy_role_arn == role
+
+
+def test_an_explicit_empty_deploy_role_is_no_role() -> None:
+    assert make_settings("dev", deploy_role_arn=None).deploy_role_arn is None
+
+
+def test_a_deploy_role_with_a_bad_account_id_reports_the_account_id_only() -> None:
+    err = refused(account_id="12", deploy_role_arn="arn:aws:iam::111111111111:role/deploy")
+    assert [p.split(" = ")[0] for p in err.problems] == ["account_id"]

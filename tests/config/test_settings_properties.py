@@ -84,10 +84,6 @@ raw_settings = st.fixed_dictionaries(
 )
 
 
-#: Both tests share what the first one drew (one worker, in this order).
-pytestmark = pytest.mark.xdist_group("settings-properties")
-
-
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, Any]:
     return {"examples": 0, "refused": 0, "valid": {}}
