@@ -50,7 +50,7 @@ lint: install ## ruff (lint + format check) and mypy --strict
 # mostly waiting on the provider's own pacing) run beside everything else
 # (tests/conftest.py groups them).
 test: install lint ## lint, types, then every test (unit, snapshot, security, validate, integration) with 100% coverage
-	$(RUN) pytest -n 3 --dist loadgroup --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100
+	$(RUN) pytest -n 3 --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100
 
 bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench

@@ -56,7 +56,14 @@ GROUPS: dict[str, str] = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+#: Groups that take longest start first (collection order is scheduling order).
+FIRST = ("integration-a", "integration-b", "checkov")
+
+
+def _group(nodeid: str) -> str | None:
+    return GROUPS.get(nodeid.split("::", 1)[0].rsplit("/", 1)[-1])
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
@@ -64,11 +71,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, name))
         if parts[-1] in ("test_checkov.py", "test_compliance_doc.py"):
             item.add_marker(pytest.mark.checkov)
-        group = GROUPS.get(parts[-1])
-        if parts[0] == "integration" and group is None:
+        if parts[0] == "integration" and _group(item.nodeid) is None:
             raise pytest.UsageError(f"{parts[-1]}: give every integration module a group in tests/conftest.py GROUPS")
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+    # Stable: within a group, tests keep their order (teardown stays last).
+    items.sort(key=lambda item: FIRST.index(g) if (g := _group(item.nodeid)) in FIRST else len(FIRST))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each group's tests go to one worker, in order; every other test is its own unit.
+
+    (xdist's own ``--dist loadgroup`` rewrites node ids, which pytest 9 no longer
+    honours, so it splits groups; scheduling by scope is xdist's supported hook.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
 
 
 def _synth(settings: Settings) -> Synth:

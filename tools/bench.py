@@ -47,7 +47,7 @@ app.synth()
 """
 #: (c): everything in these folders that needs neither terraform, the emulator nor checkov.
 UNIT_SUITE = (
-    "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
+    "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
     "-m", "not terraform and not emulator and not checkov", "tests/unit", "tests/config", "tests/snapshot",
 )  # fmt: skip
 TARGETS = {"b": 0.35, "c": 1.5}
