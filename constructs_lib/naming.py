@@ -5,8 +5,9 @@ and character-set rules of each AWS service are enforced in one place and
 settings validation (``settings.py``) can prove, before synthesis, that the
 longest derived name still fits.
 
-Construct IDs are *not* derived from these names (see STYLE.md rule 4): a name
-carries the environment suffix, an ID never does.
+Construct IDs are *not* derived from these names: an ID decides a resource's
+terraform address, so deriving it from settings would replace live resources
+when a setting changes. A name carries the environment suffix, an ID never does.
 """
 
 from __future__ import annotations

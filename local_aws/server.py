@@ -78,8 +78,11 @@ def running(state_dir: Path = STATE_DIR) -> Emulator | None:
     return None
 
 
-def start(state_dir: Path = STATE_DIR, timeout: float = 60.0) -> Emulator:
-    """Start the emulator in the background, or return the one already running."""
+def start(state_dir: Path = STATE_DIR, timeout: float = 60.0, shims: bool = True) -> Emulator:
+    """Start the emulator in the background, or return the one already running.
+
+    ``shims=False`` runs moto's server alone (the tests that show each gap a shim covers).
+    """
     current = running(state_dir)
     if current is not None:
         return current
@@ -87,7 +90,7 @@ def start(state_dir: Path = STATE_DIR, timeout: float = 60.0) -> Emulator:
     port = free_port()
     log = (state_dir / "server.log").open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local_aws", "serve", "--port", str(port)],
+        [sys.executable, "-m", "local_aws", "serve", "--port", str(port), *([] if shims else ["--no-shims"])],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -128,8 +131,8 @@ def stop(state_dir: Path = STATE_DIR, timeout: float = 10.0) -> bool:
     return was_running
 
 
-def serve(port: int) -> None:
-    """Foreground server: moto's WSGI app wrapped by the shims."""
+def serve(port: int, shims: bool = True) -> None:
+    """Foreground server: moto's WSGI app wrapped by the shims (or moto alone)."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -139,18 +142,21 @@ def serve(port: int) -> None:
 
     from local_aws.shims import (
         ShimMiddleware,
+        WsgiApp,
         patch_log_target_policy,
         patch_rule_descriptions,
         patch_secure_transport,
     )
 
-    patch_secure_transport()
-    patch_rule_descriptions()
-    patch_log_target_policy()
-    app = ShimMiddleware(DomainDispatcherApplication(create_backend_app))
+    moto: WsgiApp = DomainDispatcherApplication(create_backend_app)
+    if shims:
+        patch_secure_transport()
+        patch_rule_descriptions()
+        patch_log_target_policy()
+    app = ShimMiddleware(moto) if shims else moto
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
-    print(f"local AWS emulator (moto + shims) on http://{HOST}:{port}", flush=True)
+    print(f"local AWS emulator ({'moto + shims' if shims else 'moto alone'}) on http://{HOST}:{port}", flush=True)
     import threading
 
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -166,9 +172,10 @@ def main(argv: list[str]) -> int:
     sub.add_parser("status")
     serve_p = sub.add_parser("serve")
     serve_p.add_argument("--port", type=int, required=True)
+    serve_p.add_argument("--no-shims", action="store_true", help="moto alone (to see the gaps the shims cover)")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.port)
+        serve(args.port, shims=not args.no_shims)
         return 0
     if args.command == "start":
         emu = start()

@@ -3,8 +3,10 @@
 Each shim fixes one moto limitation (moto 5.2) in the emulator process only:
 in the WSGI request/response stream where possible, or (5, 9, 10) by a small
 patch of the moto logic that is wrong. The production configuration never changes
-to please the emulator. Remove a shim when moto closes its gap; the tests in
-tests/emulator fail loudly when one stops being needed or stops working.
+to please the emulator. Remove a shim when moto closes its gap: tests/emulator
+checks each shim against a real emulator process, and checks against moto's
+own server without the shims that each gap is still there, so a moto upgrade
+that closes one fails that test and says which shim can go.
 
 1. X-Ray sampling rules: moto's X-Ray backend has no route for
    ``CreateSamplingRule`` / ``GetSamplingRules`` / ``UpdateSamplingRule`` /

@@ -1,4 +1,5 @@
-"""Only main.py reads the process environment (DESIGN.md, STYLE.md rule 7)."""
+"""Only main.py reads the process environment: library constructs take settings,
+so the same settings always synthesize the same JSON (README: Settings)."""
 
 from __future__ import annotations
 

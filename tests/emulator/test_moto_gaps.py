@@ -1,0 +1,154 @@
+"""Each shim in local_aws/shims.py still covers a real gap: moto's server alone
+(no shims) still gets each of these wrong. When a moto upgrade closes a gap,
+its test fails and names the shim that can go."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+
+from constructs_lib import policies
+from local_aws import server
+from tests.emulator.test_local_aws import ACCOUNT, REGION, client, json_call
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state = tmp_path_factory.mktemp("moto-alone")
+    emu = server.start(state, shims=False)
+    yield emu.endpoint
+    server.stop(state)
+
+
+def test_shim_1_xray_has_no_sampling_rules(raw: str) -> None:
+    with pytest.raises(ClientError):
+        client(raw, "xray").get_sampling_rules()
+
+
+def codebuild_project(name: str, **source: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "source": {"type": "CODEPIPELINE", "buildspec": "version: 0.2", **source},
+        "artifacts": {"type": "CODEPIPELINE", **source},
+        "environment": {"type": "LINUX_CONTAINER", "image": "img", "computeType": "BUILD_GENERAL1_SMALL"},
+        "serviceRole": f"arn:aws:iam::{ACCOUNT}:role/cb-role",
+        "encryptionKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
+    }
+
+
+def test_shim_2_codebuild_demands_a_location_for_codepipeline_sources(raw: str) -> None:
+    status, _ = json_call(raw, "codebuild", "CodeBuild_20161006.CreateProject", codebuild_project("gap-2"))
+    assert status != 200
+
+
+def test_shim_3_codebuild_reports_another_key_and_ignores_delete_by_arn(raw: str) -> None:
+    status, created = json_call(
+        raw, "codebuild", "CodeBuild_20161006.CreateProject", codebuild_project("gap-3", location="somewhere")
+    )
+    assert status == 200, created
+    _, got = json_call(raw, "codebuild", "CodeBuild_20161006.BatchGetProjects", {"names": ["gap-3"]})
+    assert got["projects"][0].get("encryptionKey") != codebuild_project("gap-3")["encryptionKey"]
+    arn = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/gap-3"
+    json_call(raw, "codebuild", "CodeBuild_20161006.DeleteProject", {"name": arn})
+    _, got = json_call(raw, "codebuild", "CodeBuild_20161006.BatchGetProjects", {"names": ["gap-3"]})
+    assert [p["name"] for p in got["projects"]] == ["gap-3"]
+
+
+def test_shim_4_lambda_forgets_its_key_or_dead_letter_queue(raw: str) -> None:
+    role = client(raw, "iam").create_role(RoleName="gap-fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aaaaaaaa-2222-3333-4444-555555555555"
+    dlq = {"TargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"}
+    lam = client(raw, "lambda")
+    lam.create_function(FunctionName="gap-fn", Runtime="python3.12", Role=role, Handler="handler.handler",
+                        Code={"ZipFile": buf.getvalue()}, KMSKeyArn=key, DeadLetterConfig=dlq)  # fmt: skip
+    config = lam.get_function(FunctionName="gap-fn")["Configuration"]
+    assert config.get("KMSKeyArn") != key or config.get("DeadLetterConfig") != dlq
+
+
+def test_shim_5_a_tls_only_bucket_policy_denies_everything(raw: str) -> None:
+    s3 = client(raw, "s3")
+    s3.create_bucket(Bucket="gap-tls-only")
+    s3.put_bucket_policy(
+        Bucket="gap-tls-only", Policy=policies.document(policies.deny_insecure_transport("arn:aws:s3:::gap-tls-only"))
+    )
+    with pytest.raises(ClientError, match=r"403|Forbidden|AccessDenied"):
+        s3.put_object(Bucket="gap-tls-only", Key="state", Body=b"{}")
+
+
+def test_shim_6_codepipeline_timestamps_are_strings(raw: str) -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"},
+                            "Action": "sts:AssumeRole"}]}  # fmt: skip
+    role = client(raw, "iam").create_role(RoleName="gap-cp", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    source = {"name": "S", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+              "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}  # fmt: skip
+    build_type = {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}
+    build = {"name": "B", "actionTypeId": build_type, "inputArtifacts": [{"name": "src"}],
+             "configuration": {"ProjectName": "p"}}  # fmt: skip
+    pipeline = {"name": "gap-pipeline", "roleArn": role, "artifactStore": {"type": "S3", "location": "bucket"},
+                "stages": [{"name": "Source", "actions": [source]}, {"name": "Build", "actions": [build]}]}  # fmt: skip
+    status, created = json_call(raw, "codepipeline", "CodePipeline_20150709.CreatePipeline", {"pipeline": pipeline})
+    assert status == 200, created
+    _, got = json_call(raw, "codepipeline", "CodePipeline_20150709.GetPipeline", {"name": "gap-pipeline"})
+    assert isinstance(got["metadata"]["created"], str)
+
+
+def test_shim_7_ecs_forgets_service_fields(raw: str) -> None:
+    ecs = client(raw, "ecs")
+    ecs.create_cluster(clusterName="gap-cluster")
+    td = ecs.register_task_definition(
+        family="gap", containerDefinitions=[{"name": "app", "image": "img", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="gap-cluster", serviceName="gap-service", taskDefinition=td, desiredCount=0,
+                       healthCheckGracePeriodSeconds=60, availabilityZoneRebalancing="DISABLED")  # fmt: skip
+    svc = ecs.describe_services(cluster="gap-cluster", services=["gap-service"])["services"][0]
+    assert "healthCheckGracePeriodSeconds" not in svc or "availabilityZoneRebalancing" not in svc
+
+
+def test_shim_8_s3_forgets_eventbridge_notifications(raw: str) -> None:
+    s3 = client(raw, "s3")
+    s3.create_bucket(Bucket="gap-events")
+    s3.put_bucket_notification_configuration(
+        Bucket="gap-events", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="gap-events")
+
+
+def test_shim_9_group_referencing_rules_lose_their_description(raw: str) -> None:
+    ec2 = client(raw, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    a = ec2.create_security_group(GroupName="gap-a", Description="a", VpcId=vpc)["GroupId"]
+    b = ec2.create_security_group(GroupName="gap-b", Description="b", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": b, "Description": "x"}]
+    }])  # fmt: skip
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [a]}])["SecurityGroupRules"]
+    assert [r.get("Description") for r in rules if r.get("ReferencedGroupInfo")] != ["x"]
+
+
+def test_shim_10_logging_into_a_tls_only_bucket_fails(raw: str) -> None:
+    s3 = client(raw, "s3")
+    s3.create_bucket(Bucket="gap-logs")
+    s3.create_bucket(Bucket="gap-logged")
+    s3.put_bucket_policy(
+        Bucket="gap-logs", Policy=policies.document(policies.deny_insecure_transport("arn:aws:s3:::gap-logs"))
+    )
+    with pytest.raises(ClientError):
+        s3.put_bucket_logging(
+            Bucket="gap-logged",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "gap-logs", "TargetPrefix": "s3/"}},
+        )
+
+
+def test_shim_11_ecr_has_no_pull_through_cache_rules(raw: str) -> None:
+    with pytest.raises(ClientError):
+        client(raw, "ecr").create_pull_through_cache_rule(
+            ecrRepositoryPrefix="gap", upstreamRegistryUrl="public.ecr.aws"
+        )
