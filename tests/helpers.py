@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 
 #: Overrides of dev that turn every optional feature on.
-ALL_ON = {
+ALL_ON: dict[str, Any] = {
     "account_id": "123456789012",
     "deploy_role_arn": "arn:aws:iam::123456789012:role/cicd-deploy",
     "network": {"enable_nat_gateway": True, "single_nat_gateway": False, "az_count": 3},
@@ -36,7 +36,7 @@ ALL_ON = {
 }
 
 #: Overrides of dev that turn every optional feature off (NAT off needs the endpoints).
-ALL_OFF = {
+ALL_OFF: dict[str, Any] = {
     "network": {"enable_nat_gateway": False, "enable_vpc_endpoints": True, "az_count": 2},
     "edge": {"geo_blocking_enabled": False, "blocked_countries": []},
     "pipeline": {"require_manual_approval": False},

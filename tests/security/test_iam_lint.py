@@ -17,8 +17,13 @@ from tests.helpers import ALL_OFF, ALL_ON, make_settings
 from tools.iam_lint import Finding, lint, load_suppressions, policies, unsuppressed, with_placeholders
 
 Synth = dict[str, dict[str, Any]]
-VARIANTS = {"dev": ("dev", {}), "staging": ("staging", {}), "prod": ("prod", {}), "all-on": ("dev", ALL_ON),
-            "all-off": ("dev", ALL_OFF)}  # fmt: skip
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "dev": ("dev", {}),
+    "staging": ("staging", {}),
+    "prod": ("prod", {}),
+    "all-on": ("dev", ALL_ON),
+    "all-off": ("dev", ALL_OFF),
+}
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from tools.reachability import check
 
 Synth = dict[str, dict[str, Any]]
 
-VARIANTS = {
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev": ("dev", {}),
     "staging": ("staging", {}),
     "prod": ("prod", {}),

@@ -21,7 +21,8 @@ def actionlint() -> str:
     return found
 
 
-def load(name: str) -> dict[str, Any]:
+def load(name: str) -> dict[Any, Any]:
+    """A workflow as YAML reads it (its "on" key becomes True)."""
     return dict(yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text()))
 
 
