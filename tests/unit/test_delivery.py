@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,7 @@ import yaml
 from constructs_lib.pipeline import BUILDSPEC_SHELL
 from constructs_lib.service import PIPELINE_OWNED_ATTRIBUTES, XRAY_CONTAINER
 from constructs_lib.settings import ConfigError, Settings
-from tests.helpers import make_settings, one, resources, statements
+from tests.helpers import ROOT, make_settings, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
@@ -172,9 +173,21 @@ def test_codebuild_encrypted_privileged_logged(dev: Synth) -> None:
     assert project["source"]["type"] == project["artifacts"]["type"] == "CODEPIPELINE"
 
 
+def test_codebuild_gets_the_buildspec_as_written_after_terraform_renders_it() -> None:
+    """Terraform would read the shell's ``${VAR}`` as interpolation; the escape must
+    leave exactly the shell script in the project. Checked on what terraform
+    applied (a real plan of the emulator deployment), not by repeating the escape."""
+    with gzip.open(ROOT / "tests" / "fixtures" / "plans" / "no_change.json.gz", "rt", encoding="utf-8") as f:
+        plan = json.load(f)
+    (project,) = [
+        r["values"] for r in plan["prior_state"]["values"]["root_module"]["resources"]
+        if r["type"] == "aws_codebuild_project"
+    ]  # fmt: skip
+    assert project["source"][0]["buildspec"] == BUILDSPEC_SHELL
+    assert '"${REPOSITORY_URI%%/*}"' in project["source"][0]["buildspec"]
+
+
 def test_buildspec_builds_tags_with_commit_pushes_and_writes_imagedefinitions(dev: Synth) -> None:
-    project = one(dev["platform"], "aws_codebuild_project")
-    assert project["source"]["buildspec"] == BUILDSPEC_SHELL.replace("${", "$${")
     spec = yaml.safe_load(BUILDSPEC_SHELL)
     commands = "\n".join(c for phase in spec["phases"].values() for c in phase["commands"])
     assert "CODEBUILD_RESOLVED_SOURCE_VERSION" in commands
@@ -316,9 +329,10 @@ def test_active_tracing_always_comes_with_xray_permissions(shipped: tuple[Settin
     """Tracing without PutTraceSegments silently loses every trace."""
     _, docs = shipped
     doc = docs["platform"]
-    for fn in resources(doc, "aws_lambda_function").values():
-        if fn.get("tracing_config", {}).get("mode") != "Active":
-            continue
+    traced = {n: fn for n, fn in resources(doc, "aws_lambda_function").items()
+              if fn.get("tracing_config", {}).get("mode") == "Active"}  # fmt: skip
+    assert any(n.startswith("orchestrator_this_") for n in traced), "the orchestrator is traced"
+    for fn in traced.values():
         role_key = fn["role"].split(".")[1]
         actions = {
             a
