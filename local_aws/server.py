@@ -57,7 +57,11 @@ def healthy(port: int, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Is process ``pid`` alive? It is, even when it is not ours to signal (PermissionError).
+
+    The one liveness check: the emulator's pid file and the deploy lock's holder both use it.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -73,7 +77,7 @@ def running(state_dir: Path = STATE_DIR) -> Emulator | None:
         port = int((state_dir / "port").read_text())
     except (FileNotFoundError, ValueError):
         return None
-    if _alive(pid) and healthy(port):
+    if alive(pid) and healthy(port):
         return Emulator(pid, port)
     return None
 
@@ -116,15 +120,15 @@ def stop(state_dir: Path = STATE_DIR, timeout: float = 10.0) -> bool:
         pid = int((state_dir / "pid").read_text())
     except (FileNotFoundError, ValueError):
         return False
-    was_running = _alive(pid)
+    was_running = alive(pid)
     if was_running:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
             with contextlib.suppress(ChildProcessError):  # reap if it is our child
                 os.waitpid(pid, os.WNOHANG)
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGKILL)
     for name in ("pid", "port"):
         (state_dir / name).unlink(missing_ok=True)

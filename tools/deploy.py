@@ -47,6 +47,7 @@ from types import FrameType
 from typing import Any
 
 from constructs_lib.settings import ConfigError, Settings, load_settings
+from local_aws.server import alive, running, start, stop
 from tools import destroy_guard
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
@@ -186,8 +187,6 @@ class Deployer:
         self.verify_account()
 
     def start_emulator(self) -> None:
-        from local_aws.server import start
-
         t0 = time.monotonic()
         emulator = start(self.ws.emulator)
         self.endpoint = emulator.endpoint
@@ -244,9 +243,9 @@ class Deployer:
         """Ctrl-C or SIGTERM: terraform gets exactly one SIGINT; otherwise stop now."""
         self.interrupted = True
         with self._running_lock:
-            running = [tf for tf in self._running if tf.running]
-        if running:
-            if any([tf.interrupt() for tf in running]):
+            busy = [tf for tf in self._running if tf.running]
+        if busy:
+            if any([tf.interrupt() for tf in busy]):
                 log("interrupted: letting terraform finish its current operations and save its state ...")
             else:
                 log("interrupted again: still waiting for terraform to save its state")
@@ -516,8 +515,6 @@ class Deployer:
         return 2 if any(found for _, found in results) else 0
 
     def destroy(self, confirm: str | None = None) -> int:
-        from local_aws.server import running, stop
-
         if self.target == "local" and running(self.ws.emulator) is None:
             log("emulator not running: nothing to destroy (moto keeps resources in memory only)")
             stop(self.ws.emulator)
@@ -674,17 +671,6 @@ def _interrupt_report(output: str) -> str:
 def _first_error(output: str) -> str:
     line = next((ln for ln in output.splitlines() if ln.startswith("Error: ")), "unknown error")
     return line[:160]
-
-
-def alive(pid: int) -> bool:
-    """Is process ``pid`` alive? (It exists even if it is not ours to signal.)"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def main(argv: Sequence[str]) -> int:
