@@ -59,7 +59,8 @@ def test_a_new_machine_deploys_again_and_releases_a_dead_deploys_lock(deployment
 def test_drift_is_named_and_the_reviewed_plan_is_the_applied_plan(deployment: Deployment, aws: Aws) -> None:
     """Someone changes the platform by hand: drift names it; a plan saved for review
     is applied exactly; a plan saved before another was applied is refused as
-    stale and changes nothing; afterwards nothing is left to plan and nothing drifted."""
+    stale and changes nothing; afterwards nothing is left to plan; after drifting
+    again, a deploy leaves nothing drifted."""
     topic = deployment.outputs["sns_topic_arn"]
     aws("sns").tag_resource(ResourceArn=topic, Tags=[{"Key": "owner", "Value": "bob"}])
     aws("ecr").put_image_scanning_configuration(
@@ -105,5 +106,12 @@ def test_drift_is_named_and_the_reviewed_plan_is_the_applied_plan(deployment: De
     after = deployment.workspace / "plans" / "after"
     proc = deployment.cli("plan", "--out", str(after))  # exit 0: nothing left to do
     assert (after / "summary.md").read_text().count("**No changes.**") == 2, proc.stdout
-    proc = deployment.cli("drift")
+
+    # Drift again by hand; `make deploy` (not only a reviewed plan) puts it back.
+    aws("sns").tag_resource(ResourceArn=topic, Tags=[{"Key": "owner", "Value": "carol"}])
+    deployment.cli("deploy")
+    assert {t["Key"]: t["Value"] for t in aws("sns").list_tags_for_resource(ResourceArn=topic)["Tags"]}["owner"] == (
+        "platform-team"
+    )
+    proc = deployment.cli("drift")  # exit 0
     assert proc.stdout.count("**No drift.**") == 2
