@@ -12,10 +12,10 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.context import PlatformContext
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.logs import EncryptedLogGroup
-from constructs_lib.naming import Naming
+from constructs_lib.metrics import Metric
 from constructs_lib.settings import EdgeSettings
 
 #: (rule name, vendor rule group), evaluated in this order after the custom rules.
@@ -96,14 +96,13 @@ class Edge(Construct):
         scope: Construct,
         id: str,
         *,
+        ctx: PlatformContext,
         settings: EdgeSettings,
-        naming: Naming,
-        key: EnvironmentKey,
         load_balancer: LoadBalancer,
-        log_retention_in_days: int,
     ) -> None:
         super().__init__(scope, id)
-        name = naming.name("waf")
+        self._region = ctx.aws.region
+        name = ctx.naming.name("waf")
         self.web_acl = Wafv2WebAcl(
             self,
             "this",
@@ -115,9 +114,7 @@ class Edge(Construct):
             visibility_config=_visibility(name),
         )
         Wafv2WebAclAssociation(self, "alb", resource_arn=load_balancer.lb.arn, web_acl_arn=self.web_acl.arn)
-        self.log_group = EncryptedLogGroup(
-            self, "log-group", name=naming.waf_log_group, key=key, retention_in_days=log_retention_in_days
-        )
+        self.log_group = EncryptedLogGroup(self, "log-group", ctx=ctx, name=ctx.naming.waf_log_group)
         Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
@@ -128,3 +125,7 @@ class Edge(Construct):
                 for header in REDACTED_HEADERS
             ],
         )
+
+    def metric(self, name: str) -> Metric:
+        """An ``AWS/WAFV2`` metric of the web ACL, all rules together."""
+        return Metric("AWS/WAFV2", name, (("WebACL", self.web_acl.name), ("Region", self._region), ("Rule", "ALL")))

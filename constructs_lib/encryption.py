@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from constructs_lib import policies
+from constructs_lib.context import Aws
 
 
 class EnvironmentKey(Construct):
@@ -24,13 +25,12 @@ class EnvironmentKey(Construct):
         *,
         alias_name: str,
         description: str,
-        account_id: str,
-        region: str,
+        aws: Aws,
         deletion_window_in_days: int,
         tags: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.policy_statements = policies.kms_key_policy(account_id, region)
+        self.policy_statements = policies.kms_key_policy(aws)
         self.key = KmsKey(
             self,
             "this",
@@ -43,3 +43,18 @@ class EnvironmentKey(Construct):
         self.alias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id)
         #: The key's ARN token, read once (every read is a round trip to jsii).
         self.arn: str = self.key.arn
+
+    def grant_use(self, grantee: policies.Grantee, *, sid: str = "UseKey") -> None:
+        """Every use of the key (encrypt, decrypt, re-encrypt, data keys, describe)."""
+        grantee.add_statements(self._statement(sid, policies.KEY_USE_ACTIONS))
+
+    def grant_data(self, grantee: policies.Grantee, *, sid: str = "UseKey") -> None:
+        """Data keys and decrypt: send to an encrypted topic or queue, read and write SSE-KMS objects."""
+        grantee.add_statements(self._statement(sid, policies.KEY_DATA_ACTIONS))
+
+    def grant_decrypt(self, grantee: policies.Grantee, *, sid: str = "DecryptWithKey") -> None:
+        """Read what was encrypted under the key (a secret)."""
+        grantee.add_statements(self._statement(sid, policies.KEY_DECRYPT_ACTIONS))
+
+    def _statement(self, sid: str, actions: tuple[str, ...]) -> policies.Statement:
+        return policies.Statement(sid=sid, actions=actions, resources=[self.arn])

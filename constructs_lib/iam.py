@@ -14,10 +14,15 @@ from constructs_lib import policies
 class ServiceRole(Construct):
     """A role one AWS service assumes, with one inline policy.
 
+    Statements come from the constructs that own the resources
+    (``key.grant_use(role)``, ``log_group.grant_write(role)``) through
+    :meth:`add_statements`, in the order they are granted; the policy document
+    is rendered again after each grant.
+
     The policy is a separate ``aws_iam_role_policy`` so resources the policy
     names (keys, buckets) can depend on the role without a cycle.
 
-    Attributes: ``role``, ``statements`` (typed, for tests and reviewers).
+    Attributes: ``role``, ``policy``, ``arn``, ``statements`` (typed, for tests and reviewers).
     """
 
     def __init__(
@@ -28,19 +33,24 @@ class ServiceRole(Construct):
         role_name: str,
         service: str,
         account_id: str,
-        statements: Sequence[policies.Statement],
+        statements: Sequence[policies.Statement] = (),
         source_arn: str | None = None,
         assume_role_policy: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.statements = list(statements)
+        self.statements: list[policies.Statement] = []
         self.role = IamRole(
             self,
             "this",
             name=role_name,
             assume_role_policy=assume_role_policy or policies.service_trust(service, account_id, source_arn=source_arn),
         )
-        self.policy = IamRolePolicy(
-            self, "policy", name="least-privilege", role=self.role.id, policy=policies.document(*self.statements)
-        )
+        self.policy = IamRolePolicy(self, "policy", name="least-privilege", role=self.role.id, policy="")
         self.arn: str = self.role.arn
+        self.add_statements(*statements)
+
+    def add_statements(self, *statements: policies.Statement) -> None:
+        """Grant ``statements`` (a duplicate Sid is an error, raised here)."""
+        self.statements.extend(statements)
+        if self.statements:
+            self.policy.policy = policies.document(*self.statements)

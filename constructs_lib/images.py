@@ -19,8 +19,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from constructs_lib.policies import PARTITION
-
 #: ECR Public's registry host: the upstream of the pull-through cache rule.
 ECR_PUBLIC = "public.ecr.aws"
 #: Docker Hub, where a reference without a registry host goes.
@@ -79,9 +77,3 @@ class ImageRef:
         """(account, region) when the image is in a private ECR registry."""
         match = _PRIVATE_ECR.match(self.registry)
         return (match.group("account"), match.group("region")) if match else None
-
-    @property
-    def repository_arn(self) -> str | None:
-        """The ECR repository's ARN, for a private ECR image; None otherwise."""
-        ecr = self.private_ecr
-        return f"arn:{PARTITION}:ecr:{ecr[1]}:{ecr[0]}:repository/{self.repository}" if ecr else None

@@ -13,7 +13,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from constructs_lib import policies
-from constructs_lib.naming import Naming
+from constructs_lib.context import Aws, PlatformContext
+from constructs_lib.metrics import Metric
 from constructs_lib.network import Network
 from constructs_lib.settings import EdgeSettings
 from constructs_lib.storage import SecureBucket
@@ -40,17 +41,17 @@ ELB_LOG_ACCOUNTS = {
 ACCESS_LOG_PREFIX = "alb"
 
 
-def log_delivery_statement(bucket_arn: str, region: str, account_id: str) -> policies.Statement:
+def log_delivery_statement(aws: Aws, bucket_name: str) -> policies.Statement:
     principal = (
-        {"AWS": [f"arn:{policies.PARTITION}:iam::{ELB_LOG_ACCOUNTS[region]}:root"]}
-        if region in ELB_LOG_ACCOUNTS
+        {"AWS": [aws.account_root(ELB_LOG_ACCOUNTS[aws.region])]}
+        if aws.region in ELB_LOG_ACCOUNTS
         else {"Service": ["logdelivery.elasticloadbalancing.amazonaws.com"]}
     )
     return policies.Statement(
         sid="AllowElbLogDelivery",
         principals=principal,
         actions=["s3:PutObject"],
-        resources=[f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"],
+        resources=[aws.bucket_arn(bucket_name, f"{ACCESS_LOG_PREFIX}/AWSLogs/{aws.account_id}/*")],
     )
 
 
@@ -63,23 +64,55 @@ class LoadBalancer(Construct):
         scope: Construct,
         id: str,
         *,
+        ctx: PlatformContext,
         settings: EdgeSettings,
-        naming: Naming,
         network: Network,
         container_port: int,
         deletion_protection: bool,
-        account_id: str,
-        region: str,
     ) -> None:
         super().__init__(scope, id)
-        prefix = f"{naming.project}-{naming.suffix}"
-        vpc_id = network.vpc_id
+        self._security_groups(ctx, settings, network.vpc_id, container_port)
+        # ELB (and S3 server access logging) write with SSE-S3 only; SSE-KMS buckets are refused.
+        logs_bucket = ctx.naming.name("alb-logs")
+        self.access_logs = SecureBucket(
+            self,
+            "access-logs",
+            bucket_name=logs_bucket,
+            key=None,
+            expiration_days=90,
+            force_destroy=not deletion_protection,
+            extra_statements=[
+                log_delivery_statement(ctx.aws, logs_bucket),
+                # The same bucket receives the platform buckets' S3 access logs.
+                SecureBucket.allow_s3_access_logs(ctx.aws, logs_bucket),
+            ],
+        )
+        self.lb = Lb(
+            self,
+            "this",
+            name=ctx.naming.name("alb"),
+            load_balancer_type="application",
+            internal=False,
+            subnets=network.public_subnet_ids,
+            security_groups=[self.alb_security_group_id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=deletion_protection,
+            access_logs={"bucket": self.access_logs.name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            # ELB checks it may write to the bucket when the ALB is created.
+            depends_on=[self.access_logs.policy],
+        )
+        self._target_group_and_listeners(ctx, settings, network.vpc_id, container_port)
+        # Tokens read once (every read is a round trip to jsii).
+        self.arn_suffix: str = self.lb.arn_suffix
+        self.target_group_arn_suffix: str = self.target_group.arn_suffix
 
+    def _security_groups(self, ctx: PlatformContext, settings: EdgeSettings, vpc_id: str, container_port: int) -> None:
+        """internet -> ALB -> service, and the service's HTTPS to AWS APIs; nothing else."""
         self.alb_security_group = SecurityGroup(
-            self, "alb-sg", name=f"{prefix}-alb", description="Internet to ALB", vpc_id=vpc_id
+            self, "alb-sg", name=ctx.naming.scoped("alb"), description="Internet to ALB", vpc_id=vpc_id
         )
         self.service_security_group = SecurityGroup(
-            self, "service-sg", name=f"{prefix}-service", description="ALB to service tasks", vpc_id=vpc_id
+            self, "service-sg", name=ctx.naming.scoped("service"), description="ALB to service tasks", vpc_id=vpc_id
         )
         # Read once: every read is a round trip to jsii.
         self.alb_security_group_id: str = self.alb_security_group.id
@@ -101,6 +134,9 @@ class LoadBalancer(Construct):
                 to_port=port,
                 cidr_ipv4=Token.as_string(cidrs.value),
             )
+        self._service_path_rules(container_port)
+
+    def _service_path_rules(self, container_port: int) -> None:
         VpcSecurityGroupEgressRule(
             self,
             "alb-out-service",
@@ -132,38 +168,13 @@ class LoadBalancer(Construct):
             cidr_ipv4="0.0.0.0/0",
         )
 
-        # ELB (and S3 server access logging) write with SSE-S3 only; SSE-KMS buckets are refused.
-        self.access_logs = SecureBucket(
-            self,
-            "access-logs",
-            bucket_name=naming.name("alb-logs"),
-            key=None,
-            expiration_days=90,
-            force_destroy=not deletion_protection,
-            extra_statements=[
-                log_delivery_statement(f"arn:{policies.PARTITION}:s3:::{naming.name('alb-logs')}", region, account_id),
-                # The same bucket receives the platform buckets' S3 access logs.
-                SecureBucket.allow_s3_access_logs(naming.name("alb-logs"), account_id),
-            ],
-        )
-        self.lb = Lb(
-            self,
-            "this",
-            name=naming.name("alb"),
-            load_balancer_type="application",
-            internal=False,
-            subnets=network.public_subnet_ids,
-            security_groups=[self.alb_security_group_id],
-            drop_invalid_header_fields=True,
-            enable_deletion_protection=deletion_protection,
-            access_logs={"bucket": self.access_logs.name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
-            # ELB checks it may write to the bucket when the ALB is created.
-            depends_on=[self.access_logs.policy],
-        )
+    def _target_group_and_listeners(
+        self, ctx: PlatformContext, settings: EdgeSettings, vpc_id: str, container_port: int
+    ) -> None:
         self.target_group = LbTargetGroup(
             self,
             "target-group",
-            name=naming.name("tg"),
+            name=ctx.naming.name("tg"),
             target_type="ip",  # Fargate tasks register by IP
             port=container_port,
             protocol="HTTP",
@@ -198,3 +209,10 @@ class LoadBalancer(Construct):
         self.http_listener = LbListener(
             self, "http", load_balancer_arn=self.lb.arn, port=80, protocol="HTTP", default_action=[http_action]
         )
+
+    def metric(self, name: str, *, per_target_group: bool = False) -> Metric:
+        """An ``AWS/ApplicationELB`` metric of this ALB (or of its target group)."""
+        dimensions = [("LoadBalancer", self.arn_suffix)]
+        if per_target_group:
+            dimensions.append(("TargetGroup", self.target_group_arn_suffix))
+        return Metric("AWS/ApplicationELB", name, tuple(dimensions))

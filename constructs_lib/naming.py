@@ -33,6 +33,8 @@ class NameKind(enum.Enum):
     SQS_QUEUE = "SQS queue"
     # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
     ECR_CACHE_PREFIX = "ECR pull-through cache prefix"
+    # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
+    EVENT_RULE = "EventBridge rule"
     # ECS cluster/service, CodeBuild project, CodePipeline, ECR, DynamoDB, SNS: 100+.
     GENERIC = "other"
 
@@ -49,6 +51,7 @@ _LIMITS = {
     NameKind.LAMBDA_FUNCTION: 64,
     NameKind.SQS_QUEUE: 80,
     NameKind.ECR_CACHE_PREFIX: 30,
+    NameKind.EVENT_RULE: 64,
     NameKind.GENERIC: 100,
 }
 
@@ -83,6 +86,7 @@ COMPONENTS: dict[str, NameKind] = {
     "notifications": NameKind.GENERIC,
     "waf": NameKind.GENERIC,
     "sampling": NameKind.GENERIC,
+    "source-changed": NameKind.EVENT_RULE,
 }
 
 # X-Ray sampling rule names are limited to 32 characters.
@@ -130,12 +134,25 @@ class Naming:
             raise ValueError(f"name {value!r} exceeds {limit} characters")
         return value
 
+    @property
+    def prefix(self) -> str:
+        """``<project>-<suffix>``: the ``Name`` tag of network resources, the dashboard."""
+        return f"{self.project}-{self.suffix}"
+
+    def scoped(self, label: str, kind: NameKind = NameKind.GENERIC) -> str:
+        """``<project>-<suffix>-<label>``: the environment's security groups,
+        notification rules, alarms and log filters, grouped when sorted by name."""
+        value = f"{self.prefix}-{label}"
+        if len(value) > kind.limit:
+            raise ValueError(f"{kind.value} name {value!r} exceeds {kind.limit} characters")
+        return value
+
     # Names that do not follow the <project>-<component>-<suffix> pattern
     # because AWS (or the service writing to them) dictates their shape.
 
     @property
     def key_alias(self) -> str:
-        return f"alias/{self.project}-{self.suffix}"
+        return f"alias/{self.prefix}"
 
     @property
     def state_key_alias(self) -> str:
@@ -145,7 +162,7 @@ class Naming:
     @property
     def sampling_rule(self) -> str:
         # 32-character limit: keep it short, truncate the project if needed.
-        return f"{self.project}-{self.suffix}"[:SAMPLING_RULE_LIMIT]
+        return self.prefix[:SAMPLING_RULE_LIMIT]
 
     def secret(self, purpose: str) -> str:
         return f"{self.project}/{self.suffix}/{purpose}"
@@ -158,7 +175,7 @@ class Naming:
             "ecs": "/ecs",
             "vpc-flow-logs": "/aws/vpc-flow-logs",
         }
-        return f"{prefixes[service]}/{self.project}-{self.suffix}"
+        return f"{prefixes[service]}/{self.prefix}"
 
     def lambda_log_group(self, function_name: str) -> str:
         # Exactly the group Lambda writes to; anything else lets Lambda auto-create
@@ -169,4 +186,4 @@ class Naming:
     def waf_log_group(self) -> str:
         # WAF only delivers logs to groups whose name starts with aws-waf-logs-.
         # https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
-        return f"aws-waf-logs-{self.project}-{self.suffix}"
+        return f"aws-waf-logs-{self.prefix}"

@@ -18,11 +18,9 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from constructs_lib import policies
-from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.context import PlatformContext
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
-from constructs_lib.naming import Naming
 from constructs_lib.settings import NetworkSettings
 
 #: Interface endpoints private tasks need when there is no NAT gateway.
@@ -41,23 +39,21 @@ def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
 class Network(Construct):
     """Attributes: vpc, public_subnets, private_subnets, private_route_tables,
     nat_gateways (empty when NAT is off), endpoint_security_group (or None),
-    flow_log_group."""
+    flow_log_group; vpc_id, public_subnet_ids, private_subnet_ids and
+    private_route_table_ids as tokens read once."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
+        ctx: PlatformContext,
         settings: NetworkSettings,
         availability_zones: list[str],
-        naming: Naming,
-        key: EnvironmentKey,
-        account_id: str,
-        region: str,
-        log_retention_in_days: int,
     ) -> None:
         super().__init__(scope, id)
-        prefix = f"{naming.project}-{naming.suffix}"
+        self._ctx = ctx
+        prefix = ctx.naming.prefix
         self.vpc = Vpc(
             self,
             "this",
@@ -69,15 +65,25 @@ class Network(Construct):
         self.vpc_id: str = self.vpc.id  # read once: every read is a round trip to jsii
         # No rules: nothing may rely on the default group (CIS 5.4 / FSBP EC2.2).
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id, ingress=[], egress=[])
-
-        public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, settings.az_count)
         igw = InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": prefix})
+        self._subnets(settings, availability_zones, igw)
+        self.nat_gateways: list[NatGateway] = []
+        if settings.enable_nat_gateway:
+            self._nat_gateways(1 if settings.single_nat_gateway else settings.az_count, igw)
+        self.endpoint_security_group: SecurityGroup | None = None
+        if settings.enable_vpc_endpoints:
+            self._endpoints()
+        self._flow_logs()
+
+    def _subnets(self, settings: NetworkSettings, availability_zones: list[str], igw: InternetGateway) -> None:
+        """One public and one private subnet per AZ; each private subnet has its own route table."""
+        prefix = self._ctx.naming.prefix
+        public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, settings.az_count)
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc_id, tags={"Name": f"{prefix}-public"})
         public_rt_id = public_rt.id
         Route(
             self, "public-default", route_table_id=public_rt_id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
         )
-
         self.public_subnets: list[Subnet] = []
         self.private_subnets: list[Subnet] = []
         self.private_route_tables: list[RouteTable] = []
@@ -110,56 +116,43 @@ class Network(Construct):
         self.private_subnet_ids: list[str] = [s.id for s in self.private_subnets]
         self.private_route_table_ids: list[str] = [rt.id for rt in self.private_route_tables]
 
-        self.nat_gateways: list[NatGateway] = []
-        if settings.enable_nat_gateway:
-            nat_count = 1 if settings.single_nat_gateway else settings.az_count
-            for i in range(nat_count):
-                eip = Eip(self, f"nat-eip-{i}", domain="vpc", tags={"Name": f"{prefix}-nat-{i}"})
-                self.nat_gateways.append(
-                    NatGateway(
-                        self,
-                        f"nat-{i}",
-                        allocation_id=eip.id,
-                        subnet_id=self.public_subnets[i].id,
-                        tags={"Name": f"{prefix}-nat-{i}"},
-                        depends_on=[igw],
-                    )
-                )
-            for i, rt_id in enumerate(self.private_route_table_ids):
-                Route(
+    def _nat_gateways(self, nat_count: int, igw: InternetGateway) -> None:
+        prefix = self._ctx.naming.prefix
+        for i in range(nat_count):
+            eip = Eip(self, f"nat-eip-{i}", domain="vpc", tags={"Name": f"{prefix}-nat-{i}"})
+            self.nat_gateways.append(
+                NatGateway(
                     self,
-                    f"private-{i}-default",
-                    route_table_id=rt_id,
-                    destination_cidr_block="0.0.0.0/0",
-                    nat_gateway_id=self.nat_gateways[min(i, nat_count - 1)].id,
+                    f"nat-{i}",
+                    allocation_id=eip.id,
+                    subnet_id=self.public_subnets[i].id,
+                    tags={"Name": f"{prefix}-nat-{i}"},
+                    depends_on=[igw],
                 )
+            )
+        for i, rt_id in enumerate(self.private_route_table_ids):
+            Route(
+                self,
+                f"private-{i}-default",
+                route_table_id=rt_id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[min(i, nat_count - 1)].id,
+            )
 
-        self.endpoint_security_group: SecurityGroup | None = None
-        if settings.enable_vpc_endpoints:
-            self._endpoints(prefix, region)
-
+    def _flow_logs(self) -> None:
+        ctx = self._ctx
         self.flow_log_group = EncryptedLogGroup(
-            self,
-            "flow-log-group",
-            name=naming.log_group("vpc-flow-logs"),
-            key=key,
-            retention_in_days=log_retention_in_days,
+            self, "flow-log-group", ctx=ctx, name=ctx.naming.log_group("vpc-flow-logs")
         )
         flow_role = ServiceRole(
             self,
             "flow-log-role",
-            role_name=naming.name("flowlogs-role"),
+            role_name=ctx.naming.name("flowlogs-role"),
             service="vpc-flow-logs.amazonaws.com",
-            account_id=account_id,
-            source_arn=f"arn:{policies.PARTITION}:ec2:{region}:{account_id}:vpc-flow-log/*",
-            statements=[
-                policies.Statement(
-                    sid="WriteFlowLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    resources=[self.flow_log_group.arn, f"{self.flow_log_group.arn}:*"],
-                )
-            ],
+            account_id=ctx.aws.account_id,
+            source_arn=ctx.aws.arn("ec2", "vpc-flow-log/*"),
         )
+        self.flow_log_group.grant_write(flow_role, sid="WriteFlowLogs", describe_streams=True)
         FlowLog(
             self,
             "flow-log",
@@ -171,7 +164,8 @@ class Network(Construct):
             max_aggregation_interval=60,
         )
 
-    def _endpoints(self, prefix: str, region: str) -> None:
+    def _endpoints(self) -> None:
+        prefix, region = self._ctx.naming.prefix, self._ctx.aws.region
         # Gateway endpoint: free, and ECR image layers are served from S3.
         VpcEndpoint(
             self,
@@ -185,7 +179,7 @@ class Network(Construct):
         self.endpoint_security_group = SecurityGroup(
             self,
             "endpoint-sg",
-            name=f"{prefix}-endpoints",
+            name=self._ctx.naming.scoped("endpoints"),
             description="HTTPS from inside the VPC to interface endpoints",
             vpc_id=self.vpc_id,
             ingress=[

@@ -14,27 +14,19 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from constructs_lib import policies
-from constructs_lib.encryption import EnvironmentKey
-from constructs_lib.naming import Naming
+from constructs_lib.context import PlatformContext
+from constructs_lib.metrics import Metric
 
 #: Longest retention SQS allows: time to notice and replay lost notifications.
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 class Notifications(Construct):
-    """Attributes: topic, dead_letter_queue."""
+    """Attributes: topic, dead_letter_queue; topic_arn and dead_letter_queue_arn read once."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        naming: Naming,
-        key: EnvironmentKey,
-        account_id: str,
-        emails: Sequence[str],
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, ctx: PlatformContext, emails: Sequence[str]) -> None:
         super().__init__(scope, id)
+        naming, key, account_id = ctx.naming, ctx.key, ctx.aws.account_id
         self.topic = SnsTopic(self, "topic", name=naming.name("notifications"), kms_master_key_id=key.arn)
         self.topic_arn: str = self.topic.arn  # read once: every read is a round trip to jsii
         SnsTopicPolicy(
@@ -77,3 +69,15 @@ class Notifications(Construct):
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
         self.dead_letter_queue_arn: str = self.dead_letter_queue.arn
+
+    def grant_publish(self, grantee: policies.Grantee, *, sid: str) -> None:
+        grantee.add_statements(policies.Statement(sid=sid, actions=["sns:Publish"], resources=[self.topic_arn]))
+
+    def grant_send_dead_letter(self, grantee: policies.Grantee, *, sid: str) -> None:
+        grantee.add_statements(
+            policies.Statement(sid=sid, actions=["sqs:SendMessage"], resources=[self.dead_letter_queue_arn])
+        )
+
+    def metric_dead_letters(self, name: str = "ApproximateNumberOfMessagesVisible") -> Metric:
+        """An ``AWS/SQS`` metric of the dead-letter queue."""
+        return Metric("AWS/SQS", name, (("QueueName", self.dead_letter_queue.name),))

@@ -8,77 +8,38 @@ from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from constructs_lib import policies
-from constructs_lib.encryption import EnvironmentKey
+from constructs_lib import policies, tracing
+from constructs_lib.context import PlatformContext
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
-from constructs_lib.naming import Naming
+from constructs_lib.metrics import Metric
+from constructs_lib.notifications import Notifications
 from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.service import Service
 from constructs_lib.storage import SecureBucket
+from lambda_src.deploy_orchestrator import contract
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambda_src" / "deploy_orchestrator"
+#: The function's code ships as this package, so its modules import each other
+#: (``handler`` imports ``contract``) the same way in Lambda and in the tests.
+PACKAGE = SOURCE_DIR.name
+HANDLER = f"{PACKAGE}.handler.handler"
 RUNTIME = "python3.12"
-#: Without these, Active tracing silently drops every trace.
-XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
 def package_source(source: Path = SOURCE_DIR) -> Path:
-    """Copy only the function's ``.py`` files into a fresh folder for the zip.
+    """Copy only the function's ``.py`` files into ``<fresh folder>/<package>/`` for the zip.
 
     The asset must not pick up ``__pycache__`` written by tests or editors: it
     would bloat the package and make its hash differ between machines.
     """
     staging = Path(tempfile.mkdtemp(prefix="orchestrator-src-"))
+    (staging / PACKAGE).mkdir()
     for path in sorted(source.glob("*.py")):
-        shutil.copy2(path, staging / path.name)
+        shutil.copy2(path, staging / PACKAGE / path.name)
     return staging
-
-
-def orchestrator_statements(
-    *,
-    log_group_arn: str,
-    secret_arn: str,
-    service_arn: str,
-    passable_role_arns: list[str],
-    artifact_bucket_arn: str,
-    key_arn: str,
-    dead_letter_queue_arn: str,
-) -> list[policies.Statement]:
-    return [
-        policies.Statement(
-            sid="WriteLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{log_group_arn}:*"]
-        ),
-        policies.Statement(sid="XRayTracing", actions=XRAY_ACTIONS, resources=["*"]),
-        policies.Statement(sid="ReadSettings", actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]),
-        policies.Statement(
-            sid="RollService", actions=["ecs:UpdateService", "ecs:DescribeServices"], resources=[service_arn]
-        ),
-        policies.Statement(
-            sid="TaskDefinitions",
-            actions=["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
-            resources=["*"],
-        ),
-        policies.Statement(
-            sid="PassTaskRoles",
-            actions=["iam:PassRole"],
-            resources=passable_role_arns,
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        ),
-        policies.Statement(
-            sid="ReportJobResult",
-            actions=["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"],
-            resources=["*"],
-        ),
-        policies.Statement(sid="ReadArtifacts", actions=["s3:GetObject"], resources=[f"{artifact_bucket_arn}/*"]),
-        policies.Statement(
-            sid="UseKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key_arn]
-        ),  # artifacts, secret, and the encrypted dead-letter queue
-        policies.Statement(sid="DeadLetter", actions=["sqs:SendMessage"], resources=[dead_letter_queue_arn]),
-    ]
 
 
 class DeployOrchestrator(Construct):
@@ -89,43 +50,25 @@ class DeployOrchestrator(Construct):
         scope: Construct,
         id: str,
         *,
-        naming: Naming,
-        key: EnvironmentKey,
+        ctx: PlatformContext,
         secrets: PlatformSecrets,
         service: Service,
         artifacts: SecureBucket,
-        dead_letter_queue: SqsQueue,
-        account_id: str,
-        log_retention_in_days: int,
+        notifications: Notifications,
     ) -> None:
         super().__init__(scope, id)
-        function_name = naming.name("orchestrator")
-        dlq_arn = dead_letter_queue.arn
+        function_name = ctx.naming.name("orchestrator")
         # Exactly the group Lambda writes to, created first so Lambda never
         # auto-creates an unencrypted one.
-        self.log_group = EncryptedLogGroup(
-            self,
-            "log-group",
-            name=naming.lambda_log_group(function_name),
-            key=key,
-            retention_in_days=log_retention_in_days,
-        )
+        self.log_group = EncryptedLogGroup(self, "log-group", ctx=ctx, name=ctx.naming.lambda_log_group(function_name))
         self.role = ServiceRole(
             self,
             "role",
-            role_name=naming.name("orchestrator-role"),
+            role_name=ctx.naming.name("orchestrator-role"),
             service="lambda.amazonaws.com",
-            account_id=account_id,
-            statements=orchestrator_statements(
-                log_group_arn=self.log_group.arn,
-                secret_arn=secrets.orchestrator.arn,
-                service_arn=service.service_arn,
-                passable_role_arns=[service.execution_role.arn, service.task_role.arn],
-                artifact_bucket_arn=artifacts.arn,
-                key_arn=key.arn,
-                dead_letter_queue_arn=dlq_arn,
-            ),
+            account_id=ctx.aws.account_id,
         )
+        self._grant(ctx, secrets, service, artifacts, notifications)
         code = TerraformAsset(self, "code", path=str(package_source()), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
@@ -134,7 +77,7 @@ class DeployOrchestrator(Construct):
             description="CodePipeline deploy action: rolls the ECS service onto the built image",
             role=self.role.arn,
             runtime=RUNTIME,
-            handler="handler.handler",
+            handler=HANDLER,
             filename=code.path,
             source_code_hash=code.asset_hash,
             timeout=60,
@@ -143,14 +86,50 @@ class DeployOrchestrator(Construct):
             tracing_config={"mode": "Active"},
             # CodePipeline invokes synchronously; an asynchronous invocation
             # (say, by hand) that keeps failing lands here and raises the DLQ alarm.
-            dead_letter_config={"target_arn": dlq_arn},
-            kms_key_arn=key.arn,
+            dead_letter_config={"target_arn": notifications.dead_letter_queue_arn},
+            kms_key_arn=ctx.key.arn,
             environment={
                 "variables": {
-                    "CLUSTER_NAME": service.cluster_name,
-                    "SERVICE_NAME": service.service_name,
-                    "SECRET_ARN": secrets.orchestrator.arn,
+                    contract.ENV_CLUSTER: service.cluster_name,
+                    contract.ENV_SERVICE: service.service_name,
+                    contract.ENV_SECRET_ARN: secrets.orchestrator.arn,
                 }
             },
             depends_on=[self.log_group.group, self.role.policy],
         )
+        # Tokens read once (every read is a round trip to jsii).
+        self.function_name: str = self.function.function_name
+
+    def _grant(
+        self,
+        ctx: PlatformContext,
+        secrets: PlatformSecrets,
+        service: Service,
+        artifacts: SecureBucket,
+        notifications: Notifications,
+    ) -> None:
+        """Exactly what one deploy does, in the order it does it."""
+        self.log_group.grant_write(self.role)
+        tracing.grant_send_traces(self.role)
+        secrets.grant_read(self.role, secrets.orchestrator, sid="ReadSettings")
+        service.grant_deploy(self.role)
+        self.role.add_statements(
+            policies.Statement(
+                sid="ReportJobResult",
+                actions=["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"],
+                resources=["*"],
+            )
+        )
+        artifacts.grant_read(self.role, sid="ReadArtifacts")
+        # The artifacts, the settings secret and the encrypted dead-letter queue.
+        ctx.key.grant_data(self.role)
+        notifications.grant_send_dead_letter(self.role, sid="DeadLetter")
+
+    def grant_invoke(self, grantee: policies.Grantee, *, sid: str) -> None:
+        grantee.add_statements(
+            policies.Statement(sid=sid, actions=["lambda:InvokeFunction"], resources=[self.function.arn])
+        )
+
+    def metric(self, name: str) -> Metric:
+        """An ``AWS/Lambda`` metric of the function."""
+        return Metric("AWS/Lambda", name, (("FunctionName", self.function_name),))

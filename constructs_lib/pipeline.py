@@ -19,32 +19,25 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineStage,
     CodepipelineStageAction,
 )
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
 from constructs_lib import policies
-from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.context import PlatformContext
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
-from constructs_lib.naming import Naming
+from constructs_lib.metrics import Metric
+from constructs_lib.notifications import Notifications
 from constructs_lib.orchestrator import DeployOrchestrator
 from constructs_lib.registry import Registry
 from constructs_lib.settings import PipelineSettings
 from constructs_lib.storage import SecureBucket
+from lambda_src.deploy_orchestrator.contract import APP_CONTAINER
 
 SOURCE_OBJECT_KEY = "source.zip"
 BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-KEY_USE = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
-ECR_PUSH = (
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:BatchGetImage",
-    "ecr:InitiateLayerUpload",
-    "ecr:UploadLayerPart",
-    "ecr:CompleteLayerUpload",
-    "ecr:PutImage",
-    "ecr:DescribeImages",
-)
+#: The metric the pipeline-history filter publishes (observability's history module).
+METRIC_NAMESPACE = "CICD/Pipeline"
+FAILED_EXECUTIONS_METRIC = "FailedExecutions"
 
 #: Builds the image, tags it with the commit id, pushes it (once: tags are
 #: immutable), and writes imagedefinitions.json for the orchestrator.
@@ -93,85 +86,104 @@ class Pipeline(Construct):
         scope: Construct,
         id: str,
         *,
+        ctx: PlatformContext,
         settings: PipelineSettings,
-        naming: Naming,
-        key: EnvironmentKey,
         registry: Registry,
         artifacts: SecureBucket,
         access_log_bucket: SecureBucket,
         orchestrator: DeployOrchestrator,
-        container_name: str,
+        notifications: Notifications,
         require_manual_approval: bool,
-        approval_topic: SnsTopic,
-        account_id: str,
-        region: str,
-        log_retention_in_days: int,
-        force_destroy: bool,
     ) -> None:
         super().__init__(scope, id)
         self.artifacts = artifacts
-        approval_topic_arn = approval_topic.arn
-        github = settings.codestar_connection_arn is not None
         self.source: SecureBucket | None = None
-        if not github:
+        if settings.codestar_connection_arn is None:
             # SecureBucket sends its events to EventBridge: a rule (not polling)
             # starts the pipeline when source.zip changes.
             self.source = SecureBucket(
                 self,
                 "source",
-                bucket_name=naming.name("source"),
-                key=key,
+                bucket_name=ctx.naming.name("source"),
+                key=ctx.key,
                 noncurrent_expiration_days=settings.artifact_expiration_days,
-                force_destroy=force_destroy,
+                force_destroy=ctx.disposable,
                 access_log_bucket=access_log_bucket,
             )
-
         self.build_log_group = EncryptedLogGroup(
-            self,
-            "build-log-group",
-            name=naming.log_group("codebuild"),
-            key=key,
-            retention_in_days=log_retention_in_days,
+            self, "build-log-group", ctx=ctx, name=ctx.naming.log_group("codebuild")
         )
         self.pipeline_log_group = EncryptedLogGroup(
-            self,
-            "pipeline-log-group",
-            name=naming.log_group("codepipeline"),
-            key=key,
-            retention_in_days=log_retention_in_days,
+            self, "pipeline-log-group", ctx=ctx, name=ctx.naming.log_group("codepipeline")
         )
-        build_name = naming.name("build")
-        build_arn = f"arn:{policies.PARTITION}:codebuild:{region}:{account_id}:project/{build_name}"
+        self._build(ctx, settings, registry)
+        pipeline_name = ctx.naming.name("pipeline")
+        pipeline_arn = ctx.aws.arn("codepipeline", pipeline_name)
+        self._pipeline_role(ctx, settings, pipeline_arn, orchestrator, notifications, require_manual_approval)
+        self._pipeline(
+            ctx,
+            settings,
+            pipeline_name,
+            orchestrator.function_name,
+            notifications.topic_arn if require_manual_approval else None,
+        )
+        self.pipeline_name: str = self.pipeline.name  # read once: every read is a round trip to jsii
+        if self.source is not None:
+            self._s3_trigger(ctx, pipeline_arn)
+
+    def _pipeline(
+        self,
+        ctx: PlatformContext,
+        settings: PipelineSettings,
+        name: str,
+        function_name: str,
+        approval_topic_arn: str | None,
+    ) -> None:
+        """Source -> Build -> [Approval, when ``approval_topic_arn`` is given] -> Deploy."""
+        stages = [self._source_stage(settings), self._build_stage()]
+        if approval_topic_arn is not None:
+            stages.append(self._approval_stage(approval_topic_arn))
+        stages.append(self._deploy_stage(function_name))
+        self.stage_names = [s.name for s in stages]
+        self.pipeline = Codepipeline(
+            self,
+            "this",
+            name=name,
+            pipeline_type="V2",
+            role_arn=self.role.arn,
+            artifact_store=[
+                CodepipelineArtifactStore(
+                    location=self.artifacts.name,
+                    type="S3",
+                    encryption_key={"id": ctx.key.arn, "type": "KMS"},
+                )
+            ],
+            stage=stages,
+            depends_on=[self.role.policy],
+        )
+
+    def _build(self, ctx: PlatformContext, settings: PipelineSettings, registry: Registry) -> None:
+        """The CodeBuild project that builds and pushes the image, and its role."""
+        build_name = ctx.naming.name("build")
         self.build_role = ServiceRole(
             self,
             "build-role",
-            role_name=naming.name("codebuild-role"),
+            role_name=ctx.naming.name("codebuild-role"),
             service="codebuild.amazonaws.com",
-            account_id=account_id,
-            source_arn=build_arn,
-            statements=[
-                policies.Statement(
-                    sid="WriteLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{self.build_log_group.arn}:*"],
-                ),
-                policies.Statement(
-                    sid="Artifacts",
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                    resources=[f"{self.artifacts.arn}/*"],
-                ),
-                policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-                policies.Statement(sid="PushImage", actions=ECR_PUSH, resources=[registry.repository.arn]),
-                policies.Statement(sid="UseKey", actions=KEY_USE, resources=[key.arn]),
-            ],
+            account_id=ctx.aws.account_id,
+            source_arn=ctx.aws.arn("codebuild", f"project/{build_name}"),
         )
+        self.build_log_group.grant_write(self.build_role)
+        self.artifacts.grant_read_write(self.build_role, sid="Artifacts")
+        registry.grant_push(self.build_role)
+        ctx.key.grant_use(self.build_role)
         self.build_project = CodebuildProject(
             self,
             "build",
             name=build_name,
             description="Builds the service image, pushes it to ECR, writes imagedefinitions.json",
             service_role=self.build_role.arn,
-            encryption_key=key.arn,
+            encryption_key=ctx.key.arn,
             build_timeout=30,
             artifacts={"type": "CODEPIPELINE"},
             source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
@@ -185,7 +197,8 @@ class Pipeline(Construct):
                     CodebuildProjectEnvironmentEnvironmentVariable(
                         name="REPOSITORY_URI", value=registry.repository.repository_url
                     ),
-                    CodebuildProjectEnvironmentEnvironmentVariable(name="CONTAINER_NAME", value=container_name),
+                    # The buildspec names this container in imagedefinitions.json.
+                    CodebuildProjectEnvironmentEnvironmentVariable(name="CONTAINER_NAME", value=APP_CONTAINER),
                 ],
             },
             logs_config={
@@ -195,79 +208,49 @@ class Pipeline(Construct):
             depends_on=[self.build_log_group.group, self.build_role.policy],
         )
 
-        pipeline_name = naming.name("pipeline")
-        pipeline_arn = f"arn:{policies.PARTITION}:codepipeline:{region}:{account_id}:{pipeline_name}"
-        source_statements = (
-            [
+    def _pipeline_role(
+        self,
+        ctx: PlatformContext,
+        settings: PipelineSettings,
+        pipeline_arn: str,
+        orchestrator: DeployOrchestrator,
+        notifications: Notifications,
+        require_manual_approval: bool,
+    ) -> None:
+        self.role = ServiceRole(
+            self,
+            "pipeline-role",
+            role_name=ctx.naming.name("pipeline-role"),
+            service="codepipeline.amazonaws.com",
+            account_id=ctx.aws.account_id,
+            source_arn=pipeline_arn,
+        )
+        self.artifacts.grant_read_write(self.role, sid="ArtifactStore", for_codepipeline=True)
+        if self.source is None:
+            self.role.add_statements(
                 policies.Statement(
                     sid="UseConnection",
                     actions=["codestar-connections:UseConnection"],
                     resources=[str(settings.codestar_connection_arn)],
                 )
-            ]
-            if self.source is None
-            else [
-                policies.Statement(
-                    sid="ReadSource",
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning"],
-                    resources=[self.source.arn, f"{self.source.arn}/*"],
-                )
-            ]
+            )
+        else:
+            self.source.grant_read(self.role, sid="ReadSource", for_codepipeline=True)
+        self.role.add_statements(
+            policies.Statement(
+                sid="Build",
+                actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                resources=[self.build_project.arn],
+            )
         )
-        self.role = ServiceRole(
-            self,
-            "pipeline-role",
-            role_name=naming.name("pipeline-role"),
-            service="codepipeline.amazonaws.com",
-            account_id=account_id,
-            source_arn=pipeline_arn,
-            statements=[
-                policies.Statement(
-                    sid="ArtifactStore",
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning"],
-                    resources=[self.artifacts.arn, f"{self.artifacts.arn}/*"],
-                ),
-                *source_statements,
-                policies.Statement(
-                    sid="Build",
-                    actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-                    resources=[self.build_project.arn],
-                ),
-                policies.Statement(
-                    sid="Deploy", actions=["lambda:InvokeFunction"], resources=[orchestrator.function.arn]
-                ),
-                *(
-                    [policies.Statement(sid="NotifyApprovers", actions=["sns:Publish"], resources=[approval_topic_arn])]
-                    if require_manual_approval
-                    else []
-                ),
-                policies.Statement(sid="UseKey", actions=KEY_USE, resources=[key.arn]),
-            ],
-        )
-
-        stages = [self._source_stage(settings), self._build_stage()]
+        orchestrator.grant_invoke(self.role, sid="Deploy")
         if require_manual_approval:
-            stages.append(self._approval_stage(approval_topic_arn))
-        stages.append(self._deploy_stage(orchestrator.function.function_name))
-        self.stage_names = [s.name for s in stages]
-        self.pipeline = Codepipeline(
-            self,
-            "this",
-            name=pipeline_name,
-            pipeline_type="V2",
-            role_arn=self.role.arn,
-            artifact_store=[
-                CodepipelineArtifactStore(
-                    location=self.artifacts.name,
-                    type="S3",
-                    encryption_key={"id": key.arn, "type": "KMS"},
-                )
-            ],
-            stage=stages,
-            depends_on=[self.role.policy],
-        )
-        if self.source is not None:
-            self._s3_trigger(naming, account_id, pipeline_arn)
+            notifications.grant_publish(self.role, sid="NotifyApprovers")
+        ctx.key.grant_use(self.role)
+
+    def metric_failed_executions(self) -> Metric:
+        """Failed executions of this pipeline (published by the pipeline-history metric filter)."""
+        return Metric(METRIC_NAMESPACE, FAILED_EXECUTIONS_METRIC, (("Pipeline", self.pipeline_name),))
 
     def _source_stage(self, settings: PipelineSettings) -> CodepipelineStage:
         if self.source is None:
@@ -354,12 +337,12 @@ class Pipeline(Construct):
             ],
         )
 
-    def _s3_trigger(self, naming: Naming, account_id: str, pipeline_arn: str) -> None:
+    def _s3_trigger(self, ctx: PlatformContext, pipeline_arn: str) -> None:
         assert self.source is not None
         rule = CloudwatchEventRule(
             self,
             "source-changed",
-            name=f"{naming.project}-source-changed-{naming.suffix}",
+            name=ctx.naming.name("source-changed"),
             description=f"Start the pipeline when s3://.../{SOURCE_OBJECT_KEY} changes",
             event_pattern=json.dumps(
                 {
@@ -375,9 +358,9 @@ class Pipeline(Construct):
         events_role = ServiceRole(
             self,
             "events-role",
-            role_name=naming.name("events-role"),
+            role_name=ctx.naming.name("events-role"),
             service="events.amazonaws.com",
-            account_id=account_id,
+            account_id=ctx.aws.account_id,
             statements=[
                 policies.Statement(
                     sid="StartPipeline", actions=["codepipeline:StartPipelineExecution"], resources=[pipeline_arn]

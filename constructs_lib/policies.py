@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-PARTITION = "aws"  # settings only accept regions of the commercial partition
+if TYPE_CHECKING:  # pragma: no cover - import for annotations only
+    from constructs_lib.context import Aws
 
 #: Actions AWS only grants on ``"Resource": "*"``; the wildcard walker in the
 #: tests allows exactly these.
@@ -75,16 +76,22 @@ def _one_or_list(values: Sequence[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else list(values)
 
 
+class Grantee(Protocol):
+    """Whatever can be granted permissions: a role (``ServiceRole``).
+
+    The construct that owns a resource writes the statement (``grant_*``
+    methods), so each permission is spelled once, next to its resource.
+    """
+
+    def add_statements(self, *statements: Statement) -> None: ...  # pragma: no cover - protocol
+
+
 def document(*statements: Statement) -> str:
     """Render statements as a policy document JSON string."""
     sids = [s.sid for s in statements]
     if len(sids) != len(set(sids)):
         raise ValueError(f"duplicate Sid in policy: {sids}")
     return json.dumps({"Version": "2012-10-17", "Statement": [s.render() for s in statements]}, indent=None)
-
-
-def account_root(account_id: str) -> str:
-    return f"arn:{PARTITION}:iam::{account_id}:root"
 
 
 def source_account(account_id: str) -> dict[str, dict[str, str]]:
@@ -146,17 +153,26 @@ KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
     "kms:RotateKeyOnDemand",
 )
+#: Using the key: the one spelling of this set. Narrower grants take a subset.
 KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
-PUBLISH_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+#: Writing data under the key and reading it back (a sender to an encrypted
+#: topic or queue, a reader and writer of SSE-KMS objects).
+KEY_DATA_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+#: Reading data encrypted under the key (a secret, say).
+KEY_DECRYPT_ACTIONS = ("kms:Decrypt",)
 
 #: Services through which principals of this account may use the key
 #: (``kms:ViaService``). Nothing else may use it directly.
 VIA_SERVICES = ("s3", "codepipeline", "codebuild", "secretsmanager", "ecr", "logs", "sqs", "sns", "lambda", "dynamodb")
 
 
-def kms_key_policy(account_id: str, region: str) -> list[Statement]:
+def kms_key_policy(aws: Aws) -> list[Statement]:
     """One statement per purpose; see docs/compliance.md for the mapping."""
-    root = {"AWS": [account_root(account_id)]}
+    return [*_key_policy_for_account(aws), *_key_policy_for_services(aws)]
+
+
+def _key_policy_for_account(aws: Aws) -> list[Statement]:
+    root = {"AWS": [aws.account_root()]}
     return [
         # IAM in this account may administer the key (not use it): without this
         # statement a key can become unmanageable.
@@ -168,51 +184,45 @@ def kms_key_policy(account_id: str, region: str) -> list[Statement]:
             resources=["*"],
             conditions={
                 "StringEquals": {
-                    "kms:ViaService": [f"{svc}.{region}.amazonaws.com" for svc in VIA_SERVICES],
-                    "kms:CallerAccount": account_id,
+                    "kms:ViaService": [f"{svc}.{aws.region}.amazonaws.com" for svc in VIA_SERVICES],
+                    "kms:CallerAccount": aws.account_id,
                 }
             },
         ),
+    ]
+
+
+def _key_policy_for_services(aws: Aws) -> list[Statement]:
+    """Service principals, each limited to this account (or, for Logs, its log groups)."""
+    return [
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
         Statement(
             sid="AllowCloudWatchLogs",
-            principals={"Service": [f"logs.{region}.amazonaws.com"]},
-            actions=(
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:CreateGrant",
-                "kms:DescribeKey",
-            ),
+            principals={"Service": [f"logs.{aws.region}.amazonaws.com"]},
+            actions=(*KEY_USE_ACTIONS, "kms:CreateGrant"),
             resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": f"arn:{PARTITION}:logs:{region}:{account_id}:log-group:*"
-                }
-            },
-        ),
-        Statement(
-            sid="AllowCodeBuild",
-            principals={"Service": ["codebuild.amazonaws.com"]},
-            actions=("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"),
-            resources=["*"],
-            conditions=source_account(account_id),
-        ),
-        Statement(
-            sid="AllowSecretsManager",
-            principals={"Service": ["secretsmanager.amazonaws.com"]},
-            actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
-            resources=["*"],
-            conditions=source_account(account_id),
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": aws.arn("logs", "log-group:*")}},
         ),
         *(
             Statement(
                 sid=sid,
                 principals={"Service": [principal]},
-                actions=PUBLISH_ACTIONS,
+                actions=KEY_USE_ACTIONS,
                 resources=["*"],
-                conditions=source_account(account_id),
+                conditions=source_account(aws.account_id),
+            )
+            for sid, principal in (
+                ("AllowCodeBuild", "codebuild.amazonaws.com"),
+                ("AllowSecretsManager", "secretsmanager.amazonaws.com"),
+            )
+        ),
+        *(
+            Statement(
+                sid=sid,
+                principals={"Service": [principal]},
+                actions=KEY_DATA_ACTIONS,
+                resources=["*"],
+                conditions=source_account(aws.account_id),
             )
             for sid, principal in (
                 ("AllowSNS", "sns.amazonaws.com"),

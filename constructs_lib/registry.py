@@ -19,11 +19,23 @@ from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepository
 from constructs import Construct
 
 from constructs_lib import policies
-from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.context import PlatformContext
 from constructs_lib.images import ECR_PUBLIC, ImageRef
 
+#: ECR's login (a registry token): granted only on "*".
+LOGIN = policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])
 #: What a pull needs on a repository.
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+#: What a push needs: a pull's actions (layer checks), the upload, and DescribeImages
+#: (the buildspec checks whether a tag already exists).
+PUSH_ACTIONS = (
+    *PULL_ACTIONS,
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+    "ecr:DescribeImages",
+)
 #: What the *first* pull of an image through the cache needs in addition: ECR
 #: creates the cached repository and imports the image from upstream.
 #: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
@@ -60,41 +72,28 @@ def lifecycle_policy(keep_tagged: int) -> str:
 
 
 class Registry(Construct):
-    """Attributes: repository, public_cache (the pull-through cache rule)."""
+    """Attributes: repository, public_cache (the pull-through cache rule), cache_prefix."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        name: str,
-        key: EnvironmentKey,
-        keep_tagged: int,
-        force_delete: bool,
-        cache_prefix: str,
-        account_id: str,
-        region: str,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, ctx: PlatformContext, keep_tagged: int) -> None:
         super().__init__(scope, id)
-        self._account_id = account_id
-        self._region = region
-        self.cache_prefix = cache_prefix
+        self._aws = ctx.aws
+        self.cache_prefix = ctx.naming.name("ecrpub")
         self.repository = EcrRepository(
             self,
             "this",
-            name=name,
+            name=ctx.naming.name("app"),
             # Immutable tags: a commit id always means the same image.
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
-            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=key.arn)],
-            force_delete=force_delete,
+            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=ctx.key.arn)],
+            force_delete=ctx.disposable,
         )
         EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name, policy=lifecycle_policy(keep_tagged))
         # One rule per environment (the prefix carries the suffix), so two
         # environments in one account never fight over it. ECR Public needs no
         # credentials, so there is no credential_arn.
         self.public_cache = EcrPullThroughCacheRule(
-            self, "ecr-public-cache", ecr_repository_prefix=cache_prefix, upstream_registry_url=ECR_PUBLIC
+            self, "ecr-public-cache", ecr_repository_prefix=self.cache_prefix, upstream_registry_url=ECR_PUBLIC
         )
 
     def image_uri(self, image: str) -> str:
@@ -106,24 +105,37 @@ class Registry(Construct):
         ref = ImageRef.parse(image)
         if not ref.is_ecr_public:
             return image
-        host = f"{self.public_cache.registry_id}.dkr.ecr.{self._region}.amazonaws.com"
+        host = f"{self.public_cache.registry_id}.dkr.ecr.{self._aws.region}.amazonaws.com"
         return f"{host}/{self.cache_prefix}/{ref.repository}{ref.suffix}"
 
     @property
     def cached_repositories_arn(self) -> str:
         """Every repository the cache creates (and only those)."""
-        return f"arn:{policies.PARTITION}:ecr:{self._region}:{self._account_id}:repository/{self.cache_prefix}/*"
+        return self._aws.arn("ecr", f"repository/{self.cache_prefix}/*")
 
-    def pull_statements(self, *extra_repository_arns: str) -> list[policies.Statement]:
-        """What a task execution role needs to pull the service image and cached public images."""
-        return [
-            policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+    def repository_arn(self, image: str) -> str | None:
+        """The ECR repository ``image`` is in, when that is a private ECR registry."""
+        ref = ImageRef.parse(image)
+        ecr = ref.private_ecr
+        return self._aws.arn("ecr", f"repository/{ref.repository}", account=ecr[0], region=ecr[1]) if ecr else None
+
+    def grant_pull(self, grantee: policies.Grantee, *images: str) -> None:
+        """Pull the service image, cached public images, and ``images`` in other private repositories."""
+        extra = [arn for arn in map(self.repository_arn, images) if arn is not None]
+        grantee.add_statements(
+            LOGIN,
             policies.Statement(
                 sid="PullImage",
                 actions=PULL_ACTIONS,
-                resources=[self.repository.arn, self.cached_repositories_arn, *extra_repository_arns],
+                resources=[self.repository.arn, self.cached_repositories_arn, *extra],
             ),
             policies.Statement(
                 sid="PullThroughCache", actions=CACHE_FIRST_PULL_ACTIONS, resources=[self.cached_repositories_arn]
             ),
-        ]
+        )
+
+    def grant_push(self, grantee: policies.Grantee) -> None:
+        """Push to the service repository (and read back what is there)."""
+        grantee.add_statements(
+            LOGIN, policies.Statement(sid="PushImage", actions=PUSH_ACTIONS, resources=[self.repository.arn])
+        )

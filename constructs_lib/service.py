@@ -21,19 +21,18 @@ from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalan
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
 from constructs import Construct
 
-from constructs_lib import policies
-from constructs_lib.encryption import EnvironmentKey
+from constructs_lib import policies, tracing
+from constructs_lib.context import PlatformContext
 from constructs_lib.iam import ServiceRole
-from constructs_lib.images import ImageRef
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.logs import EncryptedLogGroup
-from constructs_lib.naming import Naming
+from constructs_lib.metrics import Metric
 from constructs_lib.network import Network
 from constructs_lib.registry import Registry
 from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.settings import ServiceSettings
+from lambda_src.deploy_orchestrator.contract import APP_CONTAINER
 
-APP_CONTAINER = "app"
 XRAY_CONTAINER = "xray-daemon"
 # AWS-published daemon image on ECR Public; tasks run it through the pull-through cache.
 XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
@@ -95,78 +94,29 @@ class Service(Construct):
         scope: Construct,
         id: str,
         *,
+        ctx: PlatformContext,
         settings: ServiceSettings,
-        naming: Naming,
-        key: EnvironmentKey,
         network: Network,
         load_balancer: LoadBalancer,
         registry: Registry,
         secrets: PlatformSecrets,
-        account_id: str,
-        region: str,
-        log_retention_in_days: int,
     ) -> None:
         super().__init__(scope, id)
-        self.cluster_name = naming.name("cluster")
-        self.service_name = naming.name("service")
-        self.service_arn = (
-            f"arn:{policies.PARTITION}:ecs:{region}:{account_id}:service/{self.cluster_name}/{self.service_name}"
-        )
-        self.log_group = EncryptedLogGroup(
-            self, "log-group", name=naming.log_group("ecs"), key=key, retention_in_days=log_retention_in_days
-        )
+        self.cluster_name = ctx.naming.name("cluster")
+        self.service_name = ctx.naming.name("service")
+        self.service_arn = ctx.aws.arn("ecs", f"service/{self.cluster_name}/{self.service_name}")
+        self.log_group = EncryptedLogGroup(self, "log-group", ctx=ctx, name=ctx.naming.log_group("ecs"))
         self.cluster = EcsCluster(
             self,
             "cluster",
             name=self.cluster_name,
             setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
         )
-        ecs_trust_arn = f"arn:{policies.PARTITION}:ecs:{region}:{account_id}:*"
-        self.execution_role = ServiceRole(
-            self,
-            "execution-role",
-            role_name=naming.name("task-exec-role"),
-            service="ecs-tasks.amazonaws.com",
-            account_id=account_id,
-            source_arn=ecs_trust_arn,
-            statements=[
-                # A bootstrap image in another private repository needs pulling too.
-                *registry.pull_statements(*filter(None, [ImageRef.parse(settings.bootstrap_image).repository_arn])),
-                policies.Statement(
-                    sid="WriteLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{self.log_group.arn}:*"],
-                ),
-                policies.Statement(
-                    sid="ReadAppSecret", actions=["secretsmanager:GetSecretValue"], resources=[secrets.app.arn]
-                ),
-                policies.Statement(sid="DecryptSecret", actions=["kms:Decrypt"], resources=[key.arn]),
-            ],
-        )
-        self.task_role = ServiceRole(
-            self,
-            "task-role",
-            role_name=naming.name("task-role"),
-            service="ecs-tasks.amazonaws.com",
-            account_id=account_id,
-            source_arn=ecs_trust_arn,
-            statements=[
-                policies.Statement(
-                    sid="XRayDaemon",
-                    actions=[
-                        "xray:PutTraceSegments",
-                        "xray:PutTelemetryRecords",
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                    ],
-                    resources=["*"],
-                )
-            ],
-        )
+        self._roles(ctx, settings, registry, secrets)
         self.task_definition = EcsTaskDefinition(
             self,
             "task",
-            family=naming.name("app"),
+            family=ctx.naming.name("app"),
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
             cpu=str(settings.cpu),
@@ -181,12 +131,43 @@ class Service(Construct):
                     image=registry.image_uri(settings.bootstrap_image),
                     xray_image=registry.image_uri(XRAY_IMAGE),
                     log_group=self.log_group.name,
-                    region=region,
+                    region=ctx.aws.region,
                     app_secret_arn=secrets.app.arn,
                 )
             ),
             depends_on=[self.log_group.group],
         )
+        self._service(settings, network, load_balancer)
+
+    def _roles(
+        self, ctx: PlatformContext, settings: ServiceSettings, registry: Registry, secrets: PlatformSecrets
+    ) -> None:
+        """The execution role (ECS: pull, log, inject the secret) and the task role (the app: traces)."""
+        ecs_trust_arn = ctx.aws.arn("ecs", "*")
+        self.execution_role = ServiceRole(
+            self,
+            "execution-role",
+            role_name=ctx.naming.name("task-exec-role"),
+            service="ecs-tasks.amazonaws.com",
+            account_id=ctx.aws.account_id,
+            source_arn=ecs_trust_arn,
+        )
+        # A bootstrap image in another private repository needs pulling too.
+        registry.grant_pull(self.execution_role, settings.bootstrap_image)
+        self.log_group.grant_write(self.execution_role)
+        secrets.grant_read(self.execution_role, secrets.app, sid="ReadAppSecret")
+        ctx.key.grant_decrypt(self.execution_role, sid="DecryptSecret")
+        self.task_role = ServiceRole(
+            self,
+            "task-role",
+            role_name=ctx.naming.name("task-role"),
+            service="ecs-tasks.amazonaws.com",
+            account_id=ctx.aws.account_id,
+            source_arn=ecs_trust_arn,
+        )
+        tracing.grant_daemon(self.task_role)
+
+    def _service(self, settings: ServiceSettings, network: Network, load_balancer: LoadBalancer) -> None:
         self.service = EcsService(
             self,
             "this",
@@ -218,3 +199,26 @@ class Service(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(PIPELINE_OWNED_ATTRIBUTES)),
             depends_on=[load_balancer.http_listener],
         )
+
+    def grant_deploy(self, grantee: policies.Grantee) -> None:
+        """Roll the service onto a new task-definition revision (what the orchestrator does)."""
+        grantee.add_statements(
+            policies.Statement(
+                sid="RollService", actions=["ecs:UpdateService", "ecs:DescribeServices"], resources=[self.service_arn]
+            ),
+            policies.Statement(
+                sid="TaskDefinitions",
+                actions=["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+                resources=["*"],
+            ),
+            policies.Statement(
+                sid="PassTaskRoles",
+                actions=["iam:PassRole"],
+                resources=[self.execution_role.arn, self.task_role.arn],
+                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            ),
+        )
+
+    def metric(self, name: str) -> Metric:
+        """An ``AWS/ECS`` metric of this service."""
+        return Metric("AWS/ECS", name, (("ClusterName", self.cluster.name), ("ServiceName", self.service.name)))

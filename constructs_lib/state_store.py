@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
+from constructs_lib.context import Aws
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.storage import SecureBucket
 
@@ -27,8 +28,7 @@ class StateStore(Construct):
         bucket_name: str,
         table_name: str,
         key_alias: str,
-        account_id: str,
-        region: str,
+        aws: Aws,
         deletion_window_in_days: int,
         deletion_protection: bool,
         access_log_bucket_name: str,
@@ -39,8 +39,7 @@ class StateStore(Construct):
             "key",
             alias_name=key_alias,
             description=f"Terraform state for {bucket_name}",
-            account_id=account_id,
-            region=region,
+            aws=aws,
             deletion_window_in_days=deletion_window_in_days,
         )
         # S3 server access logs for the state bucket (who read or wrote state).
@@ -51,7 +50,7 @@ class StateStore(Construct):
             key=None,  # S3 log delivery writes SSE-S3 only
             expiration_days=365,
             force_destroy=not deletion_protection,
-            extra_statements=[SecureBucket.allow_s3_access_logs(access_log_bucket_name, account_id)],
+            extra_statements=[SecureBucket.allow_s3_access_logs(aws, access_log_bucket_name)],
         )
         # Outside prod a torn-down environment takes its state history with it;
         # in prod the bucket must be emptied by hand first (on purpose).

@@ -26,10 +26,14 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from constructs_lib import policies
+from constructs_lib.context import Aws
 from constructs_lib.encryption import EnvironmentKey
 
 #: Where S3 server access logs land in a log bucket.
 ACCESS_LOG_PREFIX = "s3/"
+#: Reading and writing objects: the one spelling of each set.
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+WRITE_ACTIONS = ("s3:PutObject",)
 
 
 class SecureBucket(Construct):
@@ -70,21 +74,7 @@ class SecureBucket(Construct):
         self.arn: str = self.bucket.arn
         self.name: str = self.bucket.bucket
         S3BucketVersioningA(self, "versioning", bucket=self.id, versioning_configuration={"status": "Enabled"})
-        sse = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
-            if key is not None
-            else {"sse_algorithm": "AES256"}
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=sse, bucket_key_enabled=key is not None
-                )
-            ],
-        )
+        self._encryption(key)
         self.public_access_block = S3BucketPublicAccessBlock(
             self,
             "public-access",
@@ -102,6 +92,37 @@ class SecureBucket(Construct):
             policy=policies.document(policies.deny_insecure_transport(self.arn), *extra_statements),
             depends_on=[self.public_access_block],
         )
+        self._lifecycle(expiration_days, noncurrent_expiration_days)
+        S3BucketNotification(self, "events", bucket=self.id, eventbridge=True)
+        if access_log_bucket is not None:
+            S3BucketLoggingA(
+                self,
+                "access-logging",
+                bucket=self.id,
+                target_bucket=access_log_bucket.id,
+                target_prefix=ACCESS_LOG_PREFIX,
+                # S3 checks the target's policy grants log delivery when logging is enabled.
+                depends_on=[access_log_bucket.policy],
+            )
+
+    def _encryption(self, key: EnvironmentKey | None) -> None:
+        sse = (
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
+            if key is not None
+            else {"sse_algorithm": "AES256"}
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=sse, bucket_key_enabled=key is not None
+                )
+            ],
+        )
+
+    def _lifecycle(self, expiration_days: int | None, noncurrent_expiration_days: int) -> None:
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
@@ -128,20 +149,24 @@ class SecureBucket(Construct):
             ],
         )
 
-        S3BucketNotification(self, "events", bucket=self.id, eventbridge=True)
-        if access_log_bucket is not None:
-            S3BucketLoggingA(
-                self,
-                "access-logging",
-                bucket=self.id,
-                target_bucket=access_log_bucket.id,
-                target_prefix=ACCESS_LOG_PREFIX,
-                # S3 checks the target's policy grants log delivery when logging is enabled.
-                depends_on=[access_log_bucket.policy],
+    def grant_read(self, grantee: policies.Grantee, *, sid: str, for_codepipeline: bool = False) -> None:
+        """Read objects (any version). ``for_codepipeline``: CodePipeline also checks
+        the bucket's versioning before it reads a source or an artifact."""
+        grantee.add_statements(self._objects_statement(sid, READ_ACTIONS, for_codepipeline))
+
+    def grant_read_write(self, grantee: policies.Grantee, *, sid: str, for_codepipeline: bool = False) -> None:
+        """Read and write objects (see :meth:`grant_read`)."""
+        grantee.add_statements(self._objects_statement(sid, (*READ_ACTIONS, *WRITE_ACTIONS), for_codepipeline))
+
+    def _objects_statement(self, sid: str, actions: tuple[str, ...], for_codepipeline: bool) -> policies.Statement:
+        if for_codepipeline:
+            return policies.Statement(
+                sid=sid, actions=(*actions, "s3:GetBucketVersioning"), resources=[self.arn, f"{self.arn}/*"]
             )
+        return policies.Statement(sid=sid, actions=actions, resources=[f"{self.arn}/*"])
 
     @staticmethod
-    def allow_s3_access_logs(bucket_name: str, account_id: str) -> policies.Statement:
+    def allow_s3_access_logs(aws: Aws, bucket_name: str) -> policies.Statement:
         """Bucket-policy statement letting S3 deliver server access logs.
         https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
         """
@@ -149,6 +174,6 @@ class SecureBucket(Construct):
             sid="AllowS3AccessLogDelivery",
             principals={"Service": ["logging.s3.amazonaws.com"]},
             actions=["s3:PutObject"],
-            resources=[f"arn:{policies.PARTITION}:s3:::{bucket_name}/{ACCESS_LOG_PREFIX}*"],
-            conditions=policies.source_account(account_id),
+            resources=[aws.bucket_arn(bucket_name, f"{ACCESS_LOG_PREFIX}*")],
+            conditions=policies.source_account(aws.account_id),
         )

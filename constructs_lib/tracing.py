@@ -1,9 +1,27 @@
-"""X-Ray sampling rule for the environment."""
+"""X-Ray: the environment's sampling rule, and the permissions to send traces."""
 
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.xray_sampling_rule import XraySamplingRule
 from constructs import Construct
+
+from constructs_lib import policies
+
+#: Sending traces. Without these, Lambda's Active tracing silently drops every trace.
+#: X-Ray has no resource-level permissions: "*" is the only resource.
+SEND_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+#: What the X-Ray daemon sidecar does besides sending: it follows the sampling rules.
+SAMPLING_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets")
+
+
+def grant_send_traces(grantee: policies.Grantee, *, sid: str = "XRayTracing") -> None:
+    """A Lambda function with Active tracing."""
+    grantee.add_statements(policies.Statement(sid=sid, actions=SEND_ACTIONS, resources=["*"]))
+
+
+def grant_daemon(grantee: policies.Grantee, *, sid: str = "XRayDaemon") -> None:
+    """A task running the X-Ray daemon: send traces and read the sampling rules."""
+    grantee.add_statements(policies.Statement(sid=sid, actions=(*SEND_ACTIONS, *SAMPLING_ACTIONS), resources=["*"]))
 
 
 class Tracing(Construct):

@@ -14,6 +14,10 @@ from constructs_lib.settings import Settings, _deep_merge, parse_settings
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 
+#: What synthesized ARNs hold for the account and partition (data sources read at plan time).
+ACCOUNT_TOKEN = "${data.aws_caller_identity.caller.account_id}"
+PARTITION_TOKEN = "${data.aws_partition.partition.partition}"
+
 #: Overrides of dev that turn every optional feature on.
 ALL_ON: dict[str, Any] = {
     "account_id": "123456789012",

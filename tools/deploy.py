@@ -47,6 +47,7 @@ from types import FrameType
 from typing import Any
 
 from constructs_lib.settings import ConfigError, Settings, load_settings
+from local_aws import CREDENTIALS_ENV
 from local_aws.server import alive, running, start, stop
 from tools import destroy_guard
 from tools.aws_target import AwsTarget, TargetError
@@ -194,8 +195,7 @@ class Deployer:
         self.env.update(
             {
                 "AWS_ENDPOINT_URL": self.endpoint,
-                "AWS_ACCESS_KEY_ID": "test",
-                "AWS_SECRET_ACCESS_KEY": "test",
+                **CREDENTIALS_ENV,
                 "AWS_REGION": self.env.get("AWS_REGION", "us-east-1"),
             }
         )

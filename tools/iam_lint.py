@@ -42,6 +42,7 @@ PolicyKind = Literal["identity", "trust", "key", "resource"]
 #: ``{region}`` and ``{account}`` are filled in per stack.
 PLACEHOLDERS: Mapping[tuple[str, str], str] = {
     ("data.aws_caller_identity", "account_id"): "{account}",
+    ("data.aws_partition", "partition"): "aws",
     ("aws_s3_bucket", "arn"): "arn:aws:s3:::placeholder-bucket",
     ("aws_s3_bucket", "bucket"): "placeholder-bucket",
     ("aws_s3_bucket", "id"): "placeholder-bucket",

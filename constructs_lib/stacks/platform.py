@@ -4,20 +4,20 @@ construct modules, so any resource is two hops from main.py."""
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
+from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.network import Network
 from constructs_lib.notifications import Notifications
-from constructs_lib.observability import Observability
+from constructs_lib.observability import Observability, Watched, notices
 from constructs_lib.orchestrator import DeployOrchestrator
 from constructs_lib.pipeline import Pipeline
 from constructs_lib.registry import Registry
 from constructs_lib.secrets import PlatformSecrets
-from constructs_lib.service import APP_CONTAINER, Service
+from constructs_lib.service import Service
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
 from constructs_lib.storage import SecureBucket
@@ -29,6 +29,8 @@ def platform_stack_name(settings: Settings) -> str:
 
 
 class PlatformStack(TerraformStack):
+    """Construct IDs here and in the constructs decide terraform addresses: never rename one."""
+
     def __init__(self, scope: Construct, id: str, *, settings: Settings) -> None:
         super().__init__(scope, id)
         naming = settings.naming
@@ -36,154 +38,122 @@ class PlatformStack(TerraformStack):
         add_s3_backend(
             self, settings, bucket=naming.name("tfstate"), table=naming.name("tflock"), key=settings.state_key
         )
-        account_id = DataAwsCallerIdentity(self, "caller").account_id
-        region = settings.region
-        retention = settings.observability.log_retention_days
-        # Outside prod a torn-down environment must leave nothing behind.
-        disposable = not settings.is_production
-
-        self.key = EnvironmentKey(
+        aws = Aws.discover(self, settings.region)
+        key = EnvironmentKey(
             self,
             "key",
             alias_name=naming.key_alias,
             description=f"{settings.project} {settings.environment} platform data",
-            account_id=account_id,
-            region=region,
+            aws=aws,
             deletion_window_in_days=settings.security.kms_deletion_window_days,
         )
-        self.secrets = PlatformSecrets(
-            self,
-            "secrets",
+        self.ctx = PlatformContext(
+            aws=aws,
             naming=naming,
-            key=self.key,
-            settings=settings.security,
-            # Prod keeps a deleted secret recoverable for 30 days; elsewhere a
-            # torn-down environment can be recreated at once under the same name.
-            recovery_window_in_days=0 if disposable else 30,
+            key=key,
+            log_retention_in_days=settings.observability.log_retention_days,
+            disposable=not settings.is_production,
         )
+        self.key = key
+        self._runtime(settings)
+        self._delivery(settings)
+        self._observability(settings)
+        self._outputs()
+
+    def _runtime(self, settings: Settings) -> None:
+        """Where the service runs: secrets, network, ALB and WAF, image registry, ECS."""
+        ctx = self.ctx
+        self.secrets = PlatformSecrets(self, "secrets", ctx=ctx, settings=settings.security)
         self.network = Network(
-            self,
-            "network",
-            settings=settings.network,
-            availability_zones=settings.availability_zones,
-            naming=naming,
-            key=self.key,
-            account_id=account_id,
-            region=region,
-            log_retention_in_days=retention,
+            self, "network", ctx=ctx, settings=settings.network, availability_zones=settings.availability_zones
         )
         self.load_balancer = LoadBalancer(
             self,
             "load-balancer",
+            ctx=ctx,
             settings=settings.edge,
-            naming=naming,
             network=self.network,
             container_port=settings.service.container_port,
             deletion_protection=settings.alb_deletion_protection,
-            account_id=account_id,
-            region=region,
         )
-        self.edge = Edge(
-            self,
-            "edge",
-            settings=settings.edge,
-            naming=naming,
-            key=self.key,
-            load_balancer=self.load_balancer,
-            log_retention_in_days=retention,
-        )
-        self.registry = Registry(
-            self,
-            "registry",
-            name=naming.name("app"),
-            key=self.key,
-            keep_tagged=settings.service.ecr_keep_tagged_images,
-            force_delete=disposable,
-            cache_prefix=naming.name("ecrpub"),
-            account_id=account_id,
-            region=region,
-        )
+        self.edge = Edge(self, "edge", ctx=ctx, settings=settings.edge, load_balancer=self.load_balancer)
+        self.registry = Registry(self, "registry", ctx=ctx, keep_tagged=settings.service.ecr_keep_tagged_images)
         self.service = Service(
             self,
             "service",
+            ctx=ctx,
             settings=settings.service,
-            naming=naming,
-            key=self.key,
             network=self.network,
             load_balancer=self.load_balancer,
             registry=self.registry,
             secrets=self.secrets,
-            account_id=account_id,
-            region=region,
-            log_retention_in_days=retention,
         )
+
+    def _delivery(self, settings: Settings) -> None:
+        """How a change reaches the service: artifacts, notifications, orchestrator, pipeline."""
+        ctx = self.ctx
         self.artifacts = SecureBucket(
             self,
             "artifacts",
-            bucket_name=naming.name("artifacts"),
-            key=self.key,
+            bucket_name=ctx.naming.name("artifacts"),
+            key=ctx.key,
             expiration_days=settings.pipeline.artifact_expiration_days,
             noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
-            force_destroy=disposable,
+            force_destroy=ctx.disposable,
             access_log_bucket=self.load_balancer.access_logs,
         )
-        self.notifications = Notifications(
-            self,
-            "notifications",
-            naming=naming,
-            key=self.key,
-            account_id=account_id,
-            emails=settings.observability.alarm_emails,
-        )
+        self.notifications = Notifications(self, "notifications", ctx=ctx, emails=settings.observability.alarm_emails)
         self.orchestrator = DeployOrchestrator(
             self,
             "orchestrator",
-            naming=naming,
-            key=self.key,
+            ctx=ctx,
             secrets=self.secrets,
             service=self.service,
             artifacts=self.artifacts,
-            dead_letter_queue=self.notifications.dead_letter_queue,
-            account_id=account_id,
-            log_retention_in_days=retention,
+            notifications=self.notifications,
         )
         self.pipeline = Pipeline(
             self,
             "pipeline",
+            ctx=ctx,
             settings=settings.pipeline,
-            naming=naming,
-            key=self.key,
             registry=self.registry,
             artifacts=self.artifacts,
             access_log_bucket=self.load_balancer.access_logs,
             orchestrator=self.orchestrator,
-            container_name=APP_CONTAINER,
+            notifications=self.notifications,
             require_manual_approval=settings.require_manual_approval,
-            approval_topic=self.notifications.topic,
-            account_id=account_id,
-            region=region,
-            log_retention_in_days=retention,
-            force_destroy=disposable,
         )
+
+    def _observability(self, settings: Settings) -> None:
         self.tracing = Tracing(
-            self, "tracing", rule_name=naming.sampling_rule, fixed_rate=settings.observability.xray_sampling_rate
+            self,
+            "tracing",
+            rule_name=self.ctx.naming.sampling_rule,
+            fixed_rate=settings.observability.xray_sampling_rate,
         )
         self.observability = Observability(
             self,
             "observability",
+            ctx=self.ctx,
             settings=settings.observability,
-            naming=naming,
-            region=region,
-            account_id=account_id,
             notifications=self.notifications,
-            pipeline=self.pipeline,
-            service=self.service,
-            registry=self.registry,
-            load_balancer=self.load_balancer,
-            edge=self.edge,
-            orchestrator=self.orchestrator,
+            events=notices.Watched(
+                pipeline_name=self.pipeline.pipeline_name,
+                pipeline_states=list(settings.observability.pipeline_notify_states),
+                service_arn=self.service.service_arn,
+                repository_name=self.registry.repository.name,
+            ),
+            pipeline_log_group=self.pipeline.pipeline_log_group,
+            watched=Watched(
+                load_balancer=self.load_balancer,
+                service=self.service,
+                orchestrator=self.orchestrator,
+                web_acl=self.edge,
+                dead_letters=self.notifications.metric_dead_letters(),
+                failed_executions=self.pipeline.metric_failed_executions(),
+            ),
         )
-        self._outputs()
 
     def _outputs(self) -> None:
         """What operators and the integration tests need. Secret ARNs, never values."""

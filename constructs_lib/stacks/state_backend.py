@@ -11,9 +11,9 @@ to a local file first. Every later run, on any machine, reads it from S3.
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
+from constructs_lib.context import Aws
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
 from constructs_lib.state_store import StateStore
@@ -35,15 +35,13 @@ class StateBackendStack(TerraformStack):
             table=naming.name("tflock"),
             key=settings.bootstrap_state_key,
         )
-        identity = DataAwsCallerIdentity(self, "caller")
         self.store = StateStore(
             self,
             "state",
             bucket_name=naming.name("tfstate"),
             table_name=naming.name("tflock"),
             key_alias=naming.state_key_alias,
-            account_id=identity.account_id,
-            region=settings.region,
+            aws=Aws.discover(self, settings.region),
             deletion_window_in_days=settings.security.kms_deletion_window_days,
             deletion_protection=settings.is_production,
             access_log_bucket_name=naming.name("tfstate-logs"),

@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.provider import (
 )
 
 from constructs_lib.settings import Settings
+from local_aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 # Every service the platform calls, so no request escapes to real AWS.
 EMULATED_SERVICES = (
@@ -24,9 +25,6 @@ EMULATED_SERVICES = (
     "ec2", "ecr", "ecs", "elbv2", "eventbridge", "iam", "kms", "lambda_", "s3", "secretsmanager",
     "sns", "sqs", "sts", "wafv2", "xray",
 )  # fmt: skip
-
-# moto accepts any credentials; these are never valid on AWS.
-_EMULATOR_KEY = "test"
 
 
 def default_tags(settings: Settings) -> dict[str, str]:
@@ -67,8 +65,8 @@ def add_provider(stack: TerraformStack, settings: Settings) -> AwsProvider:
         allowed_account_ids=_allowed_accounts(settings),
         assume_role=[AwsProviderAssumeRole(role_arn=role, session_name=_session_name(settings))] if role else None,
         default_tags=[AwsProviderDefaultTags(tags=default_tags(settings))],
-        access_key=_EMULATOR_KEY if url else None,
-        secret_key=_EMULATOR_KEY if url else None,
+        access_key=ACCESS_KEY_ID if url else None,
+        secret_key=SECRET_ACCESS_KEY if url else None,
         skip_credentials_validation=local,
         skip_metadata_api_check="true" if url else None,
         # Not skip_requesting_account_id: the emulator answers STS, and the provider
@@ -97,8 +95,8 @@ def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, ta
         dynamodb_table=table,
         allowed_account_ids=_allowed_accounts(settings),
         assume_role=S3BackendAssumeRoleConfig(role_arn=role, session_name=_session_name(settings)) if role else None,
-        access_key=_EMULATOR_KEY if url else None,
-        secret_key=_EMULATOR_KEY if url else None,
+        access_key=ACCESS_KEY_ID if url else None,
+        secret_key=SECRET_ACCESS_KEY if url else None,
         endpoints={"s3": url, "dynamodb": url, "sts": url, "iam": url} if url else None,
         use_path_style=local,
         skip_credentials_validation=local,

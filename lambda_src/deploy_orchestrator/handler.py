@@ -4,7 +4,8 @@ Invoked by CodePipeline's Lambda invoke action. Contract: every invocation
 reports exactly one job result.
 
 First call (no continuation token):
-  1. read settings from the Secrets Manager secret (``SECRET_ARN``);
+  1. read settings from the Secrets Manager secret (``SECRET_ARN``; the
+     variables and defaults are in ``contract.py``);
   2. read ``imagedefinitions.json`` from the input artifact (a zip in S3);
   3. copy the newest active revision of the service's task-definition family
      (Terraform registers one whenever anything it owns changes: size,
@@ -32,6 +33,8 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from .contract import ENV_CLUSTER, ENV_SECRET_ARN, ENV_SERVICE, SETTINGS_DEFAULTS
 
 IMAGE_DEFINITIONS = "imagedefinitions.json"
 # Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses.
@@ -62,7 +65,7 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
         try:
-            return cls(cluster=env["CLUSTER_NAME"], service=env["SERVICE_NAME"], secret_arn=env["SECRET_ARN"])
+            return cls(cluster=env[ENV_CLUSTER], service=env[ENV_SERVICE], secret_arn=env[ENV_SECRET_ARN])
         except KeyError as exc:
             raise DeployError(f"orchestrator misconfigured: environment variable {exc.args[0]} is not set") from None
 
@@ -154,7 +157,7 @@ class Orchestrator:
 
     def start(self, job_id: str, job_data: Mapping[str, Any], invocation_id: str) -> dict[str, Any]:
         settings = self.read_settings()
-        container = str(settings.get("container_name", "app"))
+        container = str(settings.get("container_name", SETTINGS_DEFAULTS["container_name"]))
         image = self.read_image(job_data, container)
 
         services = self.ecs.describe_services(cluster=self.config.cluster, services=[self.config.service])["services"]
@@ -173,7 +176,7 @@ class Orchestrator:
         new["containerDefinitions"] = [{**c, "image": image} if c["name"] == container else c for c in containers]
         registered = self.ecs.register_task_definition(**new)["taskDefinition"]["taskDefinitionArn"]
         self.ecs.update_service(cluster=self.config.cluster, service=self.config.service, taskDefinition=registered)
-        timeout = int(settings.get("deployment_timeout_seconds", 1800))
+        timeout = int(settings.get("deployment_timeout_seconds", SETTINGS_DEFAULTS["deployment_timeout_seconds"]))
         return self.succeed(
             job_id, {"taskDefinition": registered, "image": image, "deadline": int(self.clock()) + timeout}
         )

@@ -18,7 +18,7 @@ import botocore.config
 import pytest
 
 from constructs_lib import policies
-from local_aws import server
+from local_aws import CLIENT_CREDENTIALS, server
 from local_aws.shims import CODEPIPELINE_LOCATION_MARKER
 
 REGION = "us-east-1"
@@ -39,9 +39,7 @@ def endpoint(emulator: tuple[server.Emulator, Path]) -> str:
 
 
 def client(endpoint: str, service: str) -> Any:
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
-    )
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, **CLIENT_CREDENTIALS)
 
 
 def json_call(endpoint: str, service: str, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -145,8 +143,7 @@ def test_xray_refuses_incomplete_duplicate_and_unknown(endpoint: str) -> None:
         "xray",
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        **CLIENT_CREDENTIALS,
         config=botocore.config.Config(parameter_validation=False),
     )
     incomplete = {**{k: v for k, v in RULE.items() if k != "URLPath"}, "RuleName": "incomplete"}

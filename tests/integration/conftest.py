@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local_aws import CLIENT_CREDENTIALS
 from tests.helpers import ROOT
 
 CONFIG = Path(__file__).resolve().parent / "it.toml"
@@ -42,8 +43,7 @@ class Deployment:
             service,
             endpoint_url=self.endpoint,
             region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            **CLIENT_CREDENTIALS,
         )
 
     def cli(self, verb: str, *extra: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:

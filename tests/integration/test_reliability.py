@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from local_aws import CREDENTIALS_ENV
 from tests.integration.conftest import Deployment
 from tools.terraform import terraform_env
 
@@ -24,7 +25,7 @@ Aws = Callable[[str], Any]
 
 
 def terraform(deployment: Deployment, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    env = dict(terraform_env(), AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    env = dict(terraform_env(), **CREDENTIALS_ENV)
     return subprocess.run(
         ["terraform", *args], cwd=deployment.stack_dir(), env=env, capture_output=True, text=True, **kwargs
     )
@@ -41,7 +42,7 @@ def lock_id(deployment: Deployment) -> dict[str, Any]:
 
 
 def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws) -> None:
-    env = dict(terraform_env(), AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    env = dict(terraform_env(), **CREDENTIALS_ENV)
     dashboard = resource_address(deployment, "aws_cloudwatch_dashboard", "observability_dashboard_")
     # An apply waiting at its approval prompt holds the state lock, as a
     # colleague's apply in progress would.

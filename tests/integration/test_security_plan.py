@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from local_aws import CREDENTIALS_ENV
 from tests.integration.conftest import Deployment
 from tools.checkov_gate import load_suppressions, scan, unsuppressed
 from tools.terraform import terraform_env
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_deployment_plan_passes_the_security_gate(deployment: Deployment) -> None:
-    env = dict(terraform_env(), AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    env = dict(terraform_env(), **CREDENTIALS_ENV)
     stack = deployment.stack_dir()
     plan = subprocess.run(
         ["terraform", "plan", "-input=false", "-no-color", "-out=security.tfplan"],

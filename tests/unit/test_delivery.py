@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
+from constructs_lib.orchestrator import HANDLER, package_source
 from constructs_lib.pipeline import BUILDSPEC_SHELL
 from constructs_lib.service import PIPELINE_OWNED_ATTRIBUTES, XRAY_CONTAINER
 from constructs_lib.settings import ConfigError, Settings
-from tests.helpers import ROOT, make_settings, one, resources, statements
+from lambda_src.deploy_orchestrator import contract
+from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, ROOT, make_settings, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
@@ -283,12 +287,35 @@ def test_pipeline_role_trust_is_exactly_codepipeline(dev: Synth) -> None:
 # --- orchestrator Lambda ------------------------------------------------------
 
 
+def test_the_packaged_function_loads_the_way_lambda_loads_it() -> None:
+    """Lambda puts the package's root on sys.path and imports the handler string's
+    module: the handler and the contract it imports must both be in the package."""
+    staging = package_source()
+    assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == [
+        "deploy_orchestrator",
+        "deploy_orchestrator/__init__.py",
+        "deploy_orchestrator/contract.py",
+        "deploy_orchestrator/handler.py",
+    ]
+    module, function = HANDLER.rsplit(".", 1)
+    probe = f"import importlib; f = getattr(importlib.import_module({module!r}), {function!r}); print(callable(f))"
+    # -I: no current directory, no PYTHONPATH from this process; only the package root.
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(staging)!r}); {probe}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=staging,
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, "True"), proc.stderr
+
+
 def test_orchestrator_function_settings(dev: Synth) -> None:
     fn = one(dev["platform"], "aws_lambda_function")
     assert fn["runtime"] == "python3.12"
     assert fn["tracing_config"] == {"mode": "Active"}
-    assert fn["handler"] == "handler.handler"
-    assert set(fn["environment"]["variables"]) == {"CLUSTER_NAME", "SERVICE_NAME", "SECRET_ARN"}
+    assert fn["handler"] == HANDLER == "deploy_orchestrator.handler.handler"
+    assert set(fn["environment"]["variables"]) == set(contract.ENVIRONMENT_VARIABLES)
     assert fn["filename"].startswith("assets/")
 
 
@@ -302,10 +329,8 @@ def test_orchestrator_role_statements_exact(dev: Synth) -> None:
     assert stmts["ReadSettings"]["Action"] == "secretsmanager:GetSecretValue"
     assert stmts["ReadSettings"]["Resource"].startswith("${aws_secretsmanager_secret.secrets_orchestrator_")
     assert stmts["RollService"]["Action"] == ["ecs:UpdateService", "ecs:DescribeServices"]
-    account = "${data.aws_caller_identity.caller.account_id}"
-    assert (
-        stmts["RollService"]["Resource"] == f"arn:aws:ecs:us-east-1:{account}:service/cicd-cluster-dev/cicd-service-dev"
-    )
+    service = "service/cicd-cluster-dev/cicd-service-dev"
+    assert stmts["RollService"]["Resource"] == f"arn:{PARTITION_TOKEN}:ecs:us-east-1:{ACCOUNT_TOKEN}:{service}"
     assert stmts["TaskDefinitions"]["Action"] == ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]
     assert stmts["PassTaskRoles"]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     assert len(stmts["PassTaskRoles"]["Resource"]) == 2
@@ -314,9 +339,9 @@ def test_orchestrator_role_statements_exact(dev: Synth) -> None:
         "codepipeline:PutJobSuccessResult",
         "codepipeline:PutJobFailureResult",
     ]
-    assert stmts["ReadArtifacts"]["Action"] == "s3:GetObject"
+    assert stmts["ReadArtifacts"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert stmts["ReadArtifacts"]["Resource"].endswith("/*")
-    assert stmts["UseKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert stmts["UseKey"]["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
     assert stmts["DeadLetter"]["Action"] == "sqs:SendMessage"
     assert stmts["DeadLetter"]["Resource"].startswith("${aws_sqs_queue.notifications_dlq_")
     assert set(stmts) == {

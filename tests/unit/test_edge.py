@@ -10,7 +10,7 @@ import pytest
 from constructs_lib.edge import MANAGED_RULE_GROUPS
 from constructs_lib.load_balancer import TLS_POLICY
 from constructs_lib.settings import ConfigError, Settings
-from tests.helpers import make_settings, one, resources, statements
+from tests.helpers import PARTITION_TOKEN, make_settings, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
@@ -101,7 +101,7 @@ def test_access_log_bucket_sse_s3_and_elb_delivery_principal(dev: Synth) -> None
     assert sse["rule"][0]["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
     policy = next(p for p in resources(doc, "aws_s3_bucket_policy").values() if bucket_key in p["bucket"])
     stmt = statements(policy["policy"])["AllowElbLogDelivery"]
-    assert stmt["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}
+    assert stmt["Principal"] == {"AWS": f"arn:{PARTITION_TOKEN}:iam::127311923021:root"}
     assert stmt["Action"] == "s3:PutObject"
 
 

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from constructs_lib import policies
+from constructs_lib.context import Aws
+from tests.helpers import ACCOUNT_TOKEN as ACCOUNT
+from tests.helpers import PARTITION_TOKEN as PARTITION
 from tests.helpers import one, statements
 
 Synth = dict[str, dict[str, Any]]
-ACCOUNT = "${data.aws_caller_identity.caller.account_id}"
 
 
 def key_statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -29,7 +31,7 @@ def test_alias_is_project_suffix(dev: Synth) -> None:
 
 def test_root_statement_administers_but_cannot_use_the_key(dev: Synth) -> None:
     stmt = key_statements(dev["platform"])["EnableIAMPolicies"]
-    assert stmt["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert stmt["Principal"] == {"AWS": f"arn:{PARTITION}:iam::{ACCOUNT}:root"}
     assert "kms:PutKeyPolicy" not in stmt["Action"]  # covered by kms:Put*
     assert "kms:Put*" in stmt["Action"]
     assert not {"kms:Decrypt", "kms:Encrypt", "kms:*"} & set(stmt["Action"])
@@ -46,12 +48,12 @@ def test_logs_statement_exact(dev: Synth) -> None:
             "kms:Decrypt",
             "kms:ReEncrypt*",
             "kms:GenerateDataKey*",
-            "kms:CreateGrant",
             "kms:DescribeKey",
+            "kms:CreateGrant",
         ],
         "Resource": "*",
         "Condition": {
-            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*"}
+            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{PARTITION}:logs:us-east-1:{ACCOUNT}:log-group:*"}
         },
     }
 
@@ -86,7 +88,7 @@ def test_role_use_limited_to_via_service(dev: Synth) -> None:
 
 
 def test_statement_sids_unique_and_complete() -> None:
-    sids = [s.sid for s in policies.kms_key_policy("123456789012", "eu-west-1")]
+    sids = [s.sid for s in policies.kms_key_policy(Aws(partition="aws", account_id="123456789012", region="eu-west-1"))]
     assert len(sids) == len(set(sids)) == 9
 
 

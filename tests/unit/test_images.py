@@ -46,6 +46,4 @@ def test_registry_kinds() -> None:
     assert not ImageRef.parse("nginx").is_ecr_public
     private = ImageRef.parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1")
     assert private.private_ecr == ("123456789012", "us-east-1")
-    assert private.repository_arn == "arn:aws:ecr:us-east-1:123456789012:repository/web"
     assert ImageRef.parse("ghcr.io/acme/web:v1").private_ecr is None
-    assert ImageRef.parse("ghcr.io/acme/web:v1").repository_arn is None

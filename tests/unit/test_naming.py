@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from constructs_lib.naming import COMPONENTS, Naming, longest_overflow, max_suffix_length, physical_name
+from constructs_lib.naming import COMPONENTS, NameKind, Naming, longest_overflow, max_suffix_length, physical_name
 
 
 def test_names_follow_project_component_suffix() -> None:
@@ -41,3 +41,11 @@ def test_aws_dictated_names() -> None:
 
 def test_sampling_rule_name_within_32_characters() -> None:
     assert len(Naming("abcdefghijkl", "a" * 40).sampling_rule) == 32
+
+
+def test_scoped_names_share_the_environment_prefix_and_are_checked_against_their_limit() -> None:
+    naming = Naming("cicd", "dev")
+    assert naming.prefix == "cicd-dev"
+    assert naming.scoped("pipeline-history", NameKind.EVENT_RULE) == "cicd-dev-pipeline-history"
+    with pytest.raises(ValueError, match=r"EventBridge rule name .cicd-dev-x+. exceeds 64 characters"):
+        naming.scoped("x" * 60, NameKind.EVENT_RULE)

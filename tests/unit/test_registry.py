@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from constructs_lib.settings import Settings
-from tests.helpers import make_settings, one, resources, statements
+from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, make_settings, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 
@@ -54,7 +54,7 @@ def test_tasks_run_images_only_from_the_accounts_private_registry(shipped: tuple
 
 def test_execution_role_pull_through_statement_exact(dev: Synth) -> None:
     stmts = execution_policy(dev["platform"])
-    cached = "arn:aws:ecr:us-east-1:${data.aws_caller_identity.caller.account_id}:repository/cicd-ecrpub-dev/*"
+    cached = f"arn:{PARTITION_TOKEN}:ecr:us-east-1:{ACCOUNT_TOKEN}:repository/cicd-ecrpub-dev/*"
     assert stmts["PullThroughCache"] == {
         "Sid": "PullThroughCache",
         "Effect": "Allow",
@@ -76,7 +76,8 @@ def test_a_private_ecr_bootstrap_image_is_run_as_is_and_pullable(synth: Callable
     image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/base/web:1.0"
     doc = synth(make_settings("dev", account_id="111111111111", service={"bootstrap_image": image}))["platform"]
     assert images(doc)["app"] == image
-    assert "arn:aws:ecr:us-east-1:111111111111:repository/base/web" in execution_policy(doc)["PullImage"]["Resource"]
+    repository = f"arn:{PARTITION_TOKEN}:ecr:us-east-1:111111111111:repository/base/web"
+    assert repository in execution_policy(doc)["PullImage"]["Resource"]
 
 
 def test_a_docker_hub_image_with_nat_runs_as_is(synth: Callable[[Settings], Synth]) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.secrets import ORCHESTRATOR_DEFAULTS
 from constructs_lib.settings import ConfigError, Settings
+from lambda_src.deploy_orchestrator.contract import SETTINGS_DEFAULTS
 from tests.helpers import make_settings, resources
 
 Synth = dict[str, dict[str, Any]]
@@ -69,7 +69,7 @@ def test_app_secret_value_generated_at_apply_time_never_in_json(dev: Synth) -> N
 def test_orchestrator_secret_holds_only_non_sensitive_defaults(dev: Synth) -> None:
     versions = resources(dev["platform"], "aws_secretsmanager_secret_version")
     orch = next(v for v in versions.values() if "secrets_orchestrator_" in v["secret_id"])
-    assert json.loads(orch["secret_string"]) == ORCHESTRATOR_DEFAULTS
+    assert json.loads(orch["secret_string"]) == SETTINGS_DEFAULTS
 
 
 def test_no_output_exposes_a_secret_value(shipped: tuple[Settings, Synth]) -> None:
