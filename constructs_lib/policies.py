@@ -207,28 +207,17 @@ def _key_policy_for_services(aws: Aws) -> list[Statement]:
             Statement(
                 sid=sid,
                 principals={"Service": [principal]},
-                actions=KEY_USE_ACTIONS,
+                actions=actions,
                 resources=["*"],
                 conditions=source_account(aws.account_id),
             )
-            for sid, principal in (
-                ("AllowCodeBuild", "codebuild.amazonaws.com"),
-                ("AllowSecretsManager", "secretsmanager.amazonaws.com"),
-            )
-        ),
-        *(
-            Statement(
-                sid=sid,
-                principals={"Service": [principal]},
-                actions=KEY_DATA_ACTIONS,
-                resources=["*"],
-                conditions=source_account(aws.account_id),
-            )
-            for sid, principal in (
-                ("AllowSNS", "sns.amazonaws.com"),
-                ("AllowSQS", "sqs.amazonaws.com"),
-                ("AllowEventBridge", "events.amazonaws.com"),
-                ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"),
+            for sid, principal, actions in (
+                ("AllowCodeBuild", "codebuild.amazonaws.com", KEY_USE_ACTIONS),
+                ("AllowSecretsManager", "secretsmanager.amazonaws.com", KEY_USE_ACTIONS),
+                ("AllowSNS", "sns.amazonaws.com", KEY_DATA_ACTIONS),
+                ("AllowSQS", "sqs.amazonaws.com", KEY_DATA_ACTIONS),
+                ("AllowEventBridge", "events.amazonaws.com", KEY_DATA_ACTIONS),
+                ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com", KEY_DATA_ACTIONS),
             )
         ),
     ]
