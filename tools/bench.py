@@ -51,6 +51,13 @@ UNIT_SUITE = (
     "-m", "not terraform and not emulator and not checkov", "tests/unit", "tests/config", "tests/snapshot",
 )  # fmt: skip
 TARGETS = {"b": 0.35, "c": 1.5}
+#: What the report says when a target is missed (the detail is under "Where the time goes").
+MISSED_BECAUSE = {
+    "b": "fixed costs no Python change removes: node + the provider's jsii assembly, writing the stacks",
+    "c": "one test synthesizes with the usual import, about (a) on its own",
+    "d": "the AWS provider's own fixed waits (S3 lifecycle, ALB, SQS), the same against AWS",
+    "e": "the integration groups wait on the provider's pacing",
+}
 DEPLOY_BUDGET_S = 120
 CI_BUDGET_S = 600
 
@@ -144,16 +151,16 @@ def test_groups(report: Path) -> dict[str, tuple[int, float]]:
     return {g: (len(t), sum(t)) for g, t in sorted(out.items(), key=lambda kv: -sum(kv[1]))}
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
+def verdict(ok: bool, target: str) -> str:
+    return "met" if ok else f"**missed**: {MISSED_BECAUSE[target]}"
 
 
 def report(s: dict[str, Series], deploy: dict[str, str | float] | None, ci: dict[str, object] | None) -> str:
     a = s["a"]
 
-    def row(name: str, series: Series, target: float | None = None) -> str:
+    def row(name: str, series: Series, target: str | None = None) -> str:
         ratio = series.median / a.median
-        goal = f"≤ {target:g} × {verdict(ratio <= target)}" if target is not None else ""
+        goal = f"≤ {TARGETS[target]:g} × {verdict(ratio <= TARGETS[target], target)}" if target is not None else ""
         runs = ", ".join(f"{x:.1f}" for x in series.seconds)
         return f"| {name} | {runs} | {series.median:.1f} | {ratio:.2f} | {goal} |"
 
@@ -168,9 +175,9 @@ def report(s: dict[str, Series], deploy: dict[str, str | float] | None, ci: dict
         "| measurement | runs (s) | median (s) | ratio to (a) | target |",
         "|---|---|---:|---:|---|",
         row("(a) baseline: usual provider import + empty stack, fresh process", a),
-        row("(b) whole app, every environment (`make synth` uncached)", s["b"], TARGETS["b"]),
+        row("(b) whole app, every environment (`make synth` uncached)", s["b"], "b"),
         row("whole app with the usual import (`FAST_PROVIDER_LOADING=0`)", s["usual"]),
-        row("(c) unit, config and snapshot tests (no terraform, emulator or checkov; 2 workers)", s["c"], TARGETS["c"]),
+        row("(c) unit, config and snapshot tests (no terraform, emulator or checkov; 2 workers)", s["c"], "c"),
         "",
         "| peak RSS (process + jsii node) | MB | ratio to (a) |",
         "|---|---:|---:|",
@@ -184,7 +191,7 @@ def report(s: dict[str, Series], deploy: dict[str, str | float] | None, ci: dict
             "## Local deploy",
             "",
             f"- (d) fresh deploy of dev into a new emulator: **{seconds:.0f} s** (target ≤ {DEPLOY_BUDGET_S} s: "
-            f"{verdict(seconds <= DEPLOY_BUDGET_S)}); {deploy['summary']}",
+            f"{verdict(seconds <= DEPLOY_BUDGET_S, 'd')}); {deploy['summary']}",
             f"- no-change re-plan of both stacks (`make plan`, synth reused, exit {deploy['replan_exit']}): "
             f"**{replan:.0f} s**",
         ]
@@ -195,9 +202,10 @@ def report(s: dict[str, Series], deploy: dict[str, str | float] | None, ci: dict
             "## `.ci/run` on a clean clone",
             "",
             f"**{seconds / 60:.1f} min** wall time (target ≤ {CI_BUDGET_S // 60} min: "
-            f"{verdict(seconds <= CI_BUDGET_S and ci['exit'] == 0)}), exit {ci['exit']}: {ci['result']}. "
+            f"{verdict(seconds <= CI_BUDGET_S and ci['exit'] == 0, 'e')}), exit {ci['exit']}: {ci['result']}. "
             "It installs pipenv's locked environment and `npm ci` from scratch, lints, type-checks, then runs "
-            "every test on two workers: the integration group (one shared deployment) beside everything else.",
+            "every test on three workers: the two integration groups (each with its own deployment) start "
+            "first, everything else fills the third worker and the gaps.",
             "",
             "| test group | tests | summed time (s) |",
             "|---|---:|---:|",
@@ -227,8 +235,10 @@ WHERE_THE_TIME_GOES = """## Where the time goes
   before it is polled, twice (create, then attributes: 60 s); an SQS queue waits for its attributes
   (~25 s), its policy again. The deploy tool starts the platform as soon as the state stack's bucket,
   table and key exist, so the state stack's lifecycle waits overlap the platform.
-- (e): the integration group waits on the same provider pacing (a deploy, a second machine's deploy,
-  drift, saved plans, an interrupted deploy, destroy); everything else runs on the other worker.
+- (e): the two integration groups wait on the same provider pacing: one holds a deploy, a second
+  machine's deploy, drift, saved and stale plans, a deploy that repairs drift; the other an account
+  guard, an interrupted deploy, a lock test and destroy. Everything else (checkov, terraform
+  validate, the unit suite) runs on the third worker and in their waits.
 """
 
 
