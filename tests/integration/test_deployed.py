@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lambda_src.deploy_orchestrator import contract
 from tests.integration.conftest import ENVIRONMENT, Deployment
 
 pytestmark = pytest.mark.integration
@@ -104,7 +105,7 @@ def test_orchestrator_tracing_and_role(deployment: Deployment, aws: Aws) -> None
     fn = aws("lambda").get_function_configuration(FunctionName=deployment.outputs["orchestrator_function_name"])
     assert fn["TracingConfig"]["Mode"] == "Active"
     assert fn["Runtime"] == "python3.12"
-    assert fn["Environment"]["Variables"]["SECRET_ARN"] == deployment.outputs["orchestrator_secret_arn"]
+    assert fn["Environment"]["Variables"][contract.ENV_SECRET_ARN] == deployment.outputs["orchestrator_secret_arn"]
     iam = aws("iam")
     role = fn["Role"].rsplit("/", 1)[1]
     (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]

@@ -20,6 +20,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from lambda_src.deploy_orchestrator import handler as orchestrator
+from lambda_src.deploy_orchestrator.contract import APP_CONTAINER, ENV_CLUSTER, ENV_SECRET_ARN, ENV_SERVICE
 
 REGION = "us-east-1"
 CLUSTER, SERVICE = "cicd-cluster-test", "cicd-service-test"
@@ -65,7 +66,11 @@ def world() -> Iterator[World]:
             memory="512",
             executionRoleArn="arn:aws:iam::123456789012:role/exec",
             containerDefinitions=[
-                {"name": "app", "image": "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine", "essential": True},
+                {
+                    "name": APP_CONTAINER,
+                    "image": "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine",
+                    "essential": True,
+                },
                 {"name": "xray-daemon", "image": "public.ecr.aws/xray/aws-xray-daemon:3.3.14", "essential": False},
             ],
         )["taskDefinition"]
@@ -73,12 +78,12 @@ def world() -> Iterator[World]:
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
         secret_arn = secrets.create_secret(
             Name="cicd/test/orchestrator",
-            SecretString=json.dumps({"deployment_timeout_seconds": 600, "container_name": "app"}),
+            SecretString=json.dumps({"deployment_timeout_seconds": 600, "container_name": APP_CONTAINER}),
         )["ARN"]
         w = World(
             clients={"ecs": ecs, "s3": s3, "secretsmanager": secrets, "codepipeline": codepipeline},
             secret_arn=secret_arn,
-            env={"CLUSTER_NAME": CLUSTER, "SERVICE_NAME": SERVICE, "SECRET_ARN": secret_arn},
+            env={ENV_CLUSTER: CLUSTER, ENV_SERVICE: SERVICE, ENV_SECRET_ARN: secret_arn},
         )
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:  # every job-result call
@@ -98,7 +103,7 @@ def put_artifact(world: World, definitions: Any = None, raw: bytes | None = None
         with zipfile.ZipFile(buf, "w") as archive:
             archive.writestr(
                 orchestrator.IMAGE_DEFINITIONS,
-                json.dumps(definitions if definitions is not None else [{"name": "app", "imageUri": IMAGE}]),
+                json.dumps(definitions if definitions is not None else [{"name": APP_CONTAINER, "imageUri": IMAGE}]),
             )
         raw = buf.getvalue()
     world.clients["s3"].put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=raw)
@@ -318,7 +323,7 @@ def test_bad_secret_value_reports_failure(world: World, value: str, message: str
 
 def test_missing_service_reports_failure(world: World) -> None:
     put_artifact(world)
-    world.env["SERVICE_NAME"] = "no-such-service"
+    world.env[ENV_SERVICE] = "no-such-service"
     world.expect("put_job_failure_result")
     assert world.run(job())["result"] == "failed"
     assert "not found or not active" in only_result(world)[1]["failureDetails"]["message"]
@@ -336,7 +341,7 @@ def test_container_missing_from_task_definition_reports_failure(world: World) ->
 
 def test_aws_error_reports_failure(world: World) -> None:
     put_artifact(world)
-    world.env["CLUSTER_NAME"] = "no-such-cluster"
+    world.env[ENV_CLUSTER] = "no-such-cluster"
     world.expect("put_job_failure_result")
     assert world.run(job())["result"] == "failed"
     message = only_result(world)[1]["failureDetails"]["message"]
@@ -352,10 +357,10 @@ def test_unexpected_error_still_answers_the_job(world: World) -> None:
 
 
 def test_missing_configuration_reports_failure(world: World) -> None:
-    del world.env["SECRET_ARN"]
+    del world.env[ENV_SECRET_ARN]
     world.expect("put_job_failure_result")
     assert world.run(job())["result"] == "failed"
-    assert "SECRET_ARN is not set" in only_result(world)[1]["failureDetails"]["message"]
+    assert f"{ENV_SECRET_ARN} is not set" in only_result(world)[1]["failureDetails"]["message"]
 
 
 def test_long_messages_are_truncated(world: World) -> None:
