@@ -94,6 +94,8 @@ _SUFFIX = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 def _known_regions() -> frozenset[str]:
     # botocore's bundled endpoint data is the maintained list of public regions
     # (its loader alone: a whole botocore session costs twice as long to start).
+    # The commercial partition only: ARNs follow data.aws_partition, but service
+    # principals and endpoint service names use its DNS suffix (amazonaws.com).
     partitions = Loader().load_data("endpoints")["partitions"]
     (aws,) = [p for p in partitions if p["partition"] == "aws"]
     return frozenset(aws["regions"])
