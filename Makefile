@@ -9,7 +9,9 @@ export PIPENV_VERBOSITY := -1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 16,18,20
 
 PIPENV := python3 -m pipenv
-RUN := $(PIPENV) run
+# Inside `pipenv shell` or `pipenv run` (PIPENV_ACTIVE) the project's virtualenv is
+# first on PATH already, and its python3 has no pipenv: run commands directly.
+RUN := $(if $(PIPENV_ACTIVE),,$(PIPENV) run)
 # The project's own interpreter: no pipenv start-up cost where speed matters (synth cache).
 PY := .venv/bin/python
 ENVIRONMENT ?= dev

@@ -7,14 +7,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 #: Any AWS call would go here and fail with a different message.
 NO_AWS = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
 
 
-def test_make_plan_for_aws_without_account_id_exits_with_one_line() -> None:
-    env = dict(os.environ, DEPLOY_TARGET="aws", ENVIRONMENT="dev", **NO_AWS)
+def shell_env(*, inside_pipenv: bool) -> dict[str, str]:
+    """The environment of a person's shell: a plain one, or inside ``pipenv shell``
+    (the project's virtualenv first on PATH, as ``make test`` runs this test)."""
+    venv_bin = str(ROOT / ".venv" / "bin")
+    path = [p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin]
+    env = {k: v for k, v in os.environ.items() if k not in ("PIPENV_ACTIVE", "VIRTUAL_ENV")}
+    if inside_pipenv:
+        env.update(PIPENV_ACTIVE="1", VIRTUAL_ENV=str(ROOT / ".venv"))
+        path.insert(0, venv_bin)
+    return dict(env, PATH=os.pathsep.join(path))
+
+
+@pytest.mark.parametrize("inside_pipenv", [False, True], ids=["plain-shell", "pipenv-shell"])
+def test_make_plan_for_aws_without_account_id_exits_with_one_line(inside_pipenv: bool) -> None:
+    env = dict(shell_env(inside_pipenv=inside_pipenv), DEPLOY_TARGET="aws", ENVIRONMENT="dev", **NO_AWS)
     # -o: the locked dependencies are installed already; do not re-sync them here.
     proc = subprocess.run(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "node_modules/.installed", "plan"],
@@ -25,7 +40,7 @@ def test_make_plan_for_aws_without_account_id_exits_with_one_line() -> None:
     assert errors == [
         'error: config/dev.toml has no account_id: add account_id = "<12-digit AWS account id>" at its top, '
         "the account this environment deploys to (README: Deploying to a real AWS account)"
-    ]
+    ], proc.stderr
     assert "Traceback" not in proc.stderr
 
 
