@@ -77,6 +77,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: FIRST.index(g) if (g := _group(item.nodeid)) in FIRST else len(FIRST))
 
 
+#: How much lower a worker's priority goes once it runs anything but an integration
+#: group. Those groups are the critical path of `make test` and mostly wait on the
+#: provider's pacing, but their deploys need the CPU when they run; the CPU-bound rest
+#: (checkov, synths, terraform validate) fills the gaps instead of competing. Only
+#: the order in which the kernel hands out CPU changes, never what runs.
+BACKGROUND_NICENESS = 10
+_backgrounded: list[bool] = []
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A worker only ever gets an integration group first (the largest scopes are
+    # scheduled first), so lowering its priority afterwards never slows one down.
+    integration = (_group(item.nodeid) or "").startswith("integration-")
+    if os.environ.get("PYTEST_XDIST_WORKER") and not _backgrounded and not integration:
+        os.nice(BACKGROUND_NICENESS)
+        _backgrounded.append(True)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Each group's tests go to one worker, in order; every other test is its own unit.
 
