@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import ROOT
-from tests.integration.conftest import CONFIG, Deployment, inventory
+from tests.integration.conftest import CONFIG, Deployment, cli_env, inventory
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
@@ -35,7 +35,7 @@ def test_credentials_of_another_account_change_nothing(
     proc = subprocess.run(
         [sys.executable, "-m", "tools.deploy", verb, "--environment", "wrong", "--target", "local",
          "--config", str(config), "--work-dir", str(deployment.workspace)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stderr.splitlines() == [

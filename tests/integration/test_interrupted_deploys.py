@@ -19,7 +19,7 @@ import pytest
 
 from local_aws import CREDENTIALS_ENV
 from tests.helpers import ROOT
-from tests.integration.conftest import CONFIG, ENVIRONMENT, Deployment, deploy_command
+from tests.integration.conftest import CONFIG, ENVIRONMENT, Deployment, cli_env, deploy_command
 from tools.terraform import terraform_env
 
 pytestmark = pytest.mark.integration
@@ -44,7 +44,7 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
 
     proc = subprocess.Popen(
         deploy_command(deployment.workspace, "deploy"),
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     assert proc.stdout is not None
     seen = []
@@ -78,7 +78,7 @@ def test_sigint_during_synthesis_stops_with_130_before_terraform(tmp_path: Path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tools.deploy", "deploy", "--environment", ENVIRONMENT, "--target", "local",
          "--config", str(CONFIG), "--work-dir", str(workspace)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
