@@ -42,6 +42,7 @@ import time
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -53,12 +54,12 @@ from tools import destroy_guard
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
 from tools.plan_summary import bounded, drift_summary, summarize
+from tools.state_lock import lock_error, taken_by_this_run, this_machine
 from tools.synth import synth
 from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
 
 STACK_KINDS = ("state-backend", "platform")
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
-_LOCK_ID = re.compile(r"ID:\s+([0-9a-f-]{36})")
 _APPLIED = re.compile(r"Apply complete! Resources: (.*)\.")
 OVERRIDE_UNPROTECT = "zz_destroy_override.tf.json"
 
@@ -142,6 +143,16 @@ class Deployer:
         self._running_lock = threading.Lock()
         self._settings: Settings | None = None
         self._aws: AwsTarget | None = None
+        # Read before a deploy writes its own pid there: a pid naming no live
+        # process is a deploy of this workspace that was killed (SIGKILL, a crash).
+        recorded = self._recorded_deploy()
+        self.dead_deploy = recorded if recorded is not None and not alive(recorded) else None
+
+    def _recorded_deploy(self) -> int | None:
+        try:
+            return int(self.ws.deploy_pid.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
 
     # -- guards: before any change -------------------------------------------------
 
@@ -312,24 +323,41 @@ class Deployer:
             "environment is `make deploy`, which creates the state bucket, lock table and key"
         )
 
-    def release_stale_lock(self, tf: Terraform, output: str) -> bool:
-        match = _LOCK_ID.search(output)
-        if "Error acquiring the state lock" not in output or not match:
+    def locked(self, tf: Terraform, *args: str, progress: bool = False) -> tuple[int, str]:
+        """A terraform run that takes the state lock: a lock this tool may release
+        (tools/state_lock.py) is released and the run tried once more; any other
+        holder is refused in one line."""
+        started = datetime.now(UTC)
+        code, output = self.tf(tf, *args, progress=progress, check=False)
+        if code != 0 and self.release_stale_lock(tf, output, args[0], started):
+            code, output = self.tf(tf, *args, progress=progress, check=False)
+        return code, output
+
+    def release_stale_lock(self, tf: Terraform, output: str, command: str, started: datetime) -> bool:
+        lock = lock_error(output)
+        if lock is None:
             return False
-        pid = int(self.ws.deploy_pid.read_text()) if self.ws.deploy_pid.exists() else None
-        if pid is not None and pid != os.getpid() and alive(pid):
-            return False  # another deploy is really running: do not steal its lock
-        log(f"releasing the state lock {match.group(1)} left by an interrupted deploy")
-        self.tf(tf, "force-unlock", "-force", match.group(1))
+        recorded = self._recorded_deploy()
+        other_deploy_alive = recorded is not None and recorded != os.getpid() and alive(recorded)
+        if not other_deploy_alive and taken_by_this_run(lock, command, started):
+            why = "its own lock request left behind (stored, then retried by the SDK)"
+        elif not other_deploy_alive and self.dead_deploy is not None and lock.who == this_machine():
+            why = f"left by an interrupted deploy of this workspace (pid {self.dead_deploy} is gone)"
+        else:
+            raise Refused(
+                f"the state of {tf.dir.name} is locked by {lock.describe()}: another terraform run holds it. "
+                f"Wait for it; if it is really gone, release it with: "
+                f"terraform -chdir={_shown(tf.dir)} force-unlock -force {lock.id}"
+            )
+        log(f"releasing the state lock {lock.id} of {tf.dir.name}: {why}")
+        self.tf(tf, "force-unlock", "-force", lock.id)
         return True
 
     def apply(self, tf: Terraform, label: str, *extra: str) -> str:
         t0 = time.monotonic()
         log(f"{label}: applying ...")
         args = ("apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", *extra)
-        code, output = self.tf(tf, *args, progress=True, check=False)
-        if code != 0 and self.release_stale_lock(tf, output):
-            code, output = self.tf(tf, *args, progress=True, check=False)
+        code, output = self.locked(tf, *args, progress=True)
         if code != 0 and "Error acquiring the state lock" not in output and "Saved plan is stale" not in output:
             # Eventual consistency (AWS) or a transient emulator error: state keeps
             # what was done, so one more apply finishes the rest or fails for real.
@@ -429,7 +457,7 @@ class Deployer:
         def plan_one(tf: Terraform) -> tuple[bool, str]:
             plan_file = folder / f"{tf.dir.name}.tfplan"
             args = ("plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
-            code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
+            code, output = self.locked(tf, *args, f"-out={plan_file}")
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan failed in {tf.dir.name} (exit {code}):\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
@@ -474,8 +502,8 @@ class Deployer:
     def apply_plan_file(self, tf: Terraform, plan_file: Path) -> None:
         t0 = time.monotonic()
         log(f"{tf.dir.name}: applying {_shown(plan_file)} ...")
-        code, output = self.tf(tf, "apply", "-input=false", "-no-color", "-lock-timeout=10s", str(plan_file),
-                               progress=True, check=False)  # fmt: skip
+        code, output = self.locked(tf, "apply", "-input=false", "-no-color", "-lock-timeout=10s", str(plan_file),
+                                   progress=True)  # fmt: skip
         if code != 0:
             if "Saved plan is stale" in output:
                 raise Refused(f"the saved plan {_shown(plan_file)} is stale: make a new plan")
@@ -500,7 +528,7 @@ class Deployer:
         def drift_one(tf: Terraform) -> tuple[str, bool]:
             plan_file = folder / f"{tf.dir.name}.tfplan"
             args = ("plan", "-refresh-only", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
-            code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
+            code, output = self.locked(tf, *args, f"-out={plan_file}")
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan -refresh-only failed in {tf.dir.name}:\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
@@ -686,6 +714,10 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--summary", type=Path, help="drift: also write the Markdown summary here")
     parser.add_argument("--confirm", metavar="ENVIRONMENT", help="destroy: confirm a protected environment by name")
     args = parser.parse_args(argv)
+    # terraform runs in each stack's folder: hand it paths that do not depend on the caller's.
+    for name in ("out", "plan_dir", "summary"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).resolve())
     workspace = Workspace.under(args.work_dir) if args.work_dir else Workspace.default()
     deployer = Deployer(args.environment, args.target, workspace, args.config, args.keep_emulator, args.verb)
     signal.signal(signal.SIGTERM, deployer.on_signal)

@@ -46,8 +46,10 @@ class Deployment:
             **CLIENT_CREDENTIALS,
         )
 
-    def cli(self, verb: str, *extra: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-        return run_cli(self.workspace, verb, *extra, check=check, timeout=timeout)
+    def cli(
+        self, verb: str, *extra: str, check: bool = True, timeout: int = 600, cwd: Path = ROOT
+    ) -> subprocess.CompletedProcess[str]:
+        return run_cli(self.workspace, verb, *extra, check=check, timeout=timeout, cwd=cwd)
 
     def stack_dir(self, kind: str = "platform") -> Path:
         return self.workspace / "cdktf.out" / "stacks" / f"{kind}-{ENVIRONMENT}"
@@ -83,12 +85,18 @@ def cli_env() -> dict[str, str]:
 
 
 def run_cli(
-    workspace: Path, verb: str, *extra: str, check: bool = True, timeout: int = 600, config: Path = CONFIG
+    workspace: Path,
+    verb: str,
+    *extra: str,
+    check: bool = True,
+    timeout: int = 600,
+    config: Path = CONFIG,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         deploy_command(workspace, verb, *extra, config=config),
-        cwd=ROOT,
-        env=cli_env(),
+        cwd=cwd,
+        env=dict(cli_env(), PYTHONPATH=str(ROOT)),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -8,22 +8,23 @@ The tests run in this order, each leaving the deployment converged.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from local_aws import CREDENTIALS_ENV
 from tests.integration.conftest import Deployment, our_enabled_keys
+from tools.terraform import terraform_env
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
 PLATFORM_STATE = "cicd/it/terraform.tfstate"
-
-
-def lock_key(deployment: Deployment) -> dict[str, Any]:
-    return {"LockID": {"S": f"{deployment.outputs['state_bucket']}/{PLATFORM_STATE}"}}
+STATE_BACKEND_STATE = "cicd/it/state-backend.tfstate"
 
 
 def state_serial(aws: Aws) -> int:
@@ -35,21 +36,31 @@ def our_keys(aws: Aws) -> list[str]:
     return sorted(k["Description"] for k in our_enabled_keys(aws))
 
 
-def test_a_new_machine_deploys_again_and_releases_a_dead_deploys_lock(deployment: Deployment, aws: Aws) -> None:
-    # A deploy killed with SIGKILL left its lock (and its pid names no live process).
-    stale = str(uuid.uuid4())
-    info = {"ID": stale, "Operation": "OperationTypeApply", "Who": "killed@deploy", "Version": "1.11.4",
-            "Created": "2026-01-01T00:00:00Z", "Path": f"cicd-tfstate-it/{PLATFORM_STATE}"}  # fmt: skip
-    aws("dynamodb").put_item(
-        TableName=deployment.outputs["lock_table"], Item={**lock_key(deployment), "Info": {"S": json.dumps(info)}}
-    )
+def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(deployment: Deployment, aws: Aws) -> None:
     # A new machine (a CI runner, a teammate): no local state, no cdktf.out, no pid file.
     for leftover in ("state", "cdktf.out"):
         shutil.rmtree(deployment.workspace / leftover, ignore_errors=True)
     (deployment.workspace / "deploy.pid").unlink(missing_ok=True)
+    # Meanwhile a colleague's deploy holds the state stack's lock: nothing here can
+    # tell whether it is still running, so the deploy stops and says how to release it.
+    holder = str(uuid.uuid4())
+    info = {"ID": holder, "Operation": "OperationTypeApply", "Who": "alice@laptop", "Version": "1.11.4",
+            "Created": "2026-01-01T00:00:00Z", "Path": f"cicd-tfstate-it/{STATE_BACKEND_STATE}"}  # fmt: skip
+    key = {"LockID": {"S": f"cicd-tfstate-it/{STATE_BACKEND_STATE}"}}
+    aws("dynamodb").put_item(TableName=deployment.outputs["lock_table"], Item={**key, "Info": {"S": json.dumps(info)}})
+    before = state_serial(aws)
+    proc = deployment.cli("deploy", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("error: the state of state-backend-it is locked by alice@laptop since 2026-01-01 00:00:00")
+    assert "platform-it: applying" not in proc.stdout
+    assert state_serial(aws) == before
+    # The colleague's run is known to be gone: the printed command releases the lock.
+    env = dict(terraform_env(), **CREDENTIALS_ENV)
+    subprocess.run(shlex.split(line.split("release it with: ", 1)[1]), env=env, check=True, capture_output=True)
+    assert "Item" not in aws("dynamodb").get_item(TableName=deployment.outputs["lock_table"], Key=key)
 
     proc = deployment.cli("deploy")
-    assert f"releasing the state lock {stale}" in proc.stdout
     assert "state-backend-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
     assert "platform-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
     # Exactly one state key and one platform key: nothing re-created, nothing leaked.
@@ -86,14 +97,17 @@ def test_drift_is_named_and_the_reviewed_plan_is_the_applied_plan(deployment: De
     summary = (reviewed / "summary.md").read_text()
     assert "### Terraform plan: state-backend-it" in summary
     assert "### Terraform plan: platform-it" in summary
-    assert deployment.cli("plan", "--out", str(other), check=False).returncode == 2  # the same changes, saved again
+    # The same changes saved again, from another folder with a relative path (as `make plan` passes PLAN_DIR).
+    proc = deployment.cli("plan", "--out", "plans/other", check=False, cwd=deployment.workspace)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert (other / "platform-it.tfplan").is_file()
 
     deployment.cli("apply", "--plan-dir", str(reviewed))
     tags = {t["Key"]: t["Value"] for t in aws("sns").list_tags_for_resource(ResourceArn=topic)["Tags"]}
     assert tags["owner"] == "platform-team"
 
     before = state_serial(aws)
-    proc = deployment.cli("apply", "--plan-dir", str(other), check=False)
+    proc = deployment.cli("apply", "--plan-dir", "plans/other", check=False, cwd=deployment.workspace)
     assert proc.returncode == 1
     (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
     assert "platform-it.tfplan is stale: the state of platform-it changed since it was made" in line
