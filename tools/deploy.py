@@ -532,7 +532,7 @@ class Deployer:
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan -refresh-only failed in {tf.dir.name}:\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
-            return drift_summary(json.loads(shown), tf.dir.name)
+            return drift_summary(json.loads(shown), tf.dir.name, _ignored_changes(tf))
 
         results = self.parallel(*(lambda tf=tf: drift_one(tf) for tf in self.init_deployed()))
         text = "\n".join(section for section, _ in results)
@@ -667,6 +667,17 @@ def _resource_name(tf: Terraform, prefix: str) -> str:
     doc = json.loads((tf.dir / "cdk.tf.json").read_text())
     (name,) = [str(n) for items in doc["resource"].values() for n in items if n.startswith(prefix + "_")]
     return name
+
+
+def _ignored_changes(tf: Terraform) -> dict[str, list[str]]:
+    """Each resource's ``lifecycle.ignore_changes`` in the synthesized stack (type.name -> attributes)."""
+    doc = json.loads((tf.dir / "cdk.tf.json").read_text())
+    return {
+        f"{rtype}.{name}": list(body["lifecycle"]["ignore_changes"])
+        for rtype, items in doc.get("resource", {}).items()
+        for name, body in items.items()
+        if isinstance(body.get("lifecycle", {}).get("ignore_changes"), list)
+    }
 
 
 def _plan_prior_state(plan_file: Path) -> tuple[str | None, int | None]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -556,8 +557,31 @@ def bounded(text: str, limit: int = GITHUB_COMMENT_LIMIT, full_url: str | None =
     return cut + closing + pointer
 
 
-def drift_summary(plan: Mapping[str, Any], title: str) -> tuple[str, bool]:
-    """Markdown for a refresh-only plan: each drifted resource and attribute. (text, drifted)."""
+#: Reported whatever the configuration sets: the provider's default_tags land in
+#: ``tags_all``, and a tag added by hand is drift on any resource.
+ALWAYS_WATCHED = frozenset({"tags", "tags_all"})
+
+
+def _configured(plan: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Resource (type.name) -> the attributes its configuration sets."""
+    resources = (plan.get("configuration") or {}).get("root_module", {}).get("resources", [])
+    return {r["address"]: frozenset(r.get("expressions") or {}) | ALWAYS_WATCHED for r in resources}
+
+
+def drift_summary(
+    plan: Mapping[str, Any], title: str, ignored: Mapping[str, Iterable[str]] | None = None
+) -> tuple[str, bool]:
+    """Markdown for a refresh-only plan: each drifted resource and attribute. (text, drifted).
+
+    Only attributes the configuration sets count. The others are read back from
+    AWS and change without anyone touching the resource: a bucket's ``policy`` or
+    ``lifecycle_rule`` and a security group's rules are set by their own resources
+    (whose drift is reported there), so a refresh after the first apply fills them
+    in. ``ignored`` is each resource's ``lifecycle.ignore_changes`` (type.name ->
+    attributes): those belong to someone else, like the task definition the deploy
+    orchestrator rolls out.
+    """
+    configured, ignored = _configured(plan), ignored or {}
     lines = [f"### Drift: {title}", ""]
     found: list[tuple[str, list[tuple[str, str, str]] | None]] = []
     for item in plan.get("resource_drift") or []:
@@ -565,7 +589,16 @@ def drift_summary(plan: Mapping[str, Any], title: str) -> tuple[str, bool]:
             continue
         if item["change"]["actions"] == ["delete"]:
             found.append((item["address"], None))
-        elif changes := attribute_changes(item["change"]):
+            continue
+        resource = f"{item['type']}.{item['name']}"
+        watched, skipped = configured.get(resource), set(ignored.get(resource, ()))
+        changes = [
+            change
+            for change in attribute_changes(item["change"])
+            if (top := re.split(r"[.\[]", change[0], maxsplit=1)[0]) not in skipped
+            and (watched is None or top in watched)
+        ]
+        if changes:
             found.append((item["address"], changes))
     if not found:
         lines.append("**No drift.** Every resource matches the last applied state.")
