@@ -236,10 +236,12 @@ WHERE_THE_TIME_GOES = """## Where the time goes
   before it is polled, twice (create, then attributes: 60 s); an SQS queue waits for its attributes
   (~25 s), its policy again. The deploy tool starts the platform as soon as the state stack's bucket,
   table and key exist, so the state stack's lifecycle waits overlap the platform.
-- (e): the two integration groups wait on the same provider pacing: one holds a deploy, a second
-  machine's deploy, drift, saved and stale plans, a deploy that repairs drift; the other an account
-  guard, an interrupted deploy, a lock test and destroy. Everything else (checkov, terraform
-  validate, the unit suite) runs on the third worker and in their waits.
+- (e): the two integration groups wait on the same provider pacing: one holds a deploy, the account
+  guard, drift on day one, a second machine's deploy (after refusing another machine's lock), drift,
+  saved and stale plans, a deploy that repairs drift and the plan-level security scan; the other a
+  deploy, an interrupted deploy, a lock test and destroy. Everything else (checkov, terraform
+  validate, the unit suite) runs on the third worker, at lower CPU priority, in their waits. The
+  rest of the wall time is installing the locked environments from scratch (about 2 minutes).
 """
 
 
