@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,12 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     for line in proc.stdout:
         seen.append(line)
         if f"destruction {endpoint}" in line:  # the endpoint is being created again: mid-apply
+            # The provider creates it (milliseconds), then waits 5 s for it to be
+            # available. Interrupt in that wait: terraform's first SIGINT makes the
+            # provider cancel its in-flight requests, and a create request cancelled
+            # after AWS acted on it leaves a resource no state knows (terraform's
+            # behaviour, README "Interrupts"); a cancelled wait leaves it in state.
+            time.sleep(2)
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
             break
     out = "".join(seen) + proc.stdout.read()
