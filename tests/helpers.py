@@ -49,6 +49,16 @@ ALL_OFF: dict[str, Any] = {
 }
 
 
+#: The shipped configs and the all-on / all-off variants: name -> (environment, overrides).
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "dev": ("dev", {}),
+    "staging": ("staging", {}),
+    "prod": ("prod", {}),
+    "all-on": ("dev", ALL_ON),
+    "all-off": ("dev", ALL_OFF),
+}
+
+
 def raw_config(environment: str = "dev") -> dict[str, Any]:
     return tomllib.loads((CONFIG_DIR / f"{environment}.toml").read_text())
 

@@ -21,8 +21,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local_aws import CLIENT_CREDENTIALS
+from local_aws import CLIENT_CREDENTIALS, CREDENTIALS_ENV
 from tests.helpers import ROOT
+from tools.terraform import terraform_env
 
 CONFIG = Path(__file__).resolve().parent / "it.toml"
 ENVIRONMENT = "it"
@@ -82,6 +83,12 @@ def cli_env() -> dict[str, str]:
     is measured in-process by the unit tests.
     """
     return {name: value for name, value in os.environ.items() if not name.startswith("COVERAGE_")}
+
+
+def emulator_terraform_env() -> dict[str, str]:
+    """For terraform run by hand in a stack folder of the deployment: the mirror
+    discovery of every verb plus the emulator's credentials."""
+    return dict(terraform_env(), **CREDENTIALS_ENV)
 
 
 def run_cli(

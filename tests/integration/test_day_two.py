@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 
-from local_aws import CREDENTIALS_ENV
-from tests.integration.conftest import Deployment, our_enabled_keys
-from tools.terraform import terraform_env
+from tests.integration.conftest import Deployment, emulator_terraform_env, our_enabled_keys
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
@@ -59,7 +57,7 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     assert "platform-it: applying" not in proc.stdout
     assert state_serial(aws) == before
     # The colleague's run is known to be gone: the printed command releases the lock.
-    env = dict(terraform_env(), **CREDENTIALS_ENV)
+    env = emulator_terraform_env()
     subprocess.run(shlex.split(line.split("release it with: ", 1)[1]), env=env, check=True, capture_output=True)
     assert "Item" not in aws("dynamodb").get_item(TableName=deployment.outputs["lock_table"], Key=key)
 

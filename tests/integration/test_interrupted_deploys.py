@@ -18,10 +18,8 @@ from typing import Any
 
 import pytest
 
-from local_aws import CREDENTIALS_ENV
 from tests.helpers import ROOT
-from tests.integration.conftest import CONFIG, ENVIRONMENT, Deployment, cli_env, deploy_command
-from tools.terraform import terraform_env
+from tests.integration.conftest import CONFIG, ENVIRONMENT, Deployment, cli_env, deploy_command, emulator_terraform_env
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
@@ -37,7 +35,7 @@ def lock_held(deployment: Deployment, aws: Aws) -> bool:
 def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deployment, aws: Aws) -> None:
     """A terminal's Ctrl-C reaches every process in the foreground group. terraform
     runs in its own group, so it gets exactly one SIGINT (from the tool)."""
-    env = dict(terraform_env(), **CREDENTIALS_ENV)
+    env = emulator_terraform_env()
     doc = json.loads((deployment.stack_dir() / "cdk.tf.json").read_text())
     (endpoint,) = [f"aws_vpc_endpoint.{n}" for n in doc["resource"]["aws_vpc_endpoint"] if n.startswith("network_s3-")]
     subprocess.run(["terraform", "taint", "-no-color", endpoint], cwd=deployment.stack_dir(), env=env, check=True,

@@ -16,16 +16,14 @@ from typing import Any
 
 import pytest
 
-from local_aws import CREDENTIALS_ENV
-from tests.integration.conftest import Deployment
-from tools.terraform import terraform_env
+from tests.integration.conftest import Deployment, emulator_terraform_env
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
 
 
 def terraform(deployment: Deployment, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    env = dict(terraform_env(), **CREDENTIALS_ENV)
+    env = emulator_terraform_env()
     return subprocess.run(
         ["terraform", *args], cwd=deployment.stack_dir(), env=env, capture_output=True, text=True, **kwargs
     )
@@ -42,7 +40,7 @@ def lock_id(deployment: Deployment) -> dict[str, Any]:
 
 
 def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws) -> None:
-    env = dict(terraform_env(), **CREDENTIALS_ENV)
+    env = emulator_terraform_env()
     dashboard = resource_address(deployment, "aws_cloudwatch_dashboard", "observability_dashboard_")
     # An apply waiting at its approval prompt holds the state lock, as a
     # colleague's apply in progress would.

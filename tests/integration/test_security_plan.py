@@ -8,16 +8,14 @@ import subprocess
 
 import pytest
 
-from local_aws import CREDENTIALS_ENV
-from tests.integration.conftest import Deployment
+from tests.integration.conftest import Deployment, emulator_terraform_env
 from tools.checkov_gate import load_suppressions, scan, unsuppressed
-from tools.terraform import terraform_env
 
 pytestmark = pytest.mark.integration
 
 
 def test_deployment_plan_passes_the_security_gate(deployment: Deployment) -> None:
-    env = dict(terraform_env(), **CREDENTIALS_ENV)
+    env = emulator_terraform_env()
     stack = deployment.stack_dir()
     plan = subprocess.run(
         ["terraform", "plan", "-input=false", "-no-color", "-out=security.tfplan"],

@@ -13,17 +13,10 @@ import pytest
 from constructs_lib import policies as iam
 from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import Settings
-from tests.helpers import ALL_OFF, ALL_ON, make_settings
+from tests.helpers import ALL_ON, VARIANTS, make_settings
 from tools.iam_lint import Finding, lint, load_suppressions, policies, unsuppressed, with_placeholders
 
 Synth = dict[str, dict[str, Any]]
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "dev": ("dev", {}),
-    "staging": ("staging", {}),
-    "prod": ("prod", {}),
-    "all-on": ("dev", ALL_ON),
-    "all-off": ("dev", ALL_OFF),
-}
 
 
 @pytest.fixture(scope="module")

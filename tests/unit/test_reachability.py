@@ -10,18 +10,10 @@ from typing import Any
 import pytest
 
 from constructs_lib.settings import Settings
-from tests.helpers import ALL_OFF, ALL_ON, make_settings, one, resources
+from tests.helpers import VARIANTS, make_settings, one, resources
 from tools.reachability import check
 
 Synth = dict[str, dict[str, Any]]
-
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "dev": ("dev", {}),
-    "staging": ("staging", {}),
-    "prod": ("prod", {}),
-    "all-on": ("dev", ALL_ON),
-    "all-off": ("dev", ALL_OFF),
-}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
