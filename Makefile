@@ -17,11 +17,12 @@ PY := .venv/bin/python
 ENVIRONMENT ?= dev
 # local = the embedded emulator (no AWS account needed); aws = the account in your credentials
 DEPLOY_TARGET ?= local
-DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(DEPLOY_TARGET)
+# CONFIG=<file>: any settings file instead of config/$(ENVIRONMENT).toml
+DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(DEPLOY_TARGET) $(if $(CONFIG),--config $(CONFIG))
 # Where `make plan` saves both stacks' plans and summary.md, and `make apply-plan` reads them.
 PLAN_DIR ?= build/plans/$(ENVIRONMENT)
 
-.PHONY: help install synth validate test lint deploy plan apply-plan drift destroy emulator-start emulator-stop bench
+.PHONY: help install synth validate test lint deploy plan apply-plan drift destroy retire-legacy-buckets emulator-start emulator-stop bench
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,11 +49,11 @@ lint: install ## ruff (lint + format check) and mypy --strict
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 
-# Three workers on two cores: the two integration groups (each with its own deployment,
+# Four workers on two cores: the three integration groups (each with its own deployment,
 # mostly waiting on the provider's own pacing) run beside everything else
 # (tests/conftest.py groups them).
 test: install lint ## lint, types, then every test (unit, snapshot, security, validate, integration) with 100% coverage
-	$(RUN) pytest -n 3 --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100
+	$(RUN) pytest -n 4 --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100
 
 bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench
@@ -71,6 +72,9 @@ drift: install ## refresh-only plan of both stacks: exit 2 with a summary when s
 
 destroy: install ## tear everything down (protected environments: CONFIRM=<environment>)
 	$(DEPLOY) destroy $(if $(CONFIRM),--confirm $(CONFIRM))
+
+retire-legacy-buckets: install ## after an upgrade: delete the old-named buckets and their objects (CONFIRM=<environment>)
+	$(DEPLOY) retire-legacy $(if $(CONFIRM),--confirm $(CONFIRM))
 
 emulator-start: install ## start the embedded emulator (moto + shims) and print its endpoint
 	$(RUN) python -m local_aws start

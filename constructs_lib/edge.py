@@ -103,6 +103,9 @@ class Edge(Construct):
         super().__init__(scope, id)
         self._region = ctx.aws.region
         name = ctx.naming.name("waf")
+        #: What CloudWatch files the web ACL's metrics under (its WebACL dimension): the
+        #: visibility config's metric name, which is not necessarily the ACL's name.
+        self.metric_name = name
         self.web_acl = Wafv2WebAcl(
             self,
             "this",
@@ -111,7 +114,7 @@ class Edge(Construct):
             scope="REGIONAL",
             default_action={"allow": {}},
             rule=waf_rules(settings, name),
-            visibility_config=_visibility(name),
+            visibility_config=_visibility(self.metric_name),
         )
         Wafv2WebAclAssociation(self, "alb", resource_arn=load_balancer.lb.arn, web_acl_arn=self.web_acl.arn)
         self.log_group = EncryptedLogGroup(self, "log-group", ctx=ctx, name=ctx.naming.waf_log_group)
@@ -128,4 +131,4 @@ class Edge(Construct):
 
     def metric(self, name: str) -> Metric:
         """An ``AWS/WAFV2`` metric of the web ACL, all rules together."""
-        return Metric("AWS/WAFV2", name, (("WebACL", self.web_acl.name), ("Region", self._region), ("Rule", "ALL")))
+        return Metric("AWS/WAFV2", name, (("WebACL", self.metric_name), ("Region", self._region), ("Rule", "ALL")))

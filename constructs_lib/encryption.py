@@ -7,11 +7,11 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from constructs_lib import policies
-from constructs_lib.context import Aws
 
 
 class EnvironmentKey(Construct):
-    """CMK with rotation on and a key policy with one statement per purpose.
+    """CMK with rotation on and a key policy with one statement per purpose
+    (``policies.kms_key_policy`` for the platform, ``policies.state_key_policy`` for state).
 
     Attributes:
         key: the ``aws_kms_key``; pass this construct (not the ARN) to others.
@@ -25,12 +25,12 @@ class EnvironmentKey(Construct):
         *,
         alias_name: str,
         description: str,
-        aws: Aws,
+        policy_statements: list[policies.Statement],
         deletion_window_in_days: int,
         tags: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.policy_statements = policies.kms_key_policy(aws)
+        self.policy_statements = policy_statements
         self.key = KmsKey(
             self,
             "this",

@@ -3,7 +3,15 @@
 Every name the platform gives an AWS resource comes from here, so the length
 and character-set rules of each AWS service are enforced in one place and
 settings validation (``settings.py``) can prove, before synthesis, that the
-longest derived name still fits.
+longest derived name still fits and breaks no reserved-name rule.
+
+S3 bucket names are global across every account of a partition, so a bucket
+is named ``<project>-<component>-<suffix>-<account>-<region>``: two accounts
+(or two regions of one) never collide, and nobody can create the platform's
+bucket names in advance without knowing the account. (S3's account regional
+namespace, ``...-<account>-<region>-an``, would also stop that squatting, but
+it needs a CreateBucket header hashicorp/aws 5.100.0 cannot send.)
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 
 Construct IDs are *not* derived from these names: an ID decides a resource's
 terraform address, so deriving it from settings would replace live resources
@@ -89,31 +97,64 @@ COMPONENTS: dict[str, NameKind] = {
     "source-changed": NameKind.EVENT_RULE,
 }
 
+#: Account ids are 12 digits; they and the region end every bucket name.
+ACCOUNT_ID_LENGTH = 12
+
+#: S3 refuses bucket names with these prefixes and suffixes (reserved for other S3 features).
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+#: "must not begin with 'internal-'" (CreateLoadBalancer, Name).
+ELB_RESERVED_PREFIX = "internal-"
+
 # X-Ray sampling rule names are limited to 32 characters.
 # https://docs.aws.amazon.com/xray/latest/api/API_SamplingRule.html
 SAMPLING_RULE_LIMIT = 32
 
 
-def physical_name(project: str, component: str, suffix: str) -> str:
-    """``<project>-<component>-<suffix>``; raises if the component is unknown."""
+def physical_name(project: str, component: str, suffix: str, *, account: str = "", region: str = "") -> str:
+    """``<project>-<component>-<suffix>``, and ``-<account>-<region>`` for a bucket;
+    raises if the component is unknown."""
     if component not in COMPONENTS:
         raise KeyError(f"unknown name component {component!r}; add it to naming.COMPONENTS")
-    return f"{project}-{component}-{suffix}"
+    name = f"{project}-{component}-{suffix}"
+    if COMPONENTS[component] is NameKind.S3_BUCKET:
+        name += f"-{account or '0' * ACCOUNT_ID_LENGTH}-{region}"
+    return name
 
 
-def longest_overflow(project: str, suffix: str) -> tuple[str, int] | None:
+def _all_names(project: str, suffix: str, region: str) -> list[tuple[str, NameKind]]:
+    return [(physical_name(project, c, suffix, region=region), k) for c, k in COMPONENTS.items()]
+
+
+def longest_overflow(project: str, suffix: str, region: str) -> tuple[str, int] | None:
     """The first derived name (longest first) that exceeds its limit, or None."""
     candidates = sorted(
-        ((physical_name(project, c, suffix), k.limit) for c, k in COMPONENTS.items()),
+        ((name, kind.limit) for name, kind in _all_names(project, suffix, region)),
         key=lambda pair: pair[1] - len(pair[0]),
     )
     name, limit = candidates[0]
     return (name, limit) if len(name) > limit else None
 
 
-def max_suffix_length(project: str) -> int:
+def max_suffix_length(project: str, region: str) -> int:
     """The longest suffix for which every derived name fits its limit."""
-    return min(k.limit - len(project) - len(c) - 2 for c, k in COMPONENTS.items())
+    return min(k.limit - len(physical_name(project, c, "", region=region)) for c, k in COMPONENTS.items())
+
+
+def reserved_name_problem(project: str, suffix: str, region: str) -> str | None:
+    """The first derived name AWS refuses for its shape (not its length), or None."""
+    for name, kind in _all_names(project, suffix, region):
+        if kind is NameKind.LOAD_BALANCER and name.startswith(ELB_RESERVED_PREFIX):
+            return f"{kind.value} name {name!r} would begin with {ELB_RESERVED_PREFIX!r}, which ELB refuses"
+        if kind is NameKind.S3_BUCKET:
+            for prefix in S3_RESERVED_PREFIXES:
+                if name.startswith(prefix):
+                    return f"bucket name {name!r} would start with {prefix!r}, which S3 reserves"
+    for reserved in S3_RESERVED_SUFFIXES:
+        if f"-{suffix}".endswith(reserved):
+            return f"a name ending in {reserved!r} is reserved by S3 (access point and bucket aliases)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,13 +167,23 @@ class Naming:
 
     project: str
     suffix: str
+    #: The environment's account and region: the last parts of every bucket name.
+    account: str
+    region: str
 
     def name(self, component: str) -> str:
-        value = physical_name(self.project, component, self.suffix)
+        value = physical_name(self.project, component, self.suffix, account=self.account, region=self.region)
         limit = COMPONENTS[component].limit
         if len(value) > limit:  # pragma: no cover - prevented by settings validation
             raise ValueError(f"name {value!r} exceeds {limit} characters")
         return value
+
+    def legacy_bucket(self, component: str) -> str:
+        """The name a bucket had before names carried the account and region (releases up to
+        2026-11-30): the upgrade path finds an existing deployment's state by it."""
+        if COMPONENTS[component] is not NameKind.S3_BUCKET:
+            raise KeyError(f"{component!r} is not a bucket")
+        return f"{self.project}-{component}-{self.suffix}"
 
     @property
     def prefix(self) -> str:
@@ -176,6 +227,11 @@ class Naming:
             "vpc-flow-logs": "/aws/vpc-flow-logs",
         }
         return f"{prefixes[service]}/{self.prefix}"
+
+    @staticmethod
+    def container_insights_log_group(cluster_name: str) -> str:
+        """Where ECS Container Insights writes performance events (a name ECS dictates)."""
+        return f"/aws/ecs/containerinsights/{cluster_name}/performance"
 
     def lambda_log_group(self, function_name: str) -> str:
         # Exactly the group Lambda writes to; anything else lets Lambda auto-create

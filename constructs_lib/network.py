@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -49,7 +54,7 @@ class Network(Construct):
         *,
         ctx: PlatformContext,
         settings: NetworkSettings,
-        availability_zones: list[str],
+        availability_zones: list[str] | None,
     ) -> None:
         super().__init__(scope, id)
         self._ctx = ctx
@@ -66,7 +71,7 @@ class Network(Construct):
         # No rules: nothing may rely on the default group (CIS 5.4 / FSBP EC2.2).
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id, ingress=[], egress=[])
         igw = InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": prefix})
-        self._subnets(settings, availability_zones, igw)
+        self._subnets(settings, self._zones(settings.az_count, availability_zones), igw)
         self.nat_gateways: list[NatGateway] = []
         if settings.enable_nat_gateway:
             self._nat_gateways(1 if settings.single_nat_gateway else settings.az_count, igw)
@@ -74,6 +79,36 @@ class Network(Construct):
         if settings.enable_vpc_endpoints:
             self._endpoints()
         self._flow_logs()
+
+    def _zones(self, count: int, pinned: list[str] | None) -> list[str]:
+        """The zones the settings pin, or the first ``count`` zones the account has.
+
+        Zone names are mapped per account, and not every region offers every letter
+        to every account, so unpinned zones are read at plan time (only real
+        availability zones: no Local or Wavelength zones the account opted into).
+        https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html
+        """
+        if pinned is not None:
+            return pinned
+        zones = DataAwsAvailabilityZones(
+            self,
+            "zones",
+            state="available",
+            filter=[DataAwsAvailabilityZonesFilter(name="zone-type", values=["availability-zone"])],
+            # element() wraps around: without this, too few zones would silently
+            # put two subnets in one zone.
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition=f"${{length(self.names) >= {count}}}",
+                        error_message=f"network.az_count = {count}, but this account has fewer availability "
+                        "zones in the region; lower az_count or pin network.availability_zones.",
+                    )
+                ]
+            ),
+        )
+        names = zones.names
+        return [Token.as_string(Fn.element(names, i)) for i in range(count)]
 
     def _subnets(self, settings: NetworkSettings, availability_zones: list[str], igw: InternetGateway) -> None:
         """One public and one private subnet per AZ; each private subnet has its own route table."""

@@ -26,7 +26,7 @@ class Notifications(Construct):
 
     def __init__(self, scope: Construct, id: str, *, ctx: PlatformContext, emails: Sequence[str]) -> None:
         super().__init__(scope, id)
-        naming, key, account_id = ctx.naming, ctx.key, ctx.aws.account_id
+        naming, key = ctx.naming, ctx.key
         self.topic = SnsTopic(self, "topic", name=naming.name("notifications"), kms_master_key_id=key.arn)
         self.topic_arn: str = self.topic.arn  # read once: every read is a round trip to jsii
         SnsTopicPolicy(
@@ -34,19 +34,23 @@ class Notifications(Construct):
             "topic-policy",
             arn=self.topic_arn,
             policy=policies.document(
-                *(
-                    policies.Statement(
-                        sid=sid,
-                        principals={"Service": [principal]},
-                        actions=["sns:Publish"],
-                        resources=[self.topic_arn],
-                        conditions=policies.source_account(account_id),
-                    )
-                    for sid, principal in (
-                        ("AllowEventBridgePublish", "events.amazonaws.com"),
-                        ("AllowCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com"),
-                    )
-                )
+                # "You can't use Condition blocks in Amazon SNS topic policies for EventBridge."
+                # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+                policies.Statement(
+                    sid="AllowEventBridgePublish",
+                    principals={"Service": ["events.amazonaws.com"]},
+                    actions=["sns:Publish"],
+                    resources=[self.topic_arn],
+                ),
+                # Only this environment's alarms (alarm names start with <project>-<suffix>-).
+                # https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+                policies.Statement(
+                    sid="AllowCloudWatchAlarmsPublish",
+                    principals={"Service": ["cloudwatch.amazonaws.com"]},
+                    actions=["sns:Publish"],
+                    resources=[self.topic_arn],
+                    conditions={"ArnLike": {"aws:SourceArn": ctx.aws.arn("cloudwatch", f"alarm:{naming.prefix}-*")}},
+                ),
             ),
         )
         if emails:

@@ -43,7 +43,10 @@ def package_source(source: Path = SOURCE_DIR) -> Path:
 
 
 class DeployOrchestrator(Construct):
-    """Attributes: function, role, log_group."""
+    """Attributes: function, role, log_group.
+
+    ``reserved_concurrency``: executions reserved for the function (default: none).
+    """
 
     def __init__(
         self,
@@ -55,6 +58,7 @@ class DeployOrchestrator(Construct):
         service: Service,
         artifacts: SecureBucket,
         notifications: Notifications,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id)
         function_name = ctx.naming.name("orchestrator")
@@ -82,7 +86,12 @@ class DeployOrchestrator(Construct):
             source_code_hash=code.asset_hash,
             timeout=60,
             memory_size=256,
-            reserved_concurrent_executions=5,
+            # Unset by default: AWS refuses a reservation that leaves fewer than 100 unreserved
+            # executions, which new accounts with a low quota cannot spare ("You can reserve up
+            # to the Unreserved account concurrency value minus 100"); the deploy tool checks the
+            # account before applying one (tools/account_checks.py).
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+            reserved_concurrent_executions=reserved_concurrency,
             tracing_config={"mode": "Active"},
             # CodePipeline invokes synchronously; an asynchronous invocation
             # (say, by hand) that keeps failing lands here and raises the DLQ alarm.

@@ -39,8 +39,13 @@ BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 METRIC_NAMESPACE = "CICD/Pipeline"
 FAILED_EXECUTIONS_METRIC = "FailedExecutions"
 
-#: Builds the image, tags it with the commit id, pushes it (once: tags are
+#: Builds the image, tags it with the source version, pushes it (once: tags are
 #: immutable), and writes imagedefinitions.json for the orchestrator.
+#:
+#: The tag: a git commit id (a GitHub source) is cut to 12 hex characters; any other
+#: source version is hashed, because an S3 object version id is an "opaque string"
+#: that holds characters such as + and / (S3 user guide, versioning-workflows), and
+#: a Docker tag allows only letters, digits, _, . and - (docs.docker.com, image tag).
 BUILDSPEC_SHELL = """\
 version: 0.2
 env:
@@ -50,7 +55,13 @@ phases:
     commands:
       - REGISTRY="${REPOSITORY_URI%%/*}"
       - aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"
-      - IMAGE_TAG="$(echo "${CODEBUILD_RESOLVED_SOURCE_VERSION:-build-$CODEBUILD_BUILD_NUMBER}" | cut -c1-12)"
+      - SOURCE_VERSION="${CODEBUILD_RESOLVED_SOURCE_VERSION:-build-$CODEBUILD_BUILD_NUMBER}"
+      - |
+        if [[ "$SOURCE_VERSION" =~ ^[0-9a-f]{40}$ ]]; then
+          IMAGE_TAG="${SOURCE_VERSION:0:12}"
+        else
+          IMAGE_TAG="src-$(printf '%s' "$SOURCE_VERSION" | sha256sum | cut -c1-12)"
+        fi
       - echo "image tag $IMAGE_TAG"
   build:
     commands:
@@ -175,6 +186,7 @@ class Pipeline(Construct):
         )
         self.build_log_group.grant_write(self.build_role)
         self.artifacts.grant_read_write(self.build_role, sid="Artifacts")
+        self.artifacts.grant_identity(self.build_role, sid="ArtifactsBucketIdentity")
         registry.grant_push(self.build_role)
         ctx.key.grant_use(self.build_role)
         self.build_project = CodebuildProject(
@@ -227,11 +239,16 @@ class Pipeline(Construct):
         )
         self.artifacts.grant_read_write(self.role, sid="ArtifactStore", for_codepipeline=True)
         if self.source is None:
+            connection = str(settings.codestar_connection_arn)
+            # "When specifying a resource in the IAM policy, the service prefix needs to match that
+            # of the resource": codeconnections:UseConnection for arn:aws:codeconnections:...,
+            # codestar-connections:UseConnection for the older arn:aws:codestar-connections:...
+            # https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html
             self.role.add_statements(
                 policies.Statement(
                     sid="UseConnection",
-                    actions=["codestar-connections:UseConnection"],
-                    resources=[str(settings.codestar_connection_arn)],
+                    actions=[f"{connection.split(':')[2]}:UseConnection"],
+                    resources=[connection],
                 )
             )
         else:

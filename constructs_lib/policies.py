@@ -166,12 +166,27 @@ KEY_DECRYPT_ACTIONS = ("kms:Decrypt",)
 VIA_SERVICES = ("s3", "codepipeline", "codebuild", "secretsmanager", "ecr", "logs", "sqs", "sns", "lambda", "dynamodb")
 
 
-def kms_key_policy(aws: Aws) -> list[Statement]:
-    """One statement per purpose; see docs/compliance.md for the mapping."""
-    return [*_key_policy_for_account(aws), *_key_policy_for_services(aws)]
+def kms_key_policy(aws: Aws, *, topic_arn: str, rules_arn: str) -> list[Statement]:
+    """The platform key: one statement per purpose; see docs/compliance.md for the mapping.
+
+    ``topic_arn``: the encrypted notifications topic EventBridge and CloudWatch
+    alarms publish to; ``rules_arn``: an ``ArnLike`` pattern of the environment's
+    EventBridge rules (they dead-letter into a queue encrypted with this key).
+    """
+    return [*key_policy_for_account(aws), *_key_policy_for_services(aws, topic_arn, rules_arn)]
 
 
-def _key_policy_for_account(aws: Aws) -> list[Statement]:
+def state_key_policy(aws: Aws) -> list[Statement]:
+    """The Terraform state key: administered by the account, used only through S3 (the
+    state objects) and DynamoDB (the lock table). No service principal reads state."""
+    return key_policy_for_account(aws, via_services=STATE_VIA_SERVICES)
+
+
+#: The only services through which the state key is used.
+STATE_VIA_SERVICES = ("s3", "dynamodb")
+
+
+def key_policy_for_account(aws: Aws, via_services: Sequence[str] = VIA_SERVICES) -> list[Statement]:
     root = {"AWS": [aws.account_root()]}
     return [
         # IAM in this account may administer the key (not use it): without this
@@ -184,7 +199,7 @@ def _key_policy_for_account(aws: Aws) -> list[Statement]:
             resources=["*"],
             conditions={
                 "StringEquals": {
-                    "kms:ViaService": [f"{svc}.{aws.region}.amazonaws.com" for svc in VIA_SERVICES],
+                    "kms:ViaService": [f"{svc}.{aws.region}.amazonaws.com" for svc in via_services],
                     "kms:CallerAccount": aws.account_id,
                 }
             },
@@ -192,8 +207,16 @@ def _key_policy_for_account(aws: Aws) -> list[Statement]:
     ]
 
 
-def _key_policy_for_services(aws: Aws) -> list[Statement]:
-    """Service principals, each limited to this account (or, for Logs, its log groups)."""
+#: SNS encrypts each message under the topic's ARN as encryption context; a grant
+#: conditioned on it serves exactly that topic (what a publisher's KMS calls carry, seen
+#: in CloudTrail's GenerateDataKey events; AWS's guide names no other scoping that
+#: EventBridge can satisfy).
+SNS_TOPIC_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
+
+
+def _key_policy_for_services(aws: Aws, topic_arn: str, rules_arn: str) -> list[Statement]:
+    """Service principals, each limited to this account, its log groups, its topic or its rules."""
+    topic_only = {"StringEquals": {SNS_TOPIC_CONTEXT: topic_arn}}
     return [
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
         Statement(
@@ -216,8 +239,36 @@ def _key_policy_for_services(aws: Aws) -> list[Statement]:
                 ("AllowSecretsManager", "secretsmanager.amazonaws.com", KEY_USE_ACTIONS),
                 ("AllowSNS", "sns.amazonaws.com", KEY_DATA_ACTIONS),
                 ("AllowSQS", "sqs.amazonaws.com", KEY_DATA_ACTIONS),
-                ("AllowEventBridge", "events.amazonaws.com", KEY_DATA_ACTIONS),
-                ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com", KEY_DATA_ACTIONS),
             )
+        ),
+        # EventBridge -> the encrypted topic. "Adding the aws:SourceAccount, aws:SourceArn, and
+        # aws:SourceOrgID to a AWS KMS policy is not supported for EventBridge-to-encrypted topics."
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+        Statement(
+            sid="AllowEventBridgeToTopic",
+            principals={"Service": ["events.amazonaws.com"]},
+            actions=KEY_DATA_ACTIONS,
+            resources=["*"],
+            conditions=topic_only,
+        ),
+        # EventBridge -> the encrypted dead-letter queue of its targets: scoped to this
+        # environment's rules (EventBridge sends aws:SourceArn, the rule, for SQS targets).
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+        Statement(
+            sid="AllowEventBridgeDeadLetters",
+            principals={"Service": ["events.amazonaws.com"]},
+            actions=KEY_DATA_ACTIONS,
+            resources=["*"],
+            conditions={"ArnLike": {"aws:SourceArn": rules_arn}},
+        ),
+        # CloudWatch alarms -> the encrypted topic: AWS documents the statement without
+        # conditions (re:Post, "configure a CloudWatch alarm with an encrypted SNS topic");
+        # the topic's encryption context keeps it to this topic.
+        Statement(
+            sid="AllowCloudWatchAlarms",
+            principals={"Service": ["cloudwatch.amazonaws.com"]},
+            actions=KEY_DATA_ACTIONS,
+            resources=["*"],
+            conditions=topic_only,
         ),
     ]

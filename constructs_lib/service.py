@@ -81,7 +81,8 @@ def container_definitions(
 
 
 class Service(Construct):
-    """Attributes: cluster, task_definition, service, execution_role, task_role, log_group;
+    """Attributes: cluster, task_definition, service, execution_role, task_role, log_group,
+    insights_log_group;
     cluster_name, service_name, service_arn as plain strings.
 
     The plain names and ARN let the orchestrator and alarms refer to the
@@ -105,18 +106,29 @@ class Service(Construct):
         self.cluster_name = ctx.naming.name("cluster")
         self.service_name = ctx.naming.name("service")
         self.service_arn = ctx.aws.arn("ecs", f"service/{self.cluster_name}/{self.service_name}")
+        self.family = ctx.naming.name("app")
+        #: Every revision of the family (what the orchestrator registers).
+        self.task_definition_family_arn = ctx.aws.arn("ecs", f"task-definition/{self.family}:*")
         self.log_group = EncryptedLogGroup(self, "log-group", ctx=ctx, name=ctx.naming.log_group("ecs"))
+        # Container Insights writes its performance events to a group it creates itself when it
+        # does not exist ("it automatically creates a log group for the performance log events"):
+        # unencrypted, kept forever. Created here first, with the key and the retention.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-reference.html
+        self.insights_log_group = EncryptedLogGroup(
+            self, "insights-log-group", ctx=ctx, name=ctx.naming.container_insights_log_group(self.cluster_name)
+        )
         self.cluster = EcsCluster(
             self,
             "cluster",
             name=self.cluster_name,
             setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+            depends_on=[self.insights_log_group.group],
         )
         self._roles(ctx, settings, registry, secrets)
         self.task_definition = EcsTaskDefinition(
             self,
             "task",
-            family=ctx.naming.name("app"),
+            family=self.family,
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
             cpu=str(settings.cpu),
@@ -210,6 +222,16 @@ class Service(Construct):
                 sid="TaskDefinitions",
                 actions=["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
                 resources=["*"],
+            ),
+            # A revision registered with the family's tags needs ecs:TagResource too ("if the user
+            # attempts to create a resource with tags, the request fails if the user does not have
+            # permissions to use the ecs:TagResource action"); only when registering, only this family.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
+            policies.Statement(
+                sid="TagNewRevisions",
+                actions=["ecs:TagResource"],
+                resources=[self.task_definition_family_arn],
+                conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
             ),
             policies.Statement(
                 sid="PassTaskRoles",

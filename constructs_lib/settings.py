@@ -30,7 +30,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from constructs_lib.images import ECR_PUBLIC, ImageRef
-from constructs_lib.naming import COMPONENTS, Naming, longest_overflow, max_suffix_length
+from constructs_lib.naming import COMPONENTS, Naming, longest_overflow, max_suffix_length, reserved_name_problem
+from local_aws import EMULATOR_ACCOUNT_ID
 
 
 class ConfigError(Exception):
@@ -128,7 +129,7 @@ class NetworkSettings(_Strict):
     enable_vpc_endpoints: bool = True
     """S3 gateway endpoint plus interface endpoints for ECR, Logs, Secrets Manager and X-Ray."""
     availability_zones: list[str] | None = None
-    """Zone names, one per az_count; unset means <region>a, <region>b, <region>c (in that order)."""
+    """Zone names, one per az_count; unset means the first az_count zones the account has (plan time)."""
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -174,7 +175,7 @@ class EdgeSettings(_Strict):
     allowed_ingress_cidrs: Annotated[list[str], Field(min_length=1)] = ["0.0.0.0/0"]
     """IPv4 CIDRs admitted to the ALB on ports 80/443."""
     certificate_arn: str | None = None
-    """ACM certificate ARN: adds an HTTPS listener (TLS 1.3 policy); HTTP then redirects."""
+    """ACM certificate ARN in the stack's region: adds an HTTPS listener (TLS 1.3 policy); HTTP then redirects."""
     waf_rate_limit: Annotated[int, Field(ge=100, le=2_000_000_000)] = 2000
     """Requests per 5 minutes from one IP before the WAF blocks it."""
     geo_blocking_enabled: bool = False
@@ -283,6 +284,8 @@ class PipelineSettings(_Strict):
     """CodeBuild compute size."""
     artifact_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 30
     """Days before pipeline artifacts and source objects expire."""
+    orchestrator_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Executions reserved for the deploy orchestrator; unset reserves none (AWS keeps 100 unreserved)."""
 
     @field_validator("codestar_connection_arn")
     @classmethod
@@ -419,21 +422,34 @@ class Settings(_Strict):
 
     @field_validator("environment_suffix")
     @classmethod
-    def _suffix(cls, v: str, info: ValidationInfo) -> str:
+    def _suffix(cls, v: str) -> str:
         if not _SUFFIX.match(v):
             raise ValueError(
                 "use lower-case letters, digits and single hyphens (S3 and ALB names allow "
                 "nothing else), e.g. 'dev' or 'pr-42'"
             )
-        project = info.data.get("project")
-        overflow = longest_overflow(project, v) if project else None
-        if project and overflow:
-            name, limit = overflow
-            raise ValueError(
-                f"too long: derived name {name!r} is {len(name)} characters, the limit is {limit}; "
-                f"with project {project!r} the suffix may be at most {max_suffix_length(project)} characters"
-            )
         return v
+
+    @model_validator(mode="after")
+    def _derived_names(self) -> Settings:
+        """Every name the platform derives fits its AWS limit and breaks no reserved-name rule
+        (bucket names end with -<account>-<region>, so the region counts too)."""
+        overflow = longest_overflow(self.project, self.environment_suffix, self.region)
+        if overflow:
+            name, limit = overflow
+            longest = max_suffix_length(self.project, self.region)
+            raise _field_error(
+                ("environment_suffix",),
+                self.environment_suffix,
+                f"too long: derived name {name!r} is {len(name)} characters, the limit is {limit}; "
+                f"with project {self.project!r} in {self.region} the suffix may be at most {longest} characters",
+            )
+        reserved = reserved_name_problem(self.project, self.environment_suffix, self.region)
+        if reserved:
+            field = "environment_suffix" if reserved.startswith("a name ending") else "project"
+            value = self.environment_suffix if field == "environment_suffix" else self.project
+            raise _field_error((field,), value, f"{reserved}; choose another {field}")
+        return self
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> Settings:
@@ -448,15 +464,44 @@ class Settings(_Strict):
         return self
 
     @property
-    def availability_zones(self) -> list[str]:
-        """Pinned zones: plans show real zone names and never shift when AWS adds a zone."""
+    def availability_zones(self) -> list[str] | None:
+        """The zones the user pinned, or None: the stack then reads the account's own zones
+        (``aws_availability_zones``), because zone names are mapped per account and not
+        every region offers a, b and c to every account.
+        https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html"""
         zones = self.network.availability_zones
-        return list(zones) if zones is not None else [f"{self.region}{s}" for s in "abc"[: self.network.az_count]]
+        return list(zones) if zones is not None else None
 
     @model_validator(mode="after")
     def _cross_field(self) -> Settings:
         if self.deploy_target == "local" and self.endpoint_url is None:
             raise ValueError("deploy_target = 'local' needs endpoint_url (set AWS_ENDPOINT_URL to the emulator)")
+        return self
+
+    @model_validator(mode="after")
+    def _account_known(self) -> Settings:
+        # Bucket names carry the account (S3 names are global), and the S3 backend block
+        # needs the state bucket's literal name: a real account must be named.
+        if self.deploy_target == "aws" and self.account_id is None:
+            raise _field_error(
+                ("account_id",),
+                None,
+                'required when deploy_target = "aws": bucket names carry the account id and the provider '
+                'refuses any other account; add account_id = "<12-digit AWS account id>"',
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _certificate_in_region(self) -> Settings:
+        # "Certificates in ACM are regional resources." https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
+        arn = self.edge.certificate_arn
+        if arn is not None and arn.split(":")[3] != self.region:
+            raise _field_error(
+                ("edge", "certificate_arn"),
+                arn,
+                f"is a certificate in {arn.split(':')[3]}, but the load balancer is in {self.region}: ACM "
+                "certificates are regional; request or import one in the stack's region",
+            )
         return self
 
     @field_validator("deploy_role_arn")
@@ -487,16 +532,13 @@ class Settings(_Strict):
         if ref.is_ecr_public:
             return self
         ecr = ref.private_ecr
-        if ecr is not None and ecr == (self.account_id, self.region):
+        if ecr is not None and ecr == (self.account, self.region):
             return self
-        if ecr is not None and ecr[1] == self.region and self.account_id is None:
-            why = "set account_id so the platform can tell it is this environment's own registry"
-        else:
-            why = (
-                f"{ref.registry} is unreachable from the private subnets with network.enable_nat_gateway = false "
-                f"(only ECR Public through the pull-through cache, and this account's ECR in {self.region}, "
-                "through the VPC endpoints)"
-            )
+        why = (
+            f"{ref.registry} is unreachable from the private subnets with network.enable_nat_gateway = false "
+            f"(only ECR Public through the pull-through cache, and this account's ECR in {self.region}, "
+            "through the VPC endpoints)"
+        )
         raise _field_error(
             ("service", "bootstrap_image"),
             image,
@@ -511,8 +553,13 @@ class Settings(_Strict):
         return self.environment == "prod"
 
     @property
+    def account(self) -> str:
+        """The account names are built for: ``account_id``, or the emulator's on the local target."""
+        return self.account_id or EMULATOR_ACCOUNT_ID
+
+    @property
     def naming(self) -> Naming:
-        return Naming(self.project, self.environment_suffix)
+        return Naming(self.project, self.environment_suffix, account=self.account, region=self.region)
 
     @property
     def alb_deletion_protection(self) -> bool:

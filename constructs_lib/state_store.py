@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
+from constructs_lib import policies
 from constructs_lib.context import Aws
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.storage import SecureBucket
@@ -39,7 +40,8 @@ class StateStore(Construct):
             "key",
             alias_name=key_alias,
             description=f"Terraform state for {bucket_name}",
-            aws=aws,
+            # Its own minimal policy: the state store is used only through S3 and DynamoDB.
+            policy_statements=policies.state_key_policy(aws),
             deletion_window_in_days=deletion_window_in_days,
         )
         # S3 server access logs for the state bucket (who read or wrote state).

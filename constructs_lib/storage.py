@@ -25,15 +25,31 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
-from constructs_lib import policies
+from constructs_lib import addresses, policies
 from constructs_lib.context import Aws
 from constructs_lib.encryption import EnvironmentKey
 
 #: Where S3 server access logs land in a log bucket.
 ACCESS_LOG_PREFIX = "s3/"
+#: The construct every bucket's resources live under (part of their addresses).
+SCOPED = "account-scoped"
+#: (type, construct id) of each resource a bucket had directly under it before the rename.
+LEGACY_CHILDREN = (
+    ("aws_s3_bucket", "this"),
+    ("aws_s3_bucket_versioning", "versioning"),
+    ("aws_s3_bucket_server_side_encryption_configuration", "encryption"),
+    ("aws_s3_bucket_public_access_block", "public-access"),
+    ("aws_s3_bucket_ownership_controls", "ownership"),
+    ("aws_s3_bucket_policy", "policy"),
+    ("aws_s3_bucket_lifecycle_configuration", "lifecycle"),
+    ("aws_s3_bucket_notification", "events"),
+    ("aws_s3_bucket_logging", "access-logging"),
+)
 #: Reading and writing objects: the one spelling of each set.
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 WRITE_ACTIONS = ("s3:PutObject",)
+#: What CodeBuild reads of a bucket itself (not its objects).
+IDENTITY_ACTIONS = ("s3:GetBucketAcl", "s3:GetBucketLocation")
 
 
 class SecureBucket(Construct):
@@ -45,9 +61,9 @@ class SecureBucket(Construct):
         expiration_days: expire current objects after this many days (default: never).
         noncurrent_expiration_days: expire old versions (default 90).
         extra_statements: more bucket-policy statements (e.g. log delivery).
-        access_log_bucket: write S3 server access logs there, under ``s3/``
-            (each record names its bucket; the target must be SSE-S3 and
-            grant :meth:`allow_s3_access_logs`). Default: no access logging.
+        access_log_bucket: write S3 server access logs there, under
+            ``s3/<bucket name>/`` (the target must be SSE-S3 and grant
+            :meth:`allow_s3_access_logs`). Default: no access logging.
 
     Every bucket sends its events to EventBridge (free until a rule uses
     them; the pipeline's source trigger does).
@@ -68,15 +84,20 @@ class SecureBucket(Construct):
         tags: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.bucket = S3Bucket(self, "this", bucket=bucket_name, force_destroy=force_destroy, tags=tags)
+        # Every resource lives under one more construct since bucket names carry the account and
+        # region: a bucket's name cannot change in place, so the renamed buckets get new addresses
+        # and the old ones are forgotten (never destroyed; see legacy_addresses and README:
+        # "Upgrading to account-scoped bucket names").
+        here = Construct(self, SCOPED)
+        self.bucket = S3Bucket(here, "this", bucket=bucket_name, force_destroy=force_destroy, tags=tags)
         # Tokens read once (every read is a round trip to jsii).
         self.id: str = self.bucket.id
         self.arn: str = self.bucket.arn
         self.name: str = self.bucket.bucket
-        S3BucketVersioningA(self, "versioning", bucket=self.id, versioning_configuration={"status": "Enabled"})
-        self._encryption(key)
+        S3BucketVersioningA(here, "versioning", bucket=self.id, versioning_configuration={"status": "Enabled"})
+        self._encryption(here, key)
         self.public_access_block = S3BucketPublicAccessBlock(
-            self,
+            here,
             "public-access",
             bucket=self.id,
             block_public_acls=True,
@@ -84,35 +105,50 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(self, "ownership", bucket=self.id, rule={"object_ownership": "BucketOwnerEnforced"})
+        S3BucketOwnershipControls(here, "ownership", bucket=self.id, rule={"object_ownership": "BucketOwnerEnforced"})
         self.policy = S3BucketPolicy(
-            self,
+            here,
             "policy",
             bucket=self.id,
             policy=policies.document(policies.deny_insecure_transport(self.arn), *extra_statements),
             depends_on=[self.public_access_block],
         )
-        self._lifecycle(expiration_days, noncurrent_expiration_days)
-        S3BucketNotification(self, "events", bucket=self.id, eventbridge=True)
+        self._lifecycle(here, expiration_days, noncurrent_expiration_days)
+        S3BucketNotification(here, "events", bucket=self.id, eventbridge=True)
         if access_log_bucket is not None:
-            S3BucketLoggingA(
-                self,
-                "access-logging",
-                bucket=self.id,
-                target_bucket=access_log_bucket.id,
-                target_prefix=ACCESS_LOG_PREFIX,
-                # S3 checks the target's policy grants log delivery when logging is enabled.
-                depends_on=[access_log_bucket.policy],
-            )
+            self._access_logging(here, bucket_name, access_log_bucket)
+        self.legacy_addresses = self._legacy_addresses(logged=access_log_bucket is not None)
 
-    def _encryption(self, key: EnvironmentKey | None) -> None:
+    def _access_logging(self, here: Construct, bucket_name: str, target: SecureBucket) -> None:
+        S3BucketLoggingA(
+            here,
+            "access-logging",
+            bucket=self.id,
+            target_bucket=target.id,
+            # One prefix per source bucket: "you should choose a different TargetPrefix for each
+            # source bucket so that the delivered log files can be distinguished by key."
+            # https://docs.aws.amazon.com/AmazonS3/latest/API/API_LoggingEnabled.html
+            target_prefix=f"{ACCESS_LOG_PREFIX}{bucket_name}/",
+            # S3 checks the target's policy grants log delivery when logging is enabled.
+            depends_on=[target.policy],
+        )
+
+    def _legacy_addresses(self, *, logged: bool) -> list[str]:
+        """Where this bucket's resources were before the rename (releases up to 2026-11-30):
+        the stack forgets them (``addresses.forget``), leaving the old buckets and their
+        objects in place for the operator."""
+        below_stack = self.node.path.split("/")[1:]
+        children = LEGACY_CHILDREN if logged else LEGACY_CHILDREN[:-1]
+        return [f"{rtype}.{addresses.logical_id([*below_stack, child])}" for rtype, child in children]
+
+    def _encryption(self, here: Construct, key: EnvironmentKey | None) -> None:
         sse = (
             {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
             if key is not None
             else {"sse_algorithm": "AES256"}
         )
         S3BucketServerSideEncryptionConfigurationA(
-            self,
+            here,
             "encryption",
             bucket=self.id,
             rule=[
@@ -122,9 +158,9 @@ class SecureBucket(Construct):
             ],
         )
 
-    def _lifecycle(self, expiration_days: int | None, noncurrent_expiration_days: int) -> None:
+    def _lifecycle(self, here: Construct, expiration_days: int | None, noncurrent_expiration_days: int) -> None:
         S3BucketLifecycleConfiguration(
-            self,
+            here,
             "lifecycle",
             bucket=self.id,
             rule=[
@@ -157,6 +193,13 @@ class SecureBucket(Construct):
     def grant_read_write(self, grantee: policies.Grantee, *, sid: str, for_codepipeline: bool = False) -> None:
         """Read and write objects (see :meth:`grant_read`)."""
         grantee.add_statements(self._objects_statement(sid, (*READ_ACTIONS, *WRITE_ACTIONS), for_codepipeline))
+
+    def grant_identity(self, grantee: policies.Grantee, *, sid: str) -> None:
+        """Read the bucket's ACL and location: CodeBuild's documented service-role policy grants
+        ``s3:GetBucketAcl`` and ``s3:GetBucketLocation`` (statement "S3BucketIdentity") on the
+        buckets a build reads and writes.
+        https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html"""
+        grantee.add_statements(policies.Statement(sid=sid, actions=IDENTITY_ACTIONS, resources=[self.arn]))
 
     def _objects_statement(self, sid: str, actions: tuple[str, ...], for_codepipeline: bool) -> policies.Statement:
         if for_codepipeline:

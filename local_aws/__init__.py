@@ -1,5 +1,9 @@
 """The embedded AWS emulator: moto's server on loopback plus documented shims."""
 
+#: The account moto serves when nothing names another (its default): what names are
+#: built for on the local target when the settings name no account.
+EMULATOR_ACCOUNT_ID = "123456789012"
+
 #: Credentials for the emulator, written once: moto accepts any, and these are
 #: never valid on AWS, so nothing configured for the emulator can reach an account.
 ACCESS_KEY_ID = "test"

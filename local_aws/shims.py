@@ -47,8 +47,11 @@ that closes one fails that test and says which shim can go.
    reads it from the group pair too.
 10. S3 ``PutBucketLogging`` fails with a 500 when the target bucket's policy
     has any statement whose ``Principal`` is the string ``"*"`` (moto assumes a
-    mapping), as our TLS-only Deny does. :func:`patch_log_target_policy` lets
-    moto's own check see only the statements it can read.
+    mapping), as our TLS-only Deny does; and moto compares the log-delivery
+    grant's ``Resource`` as a plain string, so ``<bucket>/s3/*`` does not admit
+    the per-bucket prefix ``s3/<source bucket>/`` as IAM's wildcard does.
+    :func:`patch_log_target_policy` reads the statements with a service
+    principal and matches resources as IAM patterns.
 11. ECR pull-through cache rules: moto's ECR backend has no
     ``CreatePullThroughCacheRule`` / ``DescribePullThroughCacheRules`` /
     ``UpdatePullThroughCacheRule`` / ``DeletePullThroughCacheRule`` (moto
@@ -67,13 +70,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from local_aws import EMULATOR_ACCOUNT_ID
+
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 #: moto's default account, used when neither MOTO_ACCOUNT_ID nor the header names another.
-DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_ACCOUNT = EMULATOR_ACCOUNT_ID
 CODEPIPELINE_LOCATION_MARKER = "local-aws-shim:codepipeline-source"
 
 
@@ -492,27 +497,45 @@ def patch_rule_descriptions() -> None:
 
 
 def patch_log_target_policy() -> None:
-    """Shim 10: moto's log-delivery permission check skips statements it cannot read."""
-    from moto.s3.models import FakeBucket
+    """Shim 10: moto's log-delivery permission check, with statements read as AWS reads them.
 
-    original = FakeBucket._log_permissions_enabled_policy
+    moto's own check fails on a statement whose ``Principal`` is ``"*"`` (it assumes a mapping)
+    and compares ``Resource`` as a plain string, so a grant of ``<bucket>/s3/*`` does not cover
+    the prefix ``s3/<source bucket>/`` although IAM's wildcard does. Here only statements with a
+    service principal are read, and each resource is matched as an IAM pattern.
+    """
+    from moto.s3.models import FakeBucket
+    from moto.s3.utils import LOGGING_SERVICE_PRINCIPAL
+
     if getattr(FakeBucket, "local_aws_log_shim", False):
         return
 
     def checked(target_bucket: Any, target_prefix: str | None) -> bool:
-        policy = target_bucket.policy
-        if not policy:
-            return bool(original(target_bucket, target_prefix))
-        doc = json.loads(policy.decode())
-        readable = [s for s in doc.get("Statement", []) if isinstance(s.get("Principal", {}), dict)]
-        target_bucket.policy = json.dumps({**doc, "Statement": readable}).encode()
-        try:
-            return bool(original(target_bucket, target_prefix))
-        finally:
-            target_bucket.policy = policy
+        if not target_bucket.policy:
+            return False
+        wanted = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}/{target_prefix or ''}x"
+        for stmt in json.loads(target_bucket.policy.decode()).get("Statement", []):
+            principal = stmt.get("Principal")
+            if not isinstance(principal, dict) or LOGGING_SERVICE_PRINCIPAL not in _listed(principal.get("Service")):
+                continue
+            if stmt.get("Effect") != "Allow" or "s3:PutObject" not in _listed(stmt.get("Action")):
+                continue
+            if any(_iam_match(str(r), wanted) for r in _listed(stmt.get("Resource"))):
+                return True
+        return False
 
     FakeBucket._log_permissions_enabled_policy = staticmethod(checked)  # type: ignore[method-assign]
     FakeBucket.local_aws_log_shim = True  # type: ignore[attr-defined]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _iam_match(pattern: str, value: str) -> bool:
+    """IAM's ARN wildcards: ``*`` any run of characters, ``?`` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value) is not None
 
 
 class EcrPullThroughCacheRules:

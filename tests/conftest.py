@@ -36,8 +36,8 @@ FOLDER_MARKERS: dict[str, tuple[str, ...]] = {
     "validate": ("terraform",),
 }
 #: Module -> xdist group: tests sharing an expensive session resource stay on one
-#: worker (`make test` runs three). Each worker that runs integration tests deploys
-#: its own platform into its own emulator, so the two integration groups (each in
+#: worker (`make test` runs four). Each worker that runs integration tests deploys
+#: its own platform into its own emulator, so the three integration groups (each in
 #: the order it needs, teardown last) run side by side, mostly waiting on the
 #: provider's own pacing.
 GROUPS: dict[str, str] = {
@@ -47,7 +47,9 @@ GROUPS: dict[str, str] = {
     "test_security_plan.py": "integration-a",
     "test_interrupted_deploys.py": "integration-b",
     "test_reliability.py": "integration-b",
-    "test_teardown.py": "integration-b",
+    # The last release deployed, upgraded to this code, then torn down.
+    "test_upgrade.py": "integration-c",
+    "test_teardown.py": "integration-c",
     # checkov installs its own virtualenv on first use: one worker, so two never race.
     "test_checkov.py": "checkov",
     "test_compliance_doc.py": "checkov",
@@ -56,8 +58,10 @@ GROUPS: dict[str, str] = {
 }
 
 
+#: The module that tears its group's deployment down.
+RUNS_LAST = "test_teardown.py"
 #: Groups that take longest start first (collection order is scheduling order).
-FIRST = ("integration-a", "integration-b", "checkov")
+FIRST = ("integration-a", "integration-b", "integration-c", "checkov")
 
 
 def _group(nodeid: str) -> str | None:
@@ -73,8 +77,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.checkov)
         if parts[0] == "integration" and _group(item.nodeid) is None:
             raise pytest.UsageError(f"{parts[-1]}: give every integration module a group in tests/conftest.py GROUPS")
-    # Stable: within a group, tests keep their order (teardown stays last).
-    items.sort(key=lambda item: FIRST.index(g) if (g := _group(item.nodeid)) in FIRST else len(FIRST))
+    # Stable: within a group, tests keep their order, except that teardown runs last.
+    items.sort(
+        key=lambda item: (
+            FIRST.index(g) if (g := _group(item.nodeid)) in FIRST else len(FIRST),
+            item.nodeid.split("::", 1)[0].endswith(RUNS_LAST),
+        )
+    )
 
 
 #: How much lower a worker's priority goes once it runs anything but an integration

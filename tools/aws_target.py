@@ -68,13 +68,17 @@ class AwsTarget:
         except (BotoCoreError, ClientError) as exc:
             raise TargetError(f"cannot tell which AWS account the credentials belong to: {exc}") from None
 
-    def object_exists(self, bucket: str, key: str) -> bool:
+    def object_exists(self, bucket: str, key: str, *, owner: str | None = None) -> bool:
+        """Whether ``s3://bucket/key`` exists; with ``owner``, only in a bucket that account owns
+        (a bucket of that name in another account answers 403, which counts as absent)."""
         from botocore.exceptions import ClientError
 
+        extra = {"ExpectedBucketOwner": owner} if owner else {}
         try:
-            self.client("s3").head_object(Bucket=bucket, Key=key)
+            self.client("s3").head_object(Bucket=bucket, Key=key, **extra)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+            code = exc.response["Error"]["Code"]
+            if code in ("404", "NoSuchKey", "NoSuchBucket", "NotFound") or (owner and code in ("403", "AccessDenied")):
                 return False
             raise
         return True

@@ -10,6 +10,11 @@ Every failed check must match an entry in ``tools/checkov/suppressions.toml``
 (check id + resource pattern + stack pattern + justification); anything else
 fails the gate. In-JSON skip comments are not read by checkov's terraform_json
 framework, which is why suppressions live in that file.
+
+Beside checkov's own checks, every scan runs the project's custom checks of AWS's
+service-side rules (``tools/checkov/aws_rules``, ids ``CKV_CICD_*``; docs/aws-rules.md),
+which nothing else checks before AWS refuses an apply. A folder of stack folders is
+scanned in one checkov run (its start-up costs seconds).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import fnmatch
 import json
 import subprocess
 import sys
+import tempfile
 import tomllib
 import venv
 from dataclasses import dataclass
@@ -29,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKOV_VERSION = "3.3.30"
 VENV = ROOT / "build" / "checkov-venv"
 SUPPRESSIONS = ROOT / "tools" / "checkov" / "suppressions.toml"
+#: The project's custom checks: AWS's service-side rules (docs/aws-rules.md).
+AWS_RULES = ROOT / "tools" / "checkov" / "aws_rules"
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,34 @@ def scan(target: Path, framework: str, stack: str | None = None) -> list[Finding
     return run_checkov(target, framework, stack)[0]
 
 
+def scannable_copy(target: Path, into: Path) -> Path:
+    """A copy of a stack folder (or a folder of them) without ``removed`` blocks.
+
+    checkov 3.3.30's terraform_json parser fails on a ``removed`` block list (objects with two
+    keys, ``from`` and ``lifecycle``: "this method receives only dicts") and then skips the whole
+    file. The blocks hold no resource, so nothing checkov checks is lost without them.
+    """
+    for source in sorted(target.rglob("*.tf.json")) if target.is_dir() else []:
+        doc = json.loads(source.read_text())
+        doc.pop("removed", None)
+        dest = into / source.relative_to(target)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(json.dumps(doc))
+    return into
+
+
 def run_checkov(target: Path, framework: str, stack: str | None = None) -> tuple[list[Finding], set[str]]:
-    """(failed checks, ids of checks that passed) for a stack directory or plan file."""
+    """(failed checks, ids of checks that passed) for a stack directory, a directory of stack
+    directories, or a plan file. A finding's stack is its file's folder (or ``stack``).
+
+    A file checkov cannot parse fails the run: an unparsed stack would pass every check."""
+    if target.is_dir():
+        with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+            return _run_checkov(scannable_copy(target, Path(tmp) / target.name), framework, stack)
+    return _run_checkov(target, framework, stack)
+
+
+def _run_checkov(target: Path, framework: str, stack: str | None) -> tuple[list[Finding], set[str]]:
     flag = "-d" if target.is_dir() else "-f"
     proc = subprocess.run(
         [
@@ -121,23 +155,40 @@ def run_checkov(target: Path, framework: str, stack: str | None = None) -> tuple
             "--compact",
             "--output",
             "json",
+            "--external-checks-dir",
+            str(AWS_RULES),
         ],
         capture_output=True,
         text=True,
     )
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"checkov failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    types = _resource_types(target / "cdk.tf.json") if target.is_dir() else {}
     findings = []
     passed: set[str] = set()
     for result in _results(proc.stdout):
+        if result.get("summary", {}).get("parsing_errors"):
+            raise RuntimeError(f"checkov could not parse {result['summary']['parsing_errors']} file(s) under {target}")
         passed |= {p["check_id"] for p in result.get("results", {}).get("passed_checks", [])}
         for failed in result.get("results", {}).get("failed_checks", []):
+            where = _stack_file(target, str(failed.get("file_abs_path") or failed["file_path"]))
             resource = str(failed["resource"]).removeprefix("resource.")
+            types = _resource_types(where) if where is not None else {}
             if resource in types:  # some checks report the bare name: make it "type.name"
                 resource = f"{types[resource]}.{resource}"
-            findings.append(Finding(failed["check_id"], resource, stack or target.name, failed["check_name"]))
+            owner = stack or (where.parent.name if where is not None else target.name)
+            findings.append(Finding(failed["check_id"], resource, owner, failed["check_name"]))
     return findings, passed
+
+
+def _stack_file(target: Path, reported: str) -> Path | None:
+    """The cdk.tf.json a finding is in (checkov reports paths relative to the scanned folder)."""
+    if not target.is_dir():
+        return None
+    path = Path(reported)
+    for candidate in (path, target / reported.lstrip("/"), target.parent / reported.lstrip("/")):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
 
 
 def _resource_types(stack_json: Path) -> dict[str, str]:
@@ -159,7 +210,7 @@ def main(argv: list[str]) -> int:
     if args.plan:
         findings = scan(args.plan, "terraform_plan", args.stack)
     else:
-        findings = [f for d in sorted(args.stacks_dir.iterdir()) if d.is_dir() for f in scan(d, "terraform_json")]
+        findings = scan(args.stacks_dir, "terraform_json")
     failing = unsuppressed(findings, suppressions)
     print(f"checkov: {len(findings)} failed checks, {len(findings) - len(failing)} suppressed, {len(failing)} failing")
     for finding in failing:

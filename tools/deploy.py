@@ -5,6 +5,7 @@
     python -m tools.deploy apply   --environment dev --target local --plan-dir DIR
     python -m tools.deploy drift   --environment dev --target local [--summary FILE]  # exit 2 = drift
     python -m tools.deploy destroy --environment dev --target local [--confirm ENV]
+    python -m tools.deploy retire-legacy --environment dev --target local --confirm ENV
 
 Options: ``--config FILE`` uses any settings file; ``--work-dir DIR`` keeps the
 emulator, cdktf.out, local state, plans and outputs in DIR instead of the
@@ -50,7 +51,7 @@ from typing import Any
 from constructs_lib.settings import ConfigError, Settings, load_settings
 from local_aws import CREDENTIALS_ENV
 from local_aws.server import alive, running, start, stop
-from tools import destroy_guard
+from tools import account_checks, destroy_guard
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
 from tools.plan_summary import bounded, drift_summary, summarize
@@ -143,6 +144,8 @@ class Deployer:
         self._running_lock = threading.Lock()
         self._settings: Settings | None = None
         self._aws: AwsTarget | None = None
+        #: Stack -> the old-named bucket its state is still in (set by init_deployed).
+        self.legacy: dict[str, str | None] = {}
         # Read before a deploy writes its own pid there: a pid naming no live
         # process is a deploy of this workspace that was killed (SIGKILL, a crash).
         recorded = self._recorded_deploy()
@@ -158,9 +161,15 @@ class Deployer:
 
     @property
     def settings(self) -> Settings:
-        """The environment's settings as written (env overrides are main.py's business)."""
+        """The environment's settings for this target (other env overrides are main.py's business).
+
+        On the local target the endpoint is the emulator's, known once it runs; nothing here
+        reads it (synthesis gets the real one), so a placeholder validates the rest."""
         if self._settings is None:
-            self._settings = load_settings(self.config_path)
+            target: dict[str, str] = {"deploy_target": self.target}
+            if self.target == "local":
+                target["endpoint_url"] = self.endpoint or "http://127.0.0.1"
+            self._settings = load_settings(self.config_path, target)
         return self._settings
 
     @property
@@ -168,15 +177,6 @@ class Deployer:
         if self._aws is None:
             self._aws = AwsTarget(self.target, self.settings, self.env)
         return self._aws
-
-    def require_account(self) -> None:
-        """A deploy to AWS must name its account: checked before any AWS call."""
-        if self.target == "aws" and self.settings.account_id is None:
-            raise Refused(
-                f'{_shown(self.config_path)} has no account_id: add account_id = "<12-digit AWS account id>" '
-                "at its top, the account this environment deploys to (README: Deploying to a real AWS account)",
-                code=2,
-            )
 
     def verify_account(self) -> None:
         """Stop before any change when the credentials belong to another account."""
@@ -190,9 +190,18 @@ class Deployer:
                 f"but {_shown(self.config_path)} says account_id = {expected}"
             )
 
+    def check_account(self) -> None:
+        """On AWS, what the account must allow before anything is applied (tools/account_checks.py)."""
+        if self.target != "aws":
+            return  # the emulator has no quotas and no other accounts
+        found = account_checks.problems(self.settings, self.aws.client)
+        if found:
+            raise Refused("\n".join([f"refusing to {self.verb} {self.environment}: nothing was changed", *found]))
+
     def preflight(self) -> None:
         """Settings, the provider source, the emulator (local), then whose credentials these are."""
-        self.require_account()
+        # Settings first: a mistake (account_id missing for aws, say) stops before any call.
+        _ = self.settings
         self.env = terraform_env()
         if self.target == "local":
             self.start_emulator()
@@ -307,6 +316,58 @@ class Deployer:
         self.checkpoint()
         return state, remote
 
+    # -- upgrade: buckets renamed to carry the account and region -----------------------
+
+    def legacy_bucket_of(self, tf: Terraform) -> str | None:
+        """The old-named state bucket (releases up to 2026-11-30) when it, and not the
+        account-scoped one, holds this stack's state; None otherwise.
+
+        Only a bucket this account owns counts: the old names were global, so a bucket
+        of that name elsewhere is someone else's (README: Upgrading to account-scoped
+        bucket names).
+        """
+        bucket, key = _backend(tf)
+        legacy = self.settings.naming.legacy_bucket("tfstate")
+        if self.aws.object_exists(bucket, key):
+            return None
+        return legacy if self.aws.object_exists(legacy, key, owner=self.aws.account()) else None
+
+    def init_at(self, tf: Terraform, bucket: str) -> None:
+        """Initialise against ``bucket`` instead of the configured one (the state is still there)."""
+        self.tf(tf, "init", "-input=false", "-no-color", "-reconfigure", f"-backend-config=bucket={bucket}")
+        tf.forget_init()  # the next verb initialises for the configured bucket again
+
+    def move_state(self, tf: Terraform, legacy: str) -> None:
+        """Copy the stack's state from the old bucket into the configured one (lineage and serial
+        continue; the old object and its versions stay where they are, as history)."""
+        bucket, key = _backend(tf)
+        log(f"{tf.dir.name}: moving its state from s3://{legacy}/{key} to s3://{bucket}/{key} ...")
+        self.tf(tf, "init", "-input=false", "-no-color", "-migrate-state", "-force-copy")
+        tf.mark_initialized()
+        if not self.aws.object_exists(bucket, key):
+            raise RuntimeError(f"{tf.dir.name}: the state move did not write s3://{bucket}/{key}")
+        log(f"{tf.dir.name}: state moved; s3://{legacy} is no longer used and keeps what it held")
+
+    def upgrade_state_backend(self, backend: Terraform, legacy: str) -> None:
+        """Create the account-scoped buckets (the old ones are forgotten, not destroyed) with the
+        state still in the old bucket, then move the state into the new one."""
+        log(
+            f"{backend.dir.name}: upgrading: bucket names now carry the account and region; its state is "
+            f"still in {legacy} (README: Upgrading to account-scoped bucket names)"
+        )
+        self.init_at(backend, legacy)
+        self.apply(backend, f"{backend.dir.name} (new buckets; the old ones are forgotten, not destroyed)")
+        self.move_state(backend, legacy)
+
+    def init_platform(self, platform: Terraform) -> None:
+        """``init``; on a deploy, first move a state still in the old-named bucket."""
+        legacy = self.legacy_bucket_of(platform)
+        if legacy is None:
+            self.init(platform)
+            return
+        self.init_at(platform, legacy)
+        self.move_state(platform, legacy)
+
     def require_deployed(self, tf: Terraform) -> BootstrapState:
         """For plan, apply and drift: the state stack's state must be in its bucket."""
         state, remote = self.init_state_backend(tf)
@@ -381,11 +442,15 @@ class Deployer:
         self.ws.deploy_pid.parent.mkdir(parents=True, exist_ok=True)
         self.ws.deploy_pid.write_text(str(os.getpid()))
         self.synth()
+        self.check_account()
         backend, platform = self.stack("state-backend"), self.stack("platform")
+        legacy = self.legacy_bucket_of(backend)
+        if legacy is not None:
+            self.upgrade_state_backend(backend, legacy)
         state, remote = self.init_state_backend(backend)
         if remote:
             # The state stack first (the platform's state lives in it), then the platform.
-            self.parallel(lambda: self.apply(backend, backend.dir.name), lambda: self.init(platform))
+            self.parallel(lambda: self.apply(backend, backend.dir.name), lambda: self.init_platform(platform))
             self.apply(platform, platform.dir.name)
         else:
             # First deploy: the platform needs only the bucket, table and key; it
@@ -409,8 +474,8 @@ class Deployer:
         core = [
             f"-target={rtype}.{_resource_name(backend, name)}"
             for rtype, name in (
-                ("aws_s3_bucket_server_side_encryption_configuration", "state_bucket_encryption"),
-                ("aws_s3_bucket_versioning", "state_bucket_versioning"),
+                ("aws_s3_bucket_server_side_encryption_configuration", "state_bucket_account-scoped_encryption"),
+                ("aws_s3_bucket_versioning", "state_bucket_account-scoped_versioning"),
                 ("aws_dynamodb_table", "state_lock-table"),
             )
         ]
@@ -442,10 +507,41 @@ class Deployer:
             result["error"] = str(exc)
 
     def init_deployed(self) -> tuple[Terraform, Terraform]:
-        """Both stacks initialised at once; the state stack's state must be in its bucket."""
+        """Both stacks initialised at once; the state stack's state must be in its bucket.
+
+        A stack whose state is still in the old-named bucket is read there (``self.legacy``):
+        plan and drift work on it as it is, apply moves its state after applying, destroy
+        refuses (deploy first)."""
         backend, platform = self.stack("state-backend"), self.stack("platform")
-        self.parallel(lambda: self.require_deployed(backend), lambda: self.init(platform))
+        self.legacy = {tf.dir.name: self.legacy_bucket_of(tf) for tf in (backend, platform)}
+
+        def init_backend() -> None:
+            legacy = self.legacy[backend.dir.name]
+            if legacy is None:
+                self.require_deployed(backend)
+            else:
+                self.init_at(backend, legacy)
+
+        def init_platform() -> None:
+            legacy = self.legacy[platform.dir.name]
+            if legacy is None:
+                self.init(platform)
+            else:
+                self.init_at(platform, legacy)
+
+        self.parallel(init_backend, init_platform)
         return backend, platform
+
+    def legacy_note(self) -> str:
+        moving = {name: bucket for name, bucket in self.legacy.items() if bucket}
+        if not moving:
+            return ""
+        listed = ", ".join(f"{name} (s3://{bucket})" for name, bucket in moving.items())
+        return (
+            f"\n> **Upgrade:** the state of {listed} is still in its old-named bucket; the next `make deploy` "
+            "(or `make apply-plan`) moves it into the account-scoped state bucket. Old buckets are forgotten, "
+            "never destroyed (README: Upgrading to account-scoped bucket names).\n"
+        )
 
     def plan(self, out: Path | None = None) -> int:
         """Plan both stacks; with ``out``, save the plans and a Markdown summary there."""
@@ -464,7 +560,7 @@ class Deployer:
             return code == 2, summarize(json.loads(shown), tf.dir.name)
 
         results = self.parallel(*(lambda tf=tf: plan_one(tf) for tf in self.init_deployed()))
-        text = "\n".join(section for _, section in results)
+        text = "\n".join(section for _, section in results) + self.legacy_note()
         if out is not None:
             (out / "summary.md").write_text(text)
             # The pull-request comment: the same text, cut below GitHub's limit if need be.
@@ -497,6 +593,9 @@ class Deployer:
                 )
         for kind, plan_file in plans:
             self.apply_plan_file(stacks[kind], plan_file)
+            legacy = self.legacy[stacks[kind].dir.name]
+            if legacy is not None:
+                self.move_state(stacks[kind], legacy)
         return 0
 
     def apply_plan_file(self, tf: Terraform, plan_file: Path) -> None:
@@ -550,11 +649,17 @@ class Deployer:
         self.preflight()
         self.synth()
         backend = self.stack("state-backend")
+        platform = self.stack("platform")
+        if any(self.legacy_bucket_of(tf) for tf in (backend, platform)):
+            raise Refused(
+                f"the state of {self.environment} is still in its old-named bucket "
+                f"({self.settings.naming.legacy_bucket('tfstate')}): run `make deploy` once to move it "
+                "(README: Upgrading to account-scoped bucket names), then destroy"
+            )
         state, remote = self.init_state_backend(backend)
         if not remote and not state.local_file.exists():
             state.release()
             raise Refused(f"{self.environment} is not deployed ({state.location} does not exist): nothing to destroy")
-        platform = self.stack("platform")
         self.init(platform)
         states = self.parallel(lambda: self._state_json(platform), lambda: self._state_json(backend))
         found = [
@@ -589,6 +694,47 @@ class Deployer:
             stop(self.ws.emulator)
             log("emulator stopped")
         return 0
+
+    def retire_legacy(self, confirm: str | None) -> int:
+        """Delete the old-named buckets an upgrade left behind, with every object version in them.
+
+        The operator's explicit step after ``deploy`` moved both states (README: Upgrading to
+        account-scoped bucket names): refused unless confirmed by name, and while either
+        stack's state still lives in an old bucket.
+        """
+        self.preflight()
+        self.synth()
+        backend, platform = self.stack("state-backend"), self.stack("platform")
+        waiting = [tf.dir.name for tf in (backend, platform) if self.legacy_bucket_of(tf)]
+        if waiting:
+            raise Refused(f"the state of {', '.join(waiting)} is still in an old-named bucket: run `make deploy` first")
+        naming, account = self.settings.naming, self.aws.account()
+        s3 = self.aws.client("s3")
+        found = [b for b in map(naming.legacy_bucket, destroy_guard.BUCKET_COMPONENTS) if self._owned(s3, b, account)]
+        if not found:
+            log(f"no old-named bucket of {self.environment} is left: nothing to do")
+            return 0
+        if confirm != self.environment:
+            raise Refused(
+                f"refusing to delete {', '.join(found)} (every object version in them) without confirmation: "
+                f"nothing was changed. Confirm with the environment's name: --confirm {self.environment}",
+                code=2,
+            )
+        for bucket in found:
+            destroy_guard.delete_every_version(self.aws, bucket, None)
+            s3.delete_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+            log(f"deleted the old-named bucket {bucket}")
+        return 0
+
+    @staticmethod
+    def _owned(s3: Any, bucket: str, account: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        except ClientError:
+            return False  # absent, or someone else's
+        return True
 
     def refuse_unsafe_destroy(
         self, found: list[destroy_guard.Protection], blocking: list[str], confirm: str | None
@@ -662,6 +808,12 @@ class Deployer:
         log(f"Tear down with: {self.teardown_command()}")
 
 
+def _backend(tf: Terraform) -> tuple[str, str]:
+    """(bucket, key) of the stack's S3 backend as synthesized."""
+    s3 = json.loads((tf.dir / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"]
+    return str(s3["bucket"]), str(s3["key"])
+
+
 def _resource_name(tf: Terraform, prefix: str) -> str:
     """The synthesized name of the one resource whose construct path starts with ``prefix``."""
     doc = json.loads((tf.dir / "cdk.tf.json").read_text())
@@ -714,7 +866,7 @@ def _first_error(output: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.splitlines()[0])
-    parser.add_argument("verb", choices=["deploy", "plan", "apply", "drift", "destroy"])
+    parser.add_argument("verb", choices=["deploy", "plan", "apply", "drift", "destroy", "retire-legacy"])
     parser.add_argument("--environment", default="dev")
     parser.add_argument("--target", choices=["local", "aws"], default="local")
     parser.add_argument("--config", type=Path, help="settings file (default: config/<environment>.toml)")
@@ -723,7 +875,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--out", type=Path, help="plan: save the plans and summary.md in this folder")
     parser.add_argument("--plan-dir", type=Path, help="apply: the folder a plan --out wrote")
     parser.add_argument("--summary", type=Path, help="drift: also write the Markdown summary here")
-    parser.add_argument("--confirm", metavar="ENVIRONMENT", help="destroy: confirm a protected environment by name")
+    parser.add_argument(
+        "--confirm", metavar="ENVIRONMENT", help="destroy, retire-legacy: confirm a protected environment by name"
+    )
     args = parser.parse_args(argv)
     # terraform runs in each stack's folder: hand it paths that do not depend on the caller's.
     for name in ("out", "plan_dir", "summary"):
@@ -742,6 +896,8 @@ def main(argv: Sequence[str]) -> int:
             return deployer.drift(args.summary)
         if args.verb == "destroy":
             return deployer.destroy(args.confirm)
+        if args.verb == "retire-legacy":
+            return deployer.retire_legacy(args.confirm)
         return deployer.deploy()
     except Interrupted as exc:
         if exc.terraform_output:

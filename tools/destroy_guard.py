@@ -22,7 +22,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.naming import COMPONENTS, NameKind
 from tools.aws_target import AwsTarget
+
+#: Every bucket the platform names (both stacks).
+BUCKET_COMPONENTS = tuple(c for c, kind in COMPONENTS.items() if kind is NameKind.S3_BUCKET)
 
 
 @dataclass(frozen=True)
@@ -88,15 +92,16 @@ def _object_keys(aws: AwsTarget, bucket: str) -> set[str]:
     return keys
 
 
-def delete_every_version(aws: AwsTarget, bucket: str, keys: Iterable[str]) -> None:
-    """Remove the tool's own state objects (all versions) from a protected state bucket."""
+def delete_every_version(aws: AwsTarget, bucket: str, keys: Iterable[str] | None) -> None:
+    """Remove objects (every version and delete marker) from a bucket: those with ``keys``
+    (the tool's own state objects in a protected state bucket), or all of them (``None``)."""
     s3 = aws.client("s3")
-    wanted = set(keys)
+    wanted = None if keys is None else set(keys)
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         doomed = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
             for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-            if v["Key"] in wanted
+            if wanted is None or v["Key"] in wanted
         ]
         if doomed:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})

@@ -84,7 +84,12 @@ def alarm_specs(a: AlarmThresholds, w: Watched) -> list[AlarmSpec]:
             "waf-blocked-spike", "Spike of WAF-blocked requests", w.web_acl.metric("BlockedRequests"),
             a.waf_blocked_requests,
         ),
-        AlarmSpec("pipeline-failures", "Pipeline executions failed", w.failed_executions, a.pipeline_failures),
+        # The metric filter publishes a point only when an execution fails (it may not have a
+        # default value beside its dimensions): no data means no failure.
+        AlarmSpec(
+            "pipeline-failures", "Pipeline executions failed", w.failed_executions, a.pipeline_failures,
+            treat_missing_data="notBreaching",
+        ),
     ]  # fmt: skip
 
 

@@ -61,19 +61,28 @@ def add_history(
         retry_policy=RETRY_POLICY,
         dead_letter_config={"arn": dead_letter_queue_arn},
     )
+    _failure_metric(scope, naming, group, failed_executions)
+    return rule, target
+
+
+def _failure_metric(scope: Construct, naming: Naming, group: EncryptedLogGroup, failed_executions: Metric) -> None:
+    """Counts FAILED execution events, per pipeline, for the pipeline-failures alarm."""
     CloudwatchLogMetricFilter(
         scope,
         "pipeline-failures-filter",
         name=naming.scoped("pipeline-failures"),
         log_group_name=group.name,
         pattern='{ $.detail.state = "FAILED" }',
+        # No default_value: CloudWatch Logs refuses it beside dimensions ("If you assign
+        # dimensions to a metric created by a metric filter, you can't assign a default
+        # value for that metric", MonitoringLogData.html; PutMetricFilter answers
+        # InvalidParameterException). With no failure there is no data point, which the
+        # pipeline-failures alarm reads as OK (treat_missing_data = notBreaching).
         metric_transformation={
             "name": failed_executions.name,
             "namespace": failed_executions.namespace,
             "value": "1",
-            "default_value": "0",
             # The pipeline's name comes from the event itself.
             "dimensions": {name: "$.detail.pipeline" for name, _ in failed_executions.dimensions},
         },
     )
-    return rule, target

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
+from constructs_lib import addresses, policies
 from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
@@ -44,7 +45,12 @@ class PlatformStack(TerraformStack):
             "key",
             alias_name=naming.key_alias,
             description=f"{settings.project} {settings.environment} platform data",
-            aws=aws,
+            # ARNs built from names (the topic and rules are created after the key).
+            policy_statements=policies.kms_key_policy(
+                aws,
+                topic_arn=aws.arn("sns", naming.name("notifications")),
+                rules_arn=aws.arn("events", f"rule/{naming.prefix}-*"),
+            ),
             deletion_window_in_days=settings.security.kms_deletion_window_days,
         )
         self.ctx = PlatformContext(
@@ -59,6 +65,14 @@ class PlatformStack(TerraformStack):
         self._delivery(settings)
         self._observability(settings)
         self._outputs()
+        # Buckets renamed to carry the account and region: their old addresses are forgotten,
+        # never destroyed (README: Upgrading to account-scoped bucket names).
+        buckets = [
+            self.artifacts,
+            self.load_balancer.access_logs,
+            *([self.pipeline.source] if self.pipeline.source else []),
+        ]
+        addresses.forget(self, [a for b in buckets for a in b.legacy_addresses])
 
     def _runtime(self, settings: Settings) -> None:
         """Where the service runs: secrets, network, ALB and WAF, image registry, ECS."""
@@ -111,6 +125,7 @@ class PlatformStack(TerraformStack):
             service=self.service,
             artifacts=self.artifacts,
             notifications=self.notifications,
+            reserved_concurrency=settings.pipeline.orchestrator_reserved_concurrency,
         )
         self.pipeline = Pipeline(
             self,

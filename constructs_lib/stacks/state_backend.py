@@ -13,6 +13,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
+from constructs_lib import addresses
 from constructs_lib.context import Aws
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
@@ -46,6 +47,8 @@ class StateBackendStack(TerraformStack):
             deletion_protection=settings.is_production,
             access_log_bucket_name=naming.name("tfstate-logs"),
         )
+        # Renamed buckets (account and region in the name): the old addresses are forgotten.
+        addresses.forget(self, [*self.store.bucket.legacy_addresses, *self.store.access_logs.legacy_addresses])
         TerraformOutput(self, "state_bucket", value=self.store.bucket.name)
         TerraformOutput(self, "lock_table", value=self.store.table.name)
         TerraformOutput(self, "state_key_arn", value=self.store.key.arn)

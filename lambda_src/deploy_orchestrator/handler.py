@@ -9,8 +9,8 @@ First call (no continuation token):
   2. read ``imagedefinitions.json`` from the input artifact (a zip in S3);
   3. copy the newest active revision of the service's task-definition family
      (Terraform registers one whenever anything it owns changes: size,
-     secrets, the sidecar image), change only the app container's image,
-     register it, and ``UpdateService`` onto it;
+     secrets, the sidecar image) with its tags, change only the app
+     container's image, register it, and ``UpdateService`` onto it;
   4. ``PutJobSuccessResult`` with a continuation token: CodePipeline calls
      again (about every 30 s to 1 min) while the deployment runs.
 Later calls (with a token): inspect the deployment and report success when it
@@ -166,10 +166,16 @@ class Orchestrator:
         running = self.ecs.describe_task_definition(taskDefinition=services[0]["taskDefinition"])["taskDefinition"]
         # Not the running revision: the family's newest, so what Terraform changed since
         # the last deploy (it ignores the service's task_definition) goes out with this image.
-        current = self.ecs.describe_task_definition(taskDefinition=running["family"])["taskDefinition"]
+        # include=TAGS: without it DescribeTaskDefinition returns no tags, and the new revision
+        # would lose every tag Terraform gave the family (cost allocation, ownership).
+        described = self.ecs.describe_task_definition(taskDefinition=running["family"], include=["TAGS"])
+        current = described["taskDefinition"]
         current_arn = current["taskDefinitionArn"]
 
         new = {k: v for k, v in current.items() if k not in READ_ONLY_FIELDS}
+        if described.get("tags"):
+            # Tagging on create is authorised separately (ecs:TagResource, ecs:CreateAction).
+            new["tags"] = described["tags"]
         containers = new["containerDefinitions"]
         if not any(c["name"] == container for c in containers):
             raise DeployError(f"task definition {current_arn} has no container named {container!r}")

@@ -31,19 +31,79 @@ def test_suffix_with_upper_case_or_special_characters_refused(suffix: str) -> No
 
 
 def test_longest_accepted_suffix_fits_every_name() -> None:
-    longest = "a" * max_suffix_length("cicd")
+    longest = "a" * max_suffix_length("cicd", "us-east-1")
     settings = make_settings("dev", environment_suffix=longest)
     # The tightest name is the ECR pull-through cache prefix (30 characters).
     assert len(settings.naming.name("ecrpub")) == 30
     assert len(settings.naming.name("alb")) <= 32
+    assert all(len(settings.naming.name(c)) <= 63 for c in ("tfstate-logs", "artifacts", "alb-logs"))
 
 
 def test_suffix_one_character_too_long_refused() -> None:
-    err = refused(environment_suffix="a" * (max_suffix_length("cicd") + 1))
-    assert "environment_suffix" in err.problems[0]
+    err = refused(environment_suffix="a" * (max_suffix_length("cicd", "us-east-1") + 1))
+    assert err.problems[0].startswith("environment_suffix = ")
     assert "cicd-ecrpub-" in err.problems[0]
     assert "is 31 characters, the limit is 30" in err.problems[0]
-    assert f"at most {max_suffix_length('cicd')} characters" in err.problems[0]
+    assert f"at most {max_suffix_length('cicd', 'us-east-1')} characters" in err.problems[0]
+
+
+def test_the_longest_project_and_suffix_fit_the_bucket_budget_in_the_longest_region() -> None:
+    """Bucket names end with -<account>-<region>: in a 14-character region the 63-character
+    S3 limit is what bounds the suffix of a 12-character project."""
+    project, region = "abcdefghijkl", "ap-southeast-1"
+    longest = "a" * max_suffix_length(project, region)
+    s = make_settings("dev", project=project, region=region, environment_suffix=longest)
+    assert len(s.naming.name("tfstate-logs")) == 63
+    err = refused(project=project, region=region, environment_suffix=longest + "a")
+    assert "the limit is 63" in err.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"project": "internal"}, "project", "would begin with 'internal-', which ELB refuses"),
+        ({"project": "sthree"}, "project", "would start with 'sthree-', which S3 reserves"),
+        ({"environment_suffix": "s3alias"}, "environment_suffix", "reserved by S3"),
+        ({"environment_suffix": "pr-s3alias"}, "environment_suffix", "reserved by S3"),
+    ],
+)
+def test_names_aws_reserves_are_refused(overrides: dict[str, object], field: str, message: str) -> None:
+    err = refused(**overrides)
+    assert err.problems[0].startswith(f"{field} = ")
+    assert message in err.problems[0]
+
+
+def test_certificate_from_another_region_refused() -> None:
+    """"Certificates in ACM are regional resources" (ACM user guide, Supported Regions)."""
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
+    err = refused(edge={"certificate_arn": arn})
+    assert err.problems[0].startswith(f"edge.certificate_arn = '{arn[:50]}")
+    assert "is a certificate in eu-west-1, but the load balancer is in us-east-1" in err.problems[0]
+    assert make_settings("dev", region="eu-west-1", edge={"certificate_arn": arn}).edge.certificate_arn == arn
+
+
+def test_aws_target_needs_the_account() -> None:
+    err = refused(account_id=None)
+    assert err.problems == [
+        'account_id = None: required when deploy_target = "aws": bucket names carry the account id and the '
+        'provider refuses any other account; add account_id = "<12-digit AWS account id>"'
+    ]
+
+
+def test_local_target_names_buckets_for_the_emulators_account() -> None:
+    s = make_settings("dev", account_id=None, deploy_target="local", endpoint_url="http://127.0.0.1:4566")
+    assert s.account == "123456789012"
+    assert s.naming.name("artifacts") == "cicd-artifacts-dev-123456789012-us-east-1"
+
+
+@pytest.mark.parametrize("value", [None, 1, 1000])
+def test_orchestrator_reserved_concurrency_unset_by_default_and_bounded(value: int | None) -> None:
+    assert make_settings("dev").pipeline.orchestrator_reserved_concurrency is None
+    s = make_settings("dev", pipeline={"orchestrator_reserved_concurrency": value})
+    assert s.pipeline.orchestrator_reserved_concurrency == value
+    for bad in (0, 1001):
+        err = refused(pipeline={"orchestrator_reserved_concurrency": bad})
+        assert err.problems[0].startswith(f"pipeline.orchestrator_reserved_concurrency = {bad}")
 
 
 @pytest.mark.parametrize(
@@ -195,10 +255,11 @@ def test_arns_and_zones_validated(overrides: dict[str, object], path: str, messa
     assert message in err.problems[0]
 
 
-def test_explicit_zones_used_in_order() -> None:
+def test_explicit_zones_used_in_order_and_unset_zones_left_to_the_account() -> None:
     s = make_settings("dev", network={"availability_zones": ["us-east-1d", "us-east-1f"]})
     assert s.availability_zones == ["us-east-1d", "us-east-1f"]
-    assert make_settings("prod").availability_zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    # Zone names are mapped per account: unpinned, the stack reads them (aws_availability_zones).
+    assert make_settings("prod").availability_zones is None
 
 
 def test_load_settings_reads_toml_and_applies_overrides(tmp_path: Path) -> None:
@@ -251,9 +312,9 @@ def test_own_private_ecr_image_without_nat_accepted() -> None:
     assert settings.service.bootstrap_image == image
 
 
-def test_private_ecr_image_without_nat_needs_account_id() -> None:
+def test_private_ecr_image_of_another_account_without_nat_refused() -> None:
     err = refused(service={"bootstrap_image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1"})
-    assert "set account_id" in err.problems[0]
+    assert "unreachable from the private subnets" in err.problems[0]
 
 
 @pytest.mark.parametrize(
@@ -277,15 +338,16 @@ def test_account_id_must_be_12_digits(account: str) -> None:
     assert refused(account_id=account).problems[0].startswith(f"account_id = '{account}'")
 
 
-def test_account_id_is_optional_and_kept() -> None:
-    assert make_settings("dev").account_id is None
+def test_account_id_is_kept() -> None:
+    assert make_settings("dev").account_id == "123456789012"  # the shipped example
     assert make_settings("dev", account_id="111111111111").account_id == "111111111111"
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"deploy_role_arn": "arn:aws:iam::111111111111:role/deploy"}, "needs account_id"),
+        ({"account_id": None, "deploy_target": "local", "endpoint_url": "http://127.0.0.1:1",
+          "deploy_role_arn": "arn:aws:iam::111111111111:role/deploy"}, "needs account_id"),
         ({"account_id": "111111111111", "deploy_role_arn": "arn:aws:iam::222222222222:role/deploy"},
          "is a role in account 222222222222, but account_id is 111111111111"),
         ({"account_id": "111111111111", "deploy_role_arn": "arn:aws:iam::111111111111:user/deploy"},

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import botocore.config
 import pytest
+from botocore.exceptions import ClientError
 
 from constructs_lib import policies
 from local_aws import CLIENT_CREDENTIALS, server
@@ -394,11 +395,19 @@ def test_access_logging_into_a_tls_only_log_bucket(endpoint: str) -> None:
             ),
         ),
     )
+    # The platform's per-bucket prefix, under the grant's s3/* (IAM wildcard).
     s3.put_bucket_logging(
         Bucket="shim-logged",
-        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/"}},
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/shim-logged/"}},
     )
     assert s3.get_bucket_logging(Bucket="shim-logged")["LoggingEnabled"]["TargetBucket"] == "shim-logs"
+    # Outside the granted prefix it is still refused, as on AWS.
+    s3.create_bucket(Bucket="shim-logged-elsewhere")
+    with pytest.raises(ClientError, match="InvalidTargetBucketForLogging"):
+        s3.put_bucket_logging(
+            Bucket="shim-logged-elsewhere",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "logs/"}},
+        )
     policy = json.loads(s3.get_bucket_policy(Bucket="shim-logs")["Policy"])
     assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport", "AllowS3AccessLogDelivery"]
 

@@ -147,6 +147,21 @@ def test_shim_10_logging_into_a_tls_only_bucket_fails(raw: str) -> None:
         )
 
 
+def test_shim_10_a_wildcard_grant_does_not_cover_a_deeper_prefix(raw: str) -> None:
+    s3 = client(raw, "s3")
+    s3.create_bucket(Bucket="gap-logs-2")
+    s3.create_bucket(Bucket="gap-logged-2")
+    s3.put_bucket_policy(Bucket="gap-logs-2", Policy=policies.document(policies.Statement(
+        sid="Logs", principals={"Service": ["logging.s3.amazonaws.com"]}, actions=["s3:PutObject"],
+        resources=["arn:aws:s3:::gap-logs-2/s3/*"],
+    )))  # fmt: skip
+    with pytest.raises(ClientError, match="InvalidTargetBucketForLogging"):
+        s3.put_bucket_logging(
+            Bucket="gap-logged-2",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "gap-logs-2", "TargetPrefix": "s3/gap-logged-2/"}},
+        )
+
+
 def test_shim_11_ecr_has_no_pull_through_cache_rules(raw: str) -> None:
     with pytest.raises(ClientError):
         client(raw, "ecr").create_pull_through_cache_rule(

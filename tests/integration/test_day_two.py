@@ -26,7 +26,7 @@ STATE_BACKEND_STATE = "cicd/it/state-backend.tfstate"
 
 
 def state_serial(aws: Aws) -> int:
-    body = aws("s3").get_object(Bucket="cicd-tfstate-it", Key=PLATFORM_STATE)["Body"].read()
+    body = aws("s3").get_object(Bucket="cicd-tfstate-it-123456789012-us-east-1", Key=PLATFORM_STATE)["Body"].read()
     return int(json.loads(body)["serial"])
 
 
@@ -46,8 +46,8 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     # tell whether it is still running, so the deploy stops and says how to release it.
     holder = str(uuid.uuid4())
     info = {"ID": holder, "Operation": "OperationTypeApply", "Who": "alice@laptop", "Version": "1.11.4",
-            "Created": "2026-01-01T00:00:00Z", "Path": f"cicd-tfstate-it/{STATE_BACKEND_STATE}"}  # fmt: skip
-    key = {"LockID": {"S": f"cicd-tfstate-it/{STATE_BACKEND_STATE}"}}
+            "Created": "2026-01-01T00:00:00Z", "Path": f"cicd-tfstate-it-123456789012-us-east-1/{STATE_BACKEND_STATE}"}  # fmt: skip
+    key = {"LockID": {"S": f"cicd-tfstate-it-123456789012-us-east-1/{STATE_BACKEND_STATE}"}}
     aws("dynamodb").put_item(TableName=deployment.outputs["lock_table"], Item={**key, "Info": {"S": json.dumps(info)}})
     before = state_serial(aws)
     proc = deployment.cli("deploy", check=False)
@@ -65,7 +65,7 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     assert "state-backend-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
     assert "platform-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
     # Exactly one state key and one platform key: nothing re-created, nothing leaked.
-    assert our_keys(aws) == ["Terraform state for cicd-tfstate-it", "cicd it platform data"]
+    assert our_keys(aws) == ["Terraform state for cicd-tfstate-it-123456789012-us-east-1", "cicd it platform data"]
 
 
 def test_drift_is_named_and_the_reviewed_plan_is_the_applied_plan(deployment: Deployment, aws: Aws) -> None:

@@ -18,7 +18,7 @@ Aws = Callable[[str], Any]
 def test_deploy_printed_a_summary(deployment: Deployment) -> None:
     # First deploy: what the backend needs, the state moved into its bucket, then the rest.
     assert "state-backend-it (bucket, lock table, key): 5 added" in deployment.log
-    assert "state-backend-it: state moved into s3://cicd-tfstate-it/cicd/it/state-backend.tfstate" in deployment.log
+    assert "state-backend-it: state moved into s3://cicd-tfstate-it-123456789012-us-east-1/cicd/it/state-backend.tfstate" in deployment.log
     assert "state-backend-it: 15 added" in deployment.log
     assert f"Deployed {ENVIRONMENT} to the emulator" in deployment.log
     teardown = f"Tear down with: python -m tools.deploy destroy --environment {ENVIRONMENT} --target local"
@@ -29,7 +29,7 @@ def test_bootstrap_state_lives_in_its_bucket_encrypted_with_the_state_key(deploy
     s3 = aws("s3")
     alias = aws("kms").describe_key(KeyId="alias/cicd-state-it")["KeyMetadata"]["Arn"]
     for key in ("cicd/it/state-backend.tfstate", "cicd/it/terraform.tfstate"):
-        head = s3.head_object(Bucket="cicd-tfstate-it", Key=key)
+        head = s3.head_object(Bucket="cicd-tfstate-it-123456789012-us-east-1", Key=key)
         assert head["ServerSideEncryption"] == "aws:kms", key
         assert head["SSEKMSKeyId"] in ("alias/cicd-state-it", alias), key
     assert not any((deployment.workspace / "state").glob("*.tfstate")), "no state left on this machine"

@@ -141,7 +141,7 @@ def test_artifact_and_source_buckets_encrypted_versioned_expiring(dev: Synth) ->
     doc = dev["platform"]
     names = {k: b["bucket"] for k, b in resources(doc, "aws_s3_bucket").items()}
     for purpose in ("artifacts", "source"):
-        key = next(k for k, n in names.items() if n == f"cicd-{purpose}-dev")
+        key = next(k for k, n in names.items() if n == f"cicd-{purpose}-dev-123456789012-us-east-1")
         sse = next(
             s
             for s in resources(doc, "aws_s3_bucket_server_side_encryption_configuration").values()
@@ -156,7 +156,7 @@ def test_artifact_and_source_buckets_encrypted_versioned_expiring(dev: Synth) ->
             lc for lc in resources(doc, "aws_s3_bucket_lifecycle_configuration").values() if key in lc["bucket"]
         )
         assert lifecycle["rule"][0]["noncurrent_version_expiration"][0]["noncurrent_days"] == 30
-    artifacts_key = next(k for k, n in names.items() if n == "cicd-artifacts-dev")
+    artifacts_key = next(k for k, n in names.items() if n == "cicd-artifacts-dev-123456789012-us-east-1")
     lifecycle = next(
         lc for lc in resources(doc, "aws_s3_bucket_lifecycle_configuration").values() if artifacts_key in lc["bucket"]
     )
@@ -205,8 +205,51 @@ def test_codebuild_role_least_privilege(dev: Synth) -> None:
     key, role = role_named(dev["platform"], "cicd-codebuild-role-dev")
     assert statements(role["assume_role_policy"])["TrustService"]["Principal"] == {"Service": "codebuild.amazonaws.com"}
     stmts = inline_policy(dev["platform"], key)
-    assert set(stmts) == {"WriteLogs", "Artifacts", "EcrLogin", "PushImage", "UseKey"}
+    assert set(stmts) == {"WriteLogs", "Artifacts", "ArtifactsBucketIdentity", "EcrLogin", "PushImage", "UseKey"}
     assert stmts["PushImage"]["Resource"].startswith("${aws_ecr_repository.")
+    # CodeBuild's documented service-role policy ("S3BucketIdentity"), on the artifact bucket only.
+    assert stmts["ArtifactsBucketIdentity"]["Action"] == ["s3:GetBucketAcl", "s3:GetBucketLocation"]
+    assert stmts["ArtifactsBucketIdentity"]["Resource"] == stmts["Artifacts"]["Resource"].removesuffix("/*")
+    assert stmts["ArtifactsBucketIdentity"]["Resource"].startswith("${aws_s3_bucket.artifacts_")
+
+
+#: An S3 object version id as AWS documents one: "URL-ready, opaque strings" with + and /.
+VERSION_IDS = (
+    "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
+    "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
+    ".lead-dot_and-dash",
+)
+DOCKER_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+
+
+def image_tag(source_version: str | None, build_number: str = "7") -> str:
+    """Runs the buildspec's own tag commands in bash, as CodeBuild would."""
+    spec = yaml.safe_load(BUILDSPEC_SHELL)
+    pre = spec["phases"]["pre_build"]["commands"]
+    script = "\n".join(c for c in pre if "docker login" not in c) + '\nprintf "%s" "$IMAGE_TAG"'
+    env = {"PATH": "/usr/bin:/bin", "CODEBUILD_BUILD_NUMBER": build_number, "REPOSITORY_URI": "r/x"}
+    if source_version is not None:
+        env["CODEBUILD_RESOLVED_SOURCE_VERSION"] = source_version
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]  # after the build log's "image tag ..." line
+
+
+@pytest.mark.parametrize("version", VERSION_IDS)
+def test_image_tag_from_an_s3_version_id_is_a_valid_docker_tag(version: str) -> None:
+    import re
+
+    tag = image_tag(version)
+    assert re.match(DOCKER_TAG, tag), tag
+    assert tag == image_tag(version)  # the same source always gets the same tag (tags are immutable)
+    assert tag != image_tag(version + "x")
+
+
+def test_image_tag_of_a_commit_is_its_short_id_and_a_build_without_source_is_tagged_too() -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert image_tag(commit) == "0123456789ab"
+    import re
+
+    assert re.match(DOCKER_TAG, image_tag(None))
 
 
 # --- CodePipeline ----------------------------------------------------------
@@ -260,9 +303,22 @@ def test_github_source_through_codestar_connection(synth: Callable[[Settings], S
     source = one(doc, "aws_codepipeline")["stage"][0]["action"][0]
     assert source["provider"] == "CodeStarSourceConnection"
     assert source["configuration"]["FullRepositoryId"] == "acme/web"
-    assert not any(b["bucket"] == "cicd-source-dev" for b in resources(doc, "aws_s3_bucket").values())
+    assert not any(b["bucket"] == "cicd-source-dev-123456789012-us-east-1" for b in resources(doc, "aws_s3_bucket").values())
     key, _ = role_named(doc, "cicd-pipeline-role-dev")
     assert inline_policy(doc, key)["UseConnection"]["Resource"] == CONNECTION
+    assert inline_policy(doc, key)["UseConnection"]["Action"] == "codestar-connections:UseConnection"
+
+
+def test_codeconnections_arn_gets_the_codeconnections_action(synth: Callable[[Settings], Synth]) -> None:
+    """"When specifying a resource in the IAM policy, the service prefix needs to match that of
+    the resource" (Developer Tools console guide): connections made since July 2024 are codeconnections."""
+    arn = CONNECTION.replace(":codestar-connections:", ":codeconnections:")
+    doc = synth(make_settings("dev", pipeline={"codestar_connection_arn": arn, "github_repository": "acme/web"}))[
+        "platform"
+    ]
+    key, _ = role_named(doc, "cicd-pipeline-role-dev")
+    stmt = inline_policy(doc, key)["UseConnection"]
+    assert (stmt["Action"], stmt["Resource"]) == ("codeconnections:UseConnection", arn)
 
 
 def test_github_settings_must_come_together() -> None:
@@ -346,8 +402,16 @@ def test_orchestrator_role_statements_exact(dev: Synth) -> None:
     assert stmts["DeadLetter"]["Resource"].startswith("${aws_sqs_queue.notifications_dlq_")
     assert set(stmts) == {
         "WriteLogs", "XRayTracing", "ReadSettings", "RollService", "TaskDefinitions",
-        "PassTaskRoles", "ReportJobResult", "ReadArtifacts", "UseKey", "DeadLetter",
+        "PassTaskRoles", "ReportJobResult", "ReadArtifacts", "UseKey", "DeadLetter", "TagNewRevisions",
     }  # fmt: skip
+    # Registering a revision with the family's tags needs ecs:TagResource, only on registration.
+    assert stmts["TagNewRevisions"] == {
+        "Sid": "TagNewRevisions",
+        "Effect": "Allow",
+        "Action": "ecs:TagResource",
+        "Resource": f"arn:{PARTITION_TOKEN}:ecs:us-east-1:{ACCOUNT_TOKEN}:task-definition/cicd-app-dev:*",
+        "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+    }
 
 
 def test_active_tracing_always_comes_with_xray_permissions(shipped: tuple[Settings, Synth]) -> None:

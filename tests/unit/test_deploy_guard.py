@@ -1,4 +1,8 @@
-"""The deploy tool refuses an AWS deploy that does not name its account, before any AWS call."""
+"""The deploy tool refuses an AWS deploy that does not name its account, before any AWS call.
+
+Settings refuse ``deploy_target = "aws"`` without ``account_id`` (bucket names carry it), so
+the refusal is the settings error every verb prints, exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +31,17 @@ def shell_env(*, inside_pipenv: bool) -> dict[str, str]:
     return dict(env, PATH=os.pathsep.join(path))
 
 
+def without_account(tmp_path: Path, environment: str = "dev") -> Path:
+    config = tmp_path / f"{environment}.toml"
+    text = (ROOT / "config" / f"{environment}.toml").read_text()
+    config.write_text("\n".join(line for line in text.splitlines() if not line.startswith("account_id")))
+    return config
+
+
 @pytest.mark.parametrize("inside_pipenv", [False, True], ids=["plain-shell", "pipenv-shell"])
-def test_make_plan_for_aws_without_account_id_exits_with_one_line(inside_pipenv: bool) -> None:
-    env = dict(shell_env(inside_pipenv=inside_pipenv), DEPLOY_TARGET="aws", ENVIRONMENT="dev", **NO_AWS)
+def test_make_plan_for_aws_without_account_id_exits_with_one_line(inside_pipenv: bool, tmp_path: Path) -> None:
+    config = without_account(tmp_path)
+    env = dict(shell_env(inside_pipenv=inside_pipenv), DEPLOY_TARGET="aws", CONFIG=str(config), **NO_AWS)
     # -o: the locked dependencies are installed already; do not re-sync them here.
     proc = subprocess.run(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", "node_modules/.installed", "plan"],
@@ -37,22 +49,25 @@ def test_make_plan_for_aws_without_account_id_exits_with_one_line(inside_pipenv:
     )  # fmt: skip
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == [
-        'error: config/dev.toml has no account_id: add account_id = "<12-digit AWS account id>" at its top, '
-        "the account this environment deploys to (README: Deploying to a real AWS account)"
-    ], proc.stderr
+    assert errors == [f"error: invalid settings in {config} (1 problem):"], proc.stderr
+    assert (
+        '  - account_id = None: required when deploy_target = "aws": bucket names carry the account id and the '
+        'provider refuses any other account; add account_id = "<12-digit AWS account id>"'
+    ) in proc.stderr.splitlines()
     assert "Traceback" not in proc.stderr
 
 
 def test_every_verb_refuses_before_any_aws_call(tmp_path: Path) -> None:
+    config = without_account(tmp_path, "prod")
     for verb in ("deploy", "plan", "destroy"):
         proc = subprocess.run(
             [sys.executable, "-m", "tools.deploy", verb, "--environment", "prod", "--target", "aws",
-             "--work-dir", str(tmp_path)],
+             "--config", str(config), "--work-dir", str(tmp_path)],
             cwd=ROOT, env=dict(os.environ, **NO_AWS), capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert proc.returncode == 2, verb
-        assert proc.stderr.startswith("error: config/prod.toml has no account_id"), proc.stderr
+        assert proc.stderr.startswith(f"error: invalid settings in {config}"), proc.stderr
+        assert "account_id = None: required" in proc.stderr
         assert not (tmp_path / "cdktf.out").exists()
 
 

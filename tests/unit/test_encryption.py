@@ -69,8 +69,6 @@ def test_logs_statement_exact(dev: Synth) -> None:
         ),
         ("AllowSNS", "sns.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
         ("AllowSQS", "sqs.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
-        ("AllowEventBridge", "events.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
-        ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com", {"kms:GenerateDataKey*", "kms:Decrypt"}),
     ],
 )
 def test_service_statement_with_source_account(dev: Synth, sid: str, principal: str, actions: set[str]) -> None:
@@ -78,6 +76,56 @@ def test_service_statement_with_source_account(dev: Synth, sid: str, principal: 
     assert stmt["Principal"] == {"Service": principal}
     assert actions <= set(stmt["Action"])
     assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+TOPIC_ARN = f"arn:{PARTITION}:sns:us-east-1:{ACCOUNT}:cicd-notifications-dev"
+SOURCE_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}
+
+
+def condition_keys(stmt: dict[str, Any]) -> set[str]:
+    return {k.lower() for operator in stmt.get("Condition", {}).values() for k in operator}
+
+
+def test_eventbridge_can_use_the_key_for_the_encrypted_topic(dev: Synth) -> None:
+    """AWS's rule (SNS developer guide, compatibility with AWS services): "Adding the
+    aws:SourceAccount, aws:SourceArn, and aws:SourceOrgID to a AWS KMS policy is not supported
+    for EventBridge-to-encrypted topics." Some statement must grant EventBridge data-key use
+    for the topic without any of those keys, or every notice is dropped."""
+    stmts = [s for s in key_statements(dev["platform"]).values() if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    for_topic = [s for s in stmts if not condition_keys(s) & SOURCE_KEYS]
+    assert [s["Sid"] for s in for_topic] == ["AllowEventBridgeToTopic"]
+    (stmt,) = for_topic
+    assert set(stmt["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    # Scoped to the topic by its encryption context instead.
+    assert stmt["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": TOPIC_ARN}}
+
+
+def test_eventbridge_dead_letters_only_from_this_environments_rules(dev: Synth) -> None:
+    stmt = key_statements(dev["platform"])["AllowEventBridgeDeadLetters"]
+    assert stmt["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(stmt["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert stmt["Condition"] == {"ArnLike": {"aws:SourceArn": f"arn:{PARTITION}:events:us-east-1:{ACCOUNT}:rule/cicd-dev-*"}}
+
+
+def test_alarms_use_the_key_only_for_the_topic(dev: Synth) -> None:
+    stmt = key_statements(dev["platform"])["AllowCloudWatchAlarms"]
+    assert stmt["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(stmt["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert stmt["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": TOPIC_ARN}}
+
+
+def test_topic_name_in_the_key_policy_is_the_topics(dev: Synth) -> None:
+    """The key policy builds the topic ARN from its name (the topic is created after the key)."""
+    assert one(dev["platform"], "aws_sns_topic")["name"] == TOPIC_ARN.rsplit(":", 1)[1]
+
+
+def test_state_key_has_its_own_minimal_policy(dev: Synth) -> None:
+    """The state key is used only through S3 and DynamoDB: no service principal, no other service."""
+    stmts = key_statements(dev["state"])
+    assert set(stmts) == {"EnableIAMPolicies", "AllowUseThroughAwsServices"}
+    via = stmts["AllowUseThroughAwsServices"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == ["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com"]
+    assert all("Service" not in s["Principal"] for s in stmts.values())
 
 
 def test_role_use_limited_to_via_service(dev: Synth) -> None:
@@ -88,8 +136,9 @@ def test_role_use_limited_to_via_service(dev: Synth) -> None:
 
 
 def test_statement_sids_unique_and_complete() -> None:
-    sids = [s.sid for s in policies.kms_key_policy(Aws(partition="aws", account_id="123456789012", region="eu-west-1"))]
-    assert len(sids) == len(set(sids)) == 9
+    aws = Aws(partition="aws", account_id="123456789012", region="eu-west-1")
+    sids = [s.sid for s in policies.kms_key_policy(aws, topic_arn="arn:aws:sns:eu-west-1:1:t", rules_arn="r")]
+    assert len(sids) == len(set(sids)) == 10
 
 
 def test_duplicate_sid_refused() -> None:

@@ -31,6 +31,27 @@ def test_vpc_cidr_and_subnets_per_az(prod: Synth) -> None:
     assert all(s.get("map_public_ip_on_launch") is False for s in subnets if s["tags"]["tier"] == "public")
 
 
+def test_subnets_use_the_accounts_zones_unless_pinned(prod: Synth, synth: Callable[[Settings], Synth]) -> None:
+    """Zone names are mapped per account and not every region offers a, b and c to every
+    account: unpinned, each public/private pair takes the account's i-th zone (checked at plan
+    time to exist); pinned, exactly the zones given."""
+    doc = prod["platform"]
+    (name, zones) = next(iter(doc["data"]["aws_availability_zones"].items()))
+    assert zones["state"] == "available"
+    assert zones["filter"] == [{"name": "zone-type", "values": ["availability-zone"]}]
+    (check,) = zones["lifecycle"]["postcondition"]
+    assert check["condition"] == "${length(self.names) >= 3}"
+    by_tier: dict[str, list[str]] = {"public": [], "private": []}
+    for subnet in sorted(resources(doc, "aws_subnet").values(), key=lambda s: s["tags"]["Name"]):
+        by_tier[subnet["tags"]["tier"]].append(subnet["availability_zone"])
+    expected = [f"${{element(data.aws_availability_zones.{name}.names, {i})}}" for i in range(3)]
+    assert by_tier == {"public": expected, "private": expected}
+
+    pinned = synth(make_settings("dev", network={"availability_zones": ["us-east-1d", "us-east-1f"]}))["platform"]
+    assert "aws_availability_zones" not in pinned.get("data", {})
+    assert sorted({s["availability_zone"] for s in resources(pinned, "aws_subnet").values()}) == ["us-east-1d", "us-east-1f"]
+
+
 def test_subnet_cidrs_for_smallest_vpc() -> None:
     public, private = subnet_cidrs("192.168.1.0/24", 3)
     assert public == ["192.168.1.0/27", "192.168.1.32/27", "192.168.1.64/27"]
@@ -102,6 +123,9 @@ def test_endpoints_gateway_for_s3_interface_for_the_rest(dev: Synth) -> None:
     for svc in INTERFACE_ENDPOINTS:
         assert by_service[svc]["vpc_endpoint_type"] == "Interface"
         assert by_service[svc]["private_dns_enabled"] is True
+    # Private DNS for interface endpoints needs both DNS attributes on the VPC.
+    vpc = one(dev["platform"], "aws_vpc")
+    assert (vpc["enable_dns_support"], vpc["enable_dns_hostnames"]) == (True, True)
 
 
 def test_endpoint_security_group_allows_443_from_vpc_only(dev: Synth) -> None:

@@ -39,7 +39,7 @@ def test_core_log_groups_named_encrypted_retained(dev: Synth, name: str) -> None
 def test_every_log_group_encrypted_with_settings_retention(shipped: tuple[Settings, Synth]) -> None:
     settings, docs = shipped
     groups = log_groups(docs["platform"])
-    assert len(groups) == 6
+    assert len(groups) == 7
     for group in groups.values():
         assert group["kms_key_id"].startswith("${aws_kms_key.key_")
         assert group["retention_in_days"] == settings.observability.log_retention_days
@@ -74,7 +74,29 @@ def test_every_writer_has_its_log_group_created_first(shipped: tuple[Settings, S
             assert address_of(ref) in group_keys
         assert group_keys & set(td["depends_on"])
         writers += 1
-    assert writers == 3
+    # Container Insights writes /aws/ecs/containerinsights/<cluster>/performance, creating it
+    # unencrypted with no retention when it does not exist first.
+    for cluster in resources(doc, "aws_ecs_cluster").values():
+        assert f"/aws/ecs/containerinsights/{cluster['name']}/performance" in names
+        assert group_keys & set(cluster["depends_on"])
+        writers += 1
+    assert writers == 4
+
+
+def test_pipeline_failure_metric_has_no_default_beside_its_dimensions(dev: Synth) -> None:
+    """CloudWatch Logs: "If you assign dimensions to a metric created by a metric filter, you
+    can't assign a default value for that metric." The alarm reads no data as no failure."""
+    (metric_filter,) = resources(dev["platform"], "aws_cloudwatch_log_metric_filter").values()
+    transformation = metric_filter["metric_transformation"]
+    assert transformation["dimensions"] == {"Pipeline": "$.detail.pipeline"}
+    assert "default_value" not in transformation
+    alarm = next(
+        a for a in resources(dev["platform"], "aws_cloudwatch_metric_alarm").values()
+        if a["metric_name"] == transformation["name"]
+    )  # fmt: skip
+    assert alarm["treat_missing_data"] == "notBreaching"
+    (pipeline,) = resources(dev["platform"], "aws_codepipeline")
+    assert alarm["dimensions"] == {"Pipeline": f"${{aws_codepipeline.{pipeline}.name}}"}
 
 
 def test_topic_encrypted_and_policy_for_events_and_alarms(dev: Synth) -> None:
@@ -82,13 +104,21 @@ def test_topic_encrypted_and_policy_for_events_and_alarms(dev: Synth) -> None:
     assert one(doc, "aws_sns_topic")["kms_master_key_id"].startswith("${aws_kms_key.key_")
     stmts = statements(one(doc, "aws_sns_topic_policy")["policy"])
     account = "${data.aws_caller_identity.caller.account_id}"
+    partition = "${data.aws_partition.partition.partition}"
     for sid, principal in (
         ("AllowEventBridgePublish", "events.amazonaws.com"),
         ("AllowCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com"),
     ):
         assert stmts[sid]["Principal"] == {"Service": principal}
         assert stmts[sid]["Action"] == "sns:Publish"
-        assert stmts[sid]["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+    # EventBridge user guide: "You can't use Condition blocks in Amazon SNS topic policies for EventBridge."
+    assert "Condition" not in stmts["AllowEventBridgePublish"]
+    # Alarms: only this environment's (alarm names start with cicd-dev-).
+    assert stmts["AllowCloudWatchAlarmsPublish"]["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:us-east-1:{account}:alarm:cicd-dev-*"}
+    }
+    alarm_names = [a["alarm_name"] for a in resources(doc, "aws_cloudwatch_metric_alarm").values()]
+    assert alarm_names and all(n.startswith("cicd-dev-") for n in alarm_names)
 
 
 def test_email_subscriptions_from_settings(synth: Callable[[Settings], Synth], dev: Synth) -> None:
@@ -215,6 +245,26 @@ def test_response_time_alarm_uses_p99(dev: Synth) -> None:
     )
     assert alarm["extended_statistic"] == "p99"
     assert "statistic" not in alarm
+
+
+def test_waf_alarm_watches_the_acls_metric_name(dev: Synth) -> None:
+    """CloudWatch files WAF metrics under the visibility config's metric name (the WebACL
+    dimension), which need not be the ACL's name: the alarm must use the former."""
+    doc = dev["platform"]
+    acl = one(doc, "aws_wafv2_web_acl")
+    alarm = next(a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if a["namespace"] == "AWS/WAFV2")
+    assert alarm["dimensions"]["WebACL"] == acl["visibility_config"]["metric_name"] == "cicd-waf-dev"
+
+
+def test_pipeline_history_is_delivered_to_its_log_group(dev: Synth) -> None:
+    """EventBridge writes to a log group only through the group's resource policy."""
+    doc = dev["platform"]
+    target = next(t for t in resources(doc, "aws_cloudwatch_event_target").values() if "log_group" in t["arn"])
+    group_ref = target["arn"].removesuffix(".arn}").removeprefix("${")
+    (policy,) = resources(doc, "aws_cloudwatch_log_resource_policy").values()
+    stmt = statements(policy["policy_document"])["EventBridgeWritesPipelineHistory"]
+    assert stmt["Principal"] == {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
+    assert stmt["Resource"] == f"${{{group_ref}.arn}}:*"
 
 
 def test_pipeline_failures_counted_from_history_log(dev: Synth) -> None:

@@ -22,7 +22,7 @@ def of_state_bucket(doc: dict[str, Any], rtype: str) -> dict[str, Any]:
 def test_state_bucket_versioned_kms_encrypted_private_tls_only(dev: Synth) -> None:
     state = dev["state"]
     names = sorted(b["bucket"] for b in resources(state, "aws_s3_bucket").values())
-    assert names == ["cicd-tfstate-dev", "cicd-tfstate-logs-dev"]
+    assert names == ["cicd-tfstate-dev-123456789012-us-east-1", "cicd-tfstate-logs-dev-123456789012-us-east-1"]
     assert of_state_bucket(state, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
     rule = of_state_bucket(state, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
@@ -38,13 +38,15 @@ def test_state_bucket_versioned_kms_encrypted_private_tls_only(dev: Synth) -> No
 def test_state_bucket_access_logged_and_disposable_outside_prod(dev: Synth, prod: Synth) -> None:
     logging = of_state_bucket(dev["state"], "aws_s3_bucket_logging")
     assert logging["target_bucket"].startswith("${aws_s3_bucket.state_access-logs_")
-    assert logging["target_prefix"] == "s3/"
+    # One prefix per source bucket (S3 API, LoggingEnabled: "choose a different TargetPrefix for
+    # each source bucket so that the delivered log files can be distinguished by key").
+    assert logging["target_prefix"] == "s3/cicd-tfstate-dev-123456789012-us-east-1/"
     (dependency,) = logging["depends_on"]
-    assert dependency.startswith("aws_s3_bucket_policy.state_access-logs_policy_")
+    assert dependency.startswith("aws_s3_bucket_policy.state_access-logs_account-scoped_policy_")
     force = {b["bucket"]: b["force_destroy"] for b in resources(dev["state"], "aws_s3_bucket").values()}
-    assert force == {"cicd-tfstate-dev": True, "cicd-tfstate-logs-dev": True}
+    assert force == {"cicd-tfstate-dev-123456789012-us-east-1": True, "cicd-tfstate-logs-dev-123456789012-us-east-1": True}
     force = {b["bucket"]: b["force_destroy"] for b in resources(prod["state"], "aws_s3_bucket").values()}
-    assert force == {"cicd-tfstate-prod": False, "cicd-tfstate-logs-prod": False}
+    assert force == {"cicd-tfstate-prod-123456789012-us-east-1": False, "cicd-tfstate-logs-prod-123456789012-us-east-1": False}
 
 
 def test_state_bucket_expires_noncurrent_versions(dev: Synth) -> None:
@@ -76,15 +78,16 @@ def test_state_backend_stack_keeps_its_state_in_its_own_bucket(dev: Synth) -> No
     applies the very first time with a local override, then migrates)."""
     assert dev["state"]["terraform"]["backend"] == {
         "s3": {
-            "bucket": "cicd-tfstate-dev",
+            "bucket": "cicd-tfstate-dev-123456789012-us-east-1",
             "key": "cicd/dev/state-backend.tfstate",
             "region": "us-east-1",
             "encrypt": True,
             "kms_key_id": "alias/cicd-state-dev",
             "dynamodb_table": "cicd-tflock-dev",
+            "allowed_account_ids": ["123456789012"],
         }
     }
-    bucket = next(b for b in resources(dev["state"], "aws_s3_bucket").values() if b["bucket"] == "cicd-tfstate-dev")
+    bucket = next(b for b in resources(dev["state"], "aws_s3_bucket").values() if b["bucket"] == "cicd-tfstate-dev-123456789012-us-east-1")
     assert bucket["bucket"] == dev["state"]["terraform"]["backend"]["s3"]["bucket"]
     assert (
         one(dev["state"], "aws_dynamodb_table")["name"] == dev["state"]["terraform"]["backend"]["s3"]["dynamodb_table"]
@@ -94,12 +97,13 @@ def test_state_backend_stack_keeps_its_state_in_its_own_bucket(dev: Synth) -> No
 def test_platform_backend_points_at_state_bucket_and_table(dev: Synth, prod: Synth) -> None:
     backend = dev["platform"]["terraform"]["backend"]["s3"]
     assert backend == {
-        "bucket": "cicd-tfstate-dev",
+        "bucket": "cicd-tfstate-dev-123456789012-us-east-1",
         "key": "cicd/dev/terraform.tfstate",
         "region": "us-east-1",
         "encrypt": True,
         "kms_key_id": "alias/cicd-state-dev",
         "dynamodb_table": "cicd-tflock-dev",
+        "allowed_account_ids": ["123456789012"],
     }
     assert prod["platform"]["terraform"]["backend"]["s3"]["key"] == "cicd/prod/terraform.tfstate"
 
@@ -178,10 +182,23 @@ def test_account_id_becomes_allowed_account_ids_in_both_stacks(synth: Callable[[
     assert docs["platform"]["terraform"]["backend"]["s3"]["allowed_account_ids"] == ["111111111111"]
 
 
-def test_without_account_id_no_guard_is_written(dev: Synth) -> None:
+def test_without_account_id_the_local_target_names_the_emulators_account(synth: Callable[[Settings], Synth]) -> None:
+    """Only the local target may leave account_id unset (settings refuse it for aws): no guard
+    is written, and bucket names carry the emulator's account."""
+    docs = synth(make_settings("dev", account_id=None, **LOCAL))
     for stack in ("platform", "state"):
-        assert "allowed_account_ids" not in dev[stack]["provider"]["aws"][0], stack
-    assert "allowed_account_ids" not in dev["platform"]["terraform"]["backend"]["s3"]
+        assert "allowed_account_ids" not in docs[stack]["provider"]["aws"][0], stack
+    assert "allowed_account_ids" not in docs["platform"]["terraform"]["backend"]["s3"]
+    assert docs["platform"]["terraform"]["backend"]["s3"]["bucket"] == "cicd-tfstate-dev-123456789012-us-east-1"
+
+
+def test_bucket_names_carry_the_settings_account_and_region(synth: Callable[[Settings], Synth]) -> None:
+    docs = synth(make_settings("dev", account_id="111111111111", region="eu-west-1"))
+    names = sorted(b["bucket"] for doc in docs.values() for b in resources(doc, "aws_s3_bucket").values())
+    assert names == [
+        f"cicd-{c}-dev-111111111111-eu-west-1" for c in ("alb-logs", "artifacts", "source", "tfstate", "tfstate-logs")
+    ]
+    assert docs["platform"]["terraform"]["backend"]["s3"]["bucket"] == "cicd-tfstate-dev-111111111111-eu-west-1"
 
 
 def test_deploy_role_is_assumed_by_provider_and_backend(synth: Callable[[Settings], Synth]) -> None:
@@ -200,3 +217,17 @@ def test_local_target_never_assumes_the_deploy_role(synth: Callable[[Settings], 
     assert "assume_role" not in docs["platform"]["provider"]["aws"][0]
     assert "assume_role" not in docs["platform"]["terraform"]["backend"]["s3"]
     assert docs["platform"]["provider"]["aws"][0]["allowed_account_ids"] == ["111111111111"]
+
+
+def test_every_access_log_source_has_its_own_prefix(shipped: tuple[Settings, Synth]) -> None:
+    """S3 API (LoggingEnabled): "choose a different TargetPrefix for each source bucket so that
+    the delivered log files can be distinguished by key"."""
+    _, docs = shipped
+    for doc in docs.values():
+        names = {f"${{aws_s3_bucket.{k}.id}}": b["bucket"] for k, b in resources(doc, "aws_s3_bucket").items()}
+        logging = list(resources(doc, "aws_s3_bucket_logging").values())
+        assert logging
+        targets = [(entry["target_bucket"], entry["target_prefix"]) for entry in logging]
+        assert len(set(targets)) == len(targets)
+        for entry in logging:
+            assert entry["target_prefix"] == f"s3/{names[entry['bucket']]}/"

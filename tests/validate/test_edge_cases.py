@@ -67,7 +67,7 @@ def test_empty_tags_keep_the_platform_tags(synth: Callable[[Settings], Synth]) -
 
 
 def test_longest_accepted_suffix_synthesizes_and_validates(synth: Callable[[Settings], Synth], tmp_path: Path) -> None:
-    suffix = "a" * max_suffix_length("cicd")
+    suffix = "a" * max_suffix_length("cicd", "us-east-1")
     docs = synth(make_settings("dev", environment_suffix=suffix))
     lb = next(iter(resources(docs["platform"], "aws_lb").values()))
     assert len(lb["name"]) <= 32

@@ -1,0 +1,96 @@
+"""What the target account must allow before an apply: rules AWS enforces per account.
+
+terraform cannot see these until AWS refuses a create halfway through an apply;
+the deploy tool asks the account first (aws target only: the emulator has no
+quotas) and stops with one line saying what to change or request.
+
+- Reserved concurrency: "You can reserve up to the Unreserved account concurrency
+  value minus 100. The remaining 100 units of concurrency are for functions that
+  aren't using reserved concurrency." New accounts start with reduced quotas.
+  https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+- Bucket names: a bucket of the platform's name that exists in another account
+  (S3 names are global within a partition) would fail the first deploy, or worse,
+  receive this environment's state. ``HeadBucket`` with ``ExpectedBucketOwner``
+  tells the two apart.
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from constructs_lib.settings import Settings
+
+#: Lambda keeps this many executions unreserved in every account.
+UNRESERVED_MINIMUM = 100
+
+
+def reserved_concurrency_problem(requested: int, unreserved: int, ours: int) -> str | None:
+    """None when reserving ``requested`` leaves at least 100 unreserved.
+
+    ``unreserved`` is the account's ``AccountLimit.UnreservedConcurrentExecutions``, which
+    already excludes what our function reserves today (``ours``); redeploying the same
+    reservation must not count it twice.
+    """
+    available = unreserved + ours
+    if available - requested >= UNRESERVED_MINIMUM:
+        return None
+    most = max(available - UNRESERVED_MINIMUM, 0)
+    return (
+        f"pipeline.orchestrator_reserved_concurrency = {requested}: the account has {available} unreserved "
+        f"concurrent executions and AWS keeps {UNRESERVED_MINIMUM} unreserved, so at most {most} can be reserved. "
+        "Unset the setting, or request a higher Lambda 'Concurrent executions' quota in Service Quotas "
+        f"(at least {requested + UNRESERVED_MINIMUM})"
+    )
+
+
+def check_reserved_concurrency(settings: Settings, lambda_client: Any) -> str | None:
+    requested = settings.pipeline.orchestrator_reserved_concurrency
+    if requested is None:
+        return None
+    unreserved = int(lambda_client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"])
+    function = settings.naming.name("orchestrator")
+    try:
+        ours = int(lambda_client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions", 0))
+    except lambda_client.exceptions.ResourceNotFoundException:
+        ours = 0  # not deployed yet
+    return reserved_concurrency_problem(requested, unreserved, ours)
+
+
+def foreign_buckets(s3_client: Any, account: str, buckets: Iterable[str]) -> list[str]:
+    """The platform's bucket names that exist but belong to another account."""
+    from botocore.exceptions import ClientError
+
+    foreign = []
+    for bucket in buckets:
+        try:
+            s3_client.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("403", "AccessDenied", "Forbidden"):
+                foreign.append(bucket)
+            elif exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+    return foreign
+
+
+def bucket_names(settings: Settings) -> list[str]:
+    """Every bucket both stacks create, by the names they will have."""
+    from tools.destroy_guard import BUCKET_COMPONENTS
+
+    return [settings.naming.name(c) for c in BUCKET_COMPONENTS]
+
+
+def problems(settings: Settings, clients: Any) -> list[str]:
+    """Every account-side problem, one line each (``clients(service)`` -> a boto3 client)."""
+    found = []
+    concurrency = check_reserved_concurrency(settings, clients("lambda"))
+    if concurrency:
+        found.append(concurrency)
+    taken = foreign_buckets(clients("s3"), settings.account, bucket_names(settings))
+    if taken:
+        found.append(
+            f"bucket name(s) {', '.join(taken)} belong to another account (S3 names are global): change "
+            "environment_suffix or project, or find out who owns them before deploying"
+        )
+    return found
