@@ -39,8 +39,6 @@ class NameKind(enum.Enum):
     LAMBDA_FUNCTION = "Lambda function"
     # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
     SQS_QUEUE = "SQS queue"
-    # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
-    ECR_CACHE_PREFIX = "ECR pull-through cache prefix"
     # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
     EVENT_RULE = "EventBridge rule"
     # ECS cluster/service, CodeBuild project, CodePipeline, ECR, DynamoDB, SNS: 100+.
@@ -58,7 +56,6 @@ _LIMITS = {
     NameKind.IAM_ROLE: 64,
     NameKind.LAMBDA_FUNCTION: 64,
     NameKind.SQS_QUEUE: 80,
-    NameKind.ECR_CACHE_PREFIX: 30,
     NameKind.EVENT_RULE: 64,
     NameKind.GENERIC: 100,
 }
@@ -87,8 +84,10 @@ COMPONENTS: dict[str, NameKind] = {
     "cluster": NameKind.GENERIC,
     "service": NameKind.GENERIC,
     "app": NameKind.GENERIC,
-    # Repositories cached from ECR Public: <account>.dkr.ecr.<region>.amazonaws.com/<this>/<upstream path>
-    "ecrpub": NameKind.ECR_CACHE_PREFIX,
+    # The image mirror function, its role, and the prefix of the repositories it fills:
+    # <account>.dkr.ecr.<region>.amazonaws.com/<this>/<upstream path>
+    "mirror": NameKind.LAMBDA_FUNCTION,
+    "mirror-role": NameKind.IAM_ROLE,
     "build": NameKind.GENERIC,
     "pipeline": NameKind.GENERIC,
     "notifications": NameKind.GENERIC,
@@ -177,6 +176,12 @@ class Naming:
         if len(value) > limit:  # pragma: no cover - prevented by settings validation
             raise ValueError(f"name {value!r} exceeds {limit} characters")
         return value
+
+    @property
+    def legacy_cache_prefix(self) -> str:
+        """The ECR pull-through cache prefix of releases up to 2026-11-30: repositories ECR
+        created under it outlive the rule (retire-legacy deletes them)."""
+        return f"{self.project}-ecrpub-{self.suffix}"
 
     def legacy_bucket(self, component: str) -> str:
         """The name a bucket had before names carried the account and region (releases up to

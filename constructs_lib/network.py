@@ -85,7 +85,8 @@ class Network(Construct):
 
         Zone names are mapped per account, and not every region offers every letter
         to every account, so unpinned zones are read at plan time (only real
-        availability zones: no Local or Wavelength zones the account opted into).
+        availability zones: no Local or Wavelength zones the account opted into),
+        and the first ``count`` are used.
         https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html
         """
         if pinned is not None:
@@ -93,7 +94,9 @@ class Network(Construct):
         zones = DataAwsAvailabilityZones(
             self,
             "zones",
-            state="available",
+            # No state filter: an impaired zone must not drop out of the list and shift every
+            # subnet after it. Names come sorted, and a zone AWS adds later sorts after the
+            # ones in use, so the first `count` stay the same.
             filter=[DataAwsAvailabilityZonesFilter(name="zone-type", values=["availability-zone"])],
             # element() wraps around: without this, too few zones would silently
             # put two subnets in one zone.

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from constructs import Construct
 
 from constructs_lib import policies, tracing
 from constructs_lib.context import PlatformContext
+from constructs_lib.functions import LAMBDA_SOURCES, RUNTIME, package_source
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
 from constructs_lib.metrics import Metric
@@ -21,25 +18,13 @@ from constructs_lib.service import Service
 from constructs_lib.storage import SecureBucket
 from lambda_src.deploy_orchestrator import contract
 
-SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambda_src" / "deploy_orchestrator"
+SOURCE_DIR = LAMBDA_SOURCES / "deploy_orchestrator"
 #: The function's code ships as this package, so its modules import each other
 #: (``handler`` imports ``contract``) the same way in Lambda and in the tests.
 PACKAGE = SOURCE_DIR.name
 HANDLER = f"{PACKAGE}.handler.handler"
-RUNTIME = "python3.12"
 
-
-def package_source(source: Path = SOURCE_DIR) -> Path:
-    """Copy only the function's ``.py`` files into ``<fresh folder>/<package>/`` for the zip.
-
-    The asset must not pick up ``__pycache__`` written by tests or editors: it
-    would bloat the package and make its hash differ between machines.
-    """
-    staging = Path(tempfile.mkdtemp(prefix="orchestrator-src-"))
-    (staging / PACKAGE).mkdir()
-    for path in sorted(source.glob("*.py")):
-        shutil.copy2(path, staging / PACKAGE / path.name)
-    return staging
+__all__ = ["HANDLER", "RUNTIME", "DeployOrchestrator", "package_source"]
 
 
 class DeployOrchestrator(Construct):
@@ -73,7 +58,7 @@ class DeployOrchestrator(Construct):
             account_id=ctx.aws.account_id,
         )
         self._grant(ctx, secrets, service, artifacts, notifications)
-        code = TerraformAsset(self, "code", path=str(package_source()), type=AssetType.ARCHIVE)
+        code = TerraformAsset(self, "code", path=str(package_source(SOURCE_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
             "this",

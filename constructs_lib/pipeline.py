@@ -23,6 +23,7 @@ from constructs import Construct
 
 from constructs_lib import policies
 from constructs_lib.context import PlatformContext
+from constructs_lib.first_source import FirstSource
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
 from constructs_lib.metrics import Metric
@@ -89,8 +90,9 @@ BUILDSPEC = BUILDSPEC_SHELL.replace("${", "$${")
 
 
 class Pipeline(Construct):
-    """Attributes: artifacts (given), source (bucket or None for GitHub), build_project,
-    build_log_group, pipeline_log_group, pipeline, role, build_role, stage_names."""
+    """Attributes: artifacts (given), source (bucket or None for GitHub), first_source (the sample
+    uploaded as the first source.zip, or None for GitHub), build_project, build_log_group,
+    pipeline_log_group, pipeline, role, build_role, stage_names."""
 
     def __init__(
         self,
@@ -105,10 +107,12 @@ class Pipeline(Construct):
         orchestrator: DeployOrchestrator,
         notifications: Notifications,
         require_manual_approval: bool,
+        container_port: int,
     ) -> None:
         super().__init__(scope, id)
         self.artifacts = artifacts
         self.source: SecureBucket | None = None
+        self.first_source: FirstSource | None = None
         if settings.codestar_connection_arn is None:
             # SecureBucket sends its events to EventBridge: a rule (not polling)
             # starts the pipeline when source.zip changes.
@@ -120,6 +124,10 @@ class Pipeline(Construct):
                 noncurrent_expiration_days=settings.artifact_expiration_days,
                 force_destroy=ctx.disposable,
                 access_log_bucket=access_log_bucket,
+            )
+            # The sample application as source.zip, before the pipeline's automatic first run.
+            self.first_source = FirstSource(
+                self, "first-source", bucket=self.source, key=SOURCE_OBJECT_KEY, container_port=container_port
             )
         self.build_log_group = EncryptedLogGroup(
             self, "build-log-group", ctx=ctx, name=ctx.naming.log_group("codebuild")
@@ -170,7 +178,8 @@ class Pipeline(Construct):
                 )
             ],
             stage=stages,
-            depends_on=[self.role.policy],
+            # A pipeline starts an execution when it is created: its first source must exist.
+            depends_on=[self.role.policy, *([self.first_source.object] if self.first_source else [])],
         )
 
     def _build(self, ctx: PlatformContext, settings: PipelineSettings, registry: Registry) -> None:

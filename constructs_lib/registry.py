@@ -1,12 +1,8 @@
-"""ECR: the service's repository, and a pull-through cache of ECR Public.
+"""ECR: the service's repository (the images the pipeline builds).
 
-The cache is how private tasks reach public images without a NAT gateway:
-``public.ecr.aws/<path>:<tag>`` is run as
-``<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<path>:<tag>``, served by
-this account's ECR through the same VPC endpoints as the service's own image.
-ECR creates each cached repository on the first pull, which is why the task
-execution role may create repositories under the prefix (and nothing else).
-https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+Public images the service runs are mirrored into repositories of their own
+(:mod:`constructs_lib.mirror`), not pulled through an ECR pull-through cache:
+a NAT-less task cannot make a cache's first pull over the VPC endpoints.
 """
 
 from __future__ import annotations
@@ -14,13 +10,12 @@ from __future__ import annotations
 import json
 
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
-from cdktf_cdktf_provider_aws.ecr_pull_through_cache_rule import EcrPullThroughCacheRule
 from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository, EcrRepositoryEncryptionConfiguration
 from constructs import Construct
 
 from constructs_lib import policies
 from constructs_lib.context import PlatformContext
-from constructs_lib.images import ECR_PUBLIC, ImageRef
+from constructs_lib.images import ImageRef
 
 #: ECR's login (a registry token): granted only on "*".
 LOGIN = policies.Statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])
@@ -36,11 +31,6 @@ PUSH_ACTIONS = (
     "ecr:PutImage",
     "ecr:DescribeImages",
 )
-#: What the *first* pull of an image through the cache needs in addition: ECR
-#: creates the cached repository and imports the image from upstream.
-#: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
-CACHE_FIRST_PULL_ACTIONS = ("ecr:BatchImportUpstreamImage", "ecr:CreateRepository")
-
 UNTAGGED_EXPIRY_DAYS = 7
 
 
@@ -72,12 +62,11 @@ def lifecycle_policy(keep_tagged: int) -> str:
 
 
 class Registry(Construct):
-    """Attributes: repository, public_cache (the pull-through cache rule), cache_prefix."""
+    """Attributes: repository (the service's images)."""
 
     def __init__(self, scope: Construct, id: str, *, ctx: PlatformContext, keep_tagged: int) -> None:
         super().__init__(scope, id)
         self._aws = ctx.aws
-        self.cache_prefix = ctx.naming.name("ecrpub")
         self.repository = EcrRepository(
             self,
             "this",
@@ -89,29 +78,6 @@ class Registry(Construct):
             force_delete=ctx.disposable,
         )
         EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name, policy=lifecycle_policy(keep_tagged))
-        # One rule per environment (the prefix carries the suffix), so two
-        # environments in one account never fight over it. ECR Public needs no
-        # credentials, so there is no credential_arn.
-        self.public_cache = EcrPullThroughCacheRule(
-            self, "ecr-public-cache", ecr_repository_prefix=self.cache_prefix, upstream_registry_url=ECR_PUBLIC
-        )
-
-    def image_uri(self, image: str) -> str:
-        """The URI a task should run ``image`` by: ECR Public images through the cache.
-
-        Built from the rule's own attributes, so a task definition that runs a
-        cached image depends on the rule and is never created before it.
-        """
-        ref = ImageRef.parse(image)
-        if not ref.is_ecr_public:
-            return image
-        host = f"{self.public_cache.registry_id}.dkr.ecr.{self._aws.region}.amazonaws.com"
-        return f"{host}/{self.cache_prefix}/{ref.repository}{ref.suffix}"
-
-    @property
-    def cached_repositories_arn(self) -> str:
-        """Every repository the cache creates (and only those)."""
-        return self._aws.arn("ecr", f"repository/{self.cache_prefix}/*")
 
     def repository_arn(self, image: str) -> str | None:
         """The ECR repository ``image`` is in, when that is a private ECR registry."""
@@ -120,18 +86,11 @@ class Registry(Construct):
         return self._aws.arn("ecr", f"repository/{ref.repository}", account=ecr[0], region=ecr[1]) if ecr else None
 
     def grant_pull(self, grantee: policies.Grantee, *images: str) -> None:
-        """Pull the service image, cached public images, and ``images`` in other private repositories."""
+        """Pull the service image, and ``images`` in other private repositories."""
         extra = [arn for arn in map(self.repository_arn, images) if arn is not None]
         grantee.add_statements(
             LOGIN,
-            policies.Statement(
-                sid="PullImage",
-                actions=PULL_ACTIONS,
-                resources=[self.repository.arn, self.cached_repositories_arn, *extra],
-            ),
-            policies.Statement(
-                sid="PullThroughCache", actions=CACHE_FIRST_PULL_ACTIONS, resources=[self.cached_repositories_arn]
-            ),
+            policies.Statement(sid="PullImage", actions=PULL_ACTIONS, resources=[self.repository.arn, *extra]),
         )
 
     def grant_push(self, grantee: policies.Grantee) -> None:

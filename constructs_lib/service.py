@@ -24,9 +24,11 @@ from constructs import Construct
 from constructs_lib import policies, tracing
 from constructs_lib.context import PlatformContext
 from constructs_lib.iam import ServiceRole
+from constructs_lib.images import ImageRef
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.logs import EncryptedLogGroup
 from constructs_lib.metrics import Metric
+from constructs_lib.mirror import ImageMirror
 from constructs_lib.network import Network
 from constructs_lib.registry import Registry
 from constructs_lib.secrets import PlatformSecrets
@@ -34,8 +36,6 @@ from constructs_lib.settings import ServiceSettings
 from lambda_src.deploy_orchestrator.contract import APP_CONTAINER
 
 XRAY_CONTAINER = "xray-daemon"
-# AWS-published daemon image on ECR Public; tasks run it through the pull-through cache.
-XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
 PIPELINE_OWNED_ATTRIBUTES = ("task_definition",)
 
 
@@ -100,6 +100,7 @@ class Service(Construct):
         network: Network,
         load_balancer: LoadBalancer,
         registry: Registry,
+        mirror: ImageMirror,
         secrets: PlatformSecrets,
     ) -> None:
         super().__init__(scope, id)
@@ -110,6 +111,12 @@ class Service(Construct):
         #: Every revision of the family (what the orchestrator registers).
         self.task_definition_family_arn = ctx.aws.arn("ecs", f"task-definition/{self.family}:*")
         self.log_group = EncryptedLogGroup(self, "log-group", ctx=ctx, name=ctx.naming.log_group("ecs"))
+        self._cluster(ctx)
+        self._roles(ctx, settings, registry, mirror, secrets)
+        self._task_definition(ctx, settings, mirror, secrets)
+        self._service(settings, network, load_balancer)
+
+    def _cluster(self, ctx: PlatformContext) -> None:
         # Container Insights writes its performance events to a group it creates itself when it
         # does not exist ("it automatically creates a log group for the performance log events"):
         # unencrypted, kept forever. Created here first, with the key and the retention.
@@ -124,7 +131,16 @@ class Service(Construct):
             setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
             depends_on=[self.insights_log_group.group],
         )
-        self._roles(ctx, settings, registry, secrets)
+
+    def _task_definition(
+        self, ctx: PlatformContext, settings: ServiceSettings, mirror: ImageMirror, secrets: PlatformSecrets
+    ) -> None:
+        # ECR Public images run from their mirrored repositories, by the digest the copy
+        # returned (constructs_lib/mirror.py): the task definition waits for the copy.
+        xray_image = mirror.mirror("xray-daemon", settings.xray_daemon_image).uri
+        app_image = settings.bootstrap_image
+        if ImageRef.parse(app_image).is_ecr_public:
+            app_image = mirror.mirror("bootstrap", app_image).uri
         self.task_definition = EcsTaskDefinition(
             self,
             "task",
@@ -140,8 +156,8 @@ class Service(Construct):
             container_definitions=json.dumps(
                 container_definitions(
                     settings=settings,
-                    image=registry.image_uri(settings.bootstrap_image),
-                    xray_image=registry.image_uri(XRAY_IMAGE),
+                    image=app_image,
+                    xray_image=xray_image,
                     log_group=self.log_group.name,
                     region=ctx.aws.region,
                     app_secret_arn=secrets.app.arn,
@@ -149,10 +165,14 @@ class Service(Construct):
             ),
             depends_on=[self.log_group.group],
         )
-        self._service(settings, network, load_balancer)
 
     def _roles(
-        self, ctx: PlatformContext, settings: ServiceSettings, registry: Registry, secrets: PlatformSecrets
+        self,
+        ctx: PlatformContext,
+        settings: ServiceSettings,
+        registry: Registry,
+        mirror: ImageMirror,
+        secrets: PlatformSecrets,
     ) -> None:
         """The execution role (ECS: pull, log, inject the secret) and the task role (the app: traces)."""
         ecs_trust_arn = ctx.aws.arn("ecs", "*")
@@ -166,6 +186,7 @@ class Service(Construct):
         )
         # A bootstrap image in another private repository needs pulling too.
         registry.grant_pull(self.execution_role, settings.bootstrap_image)
+        mirror.grant_pull(self.execution_role)
         self.log_group.grant_write(self.execution_role)
         secrets.grant_read(self.execution_role, secrets.app, sid="ReadAppSecret")
         ctx.key.grant_decrypt(self.execution_role, sid="DecryptSecret")

@@ -246,7 +246,11 @@ class ServiceSettings(_Strict):
         # Runs as non-root, listens on 8080, writes only to /tmp: works with a read-only root.
         "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
     )
-    """Image the service runs until the pipeline's first build; public.ecr.aws images are pulled through the cache."""
+    """Image the service runs until the pipeline's first build; public.ecr.aws images are mirrored into the account."""
+    xray_daemon_image: Annotated[str, Field(min_length=3, max_length=255)] = (
+        "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+    )
+    """X-Ray daemon sidecar image (ECR Public); mirrored into this account's ECR before tasks run it."""
     readonly_root_filesystem: bool = True
     """Read-only root filesystem for the app container (where the image allows it)."""
     ecr_keep_tagged_images: Annotated[int, Field(ge=1, le=1000)] = 20
@@ -256,6 +260,17 @@ class ServiceSettings(_Strict):
     @classmethod
     def _image(cls, v: str) -> str:
         ImageRef.parse(v)  # ValueError names the expected shape
+        return v
+
+    @field_validator("xray_daemon_image")
+    @classmethod
+    def _xray_image(cls, v: str) -> str:
+        ref = ImageRef.parse(v)
+        if not ref.is_ecr_public or not (ref.tag or ref.digest):
+            raise ValueError(
+                f"must be a tagged {ECR_PUBLIC} image (the mirror copies from ECR Public), "
+                "like public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+            )
         return v
 
     @model_validator(mode="after")
@@ -524,7 +539,7 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _image_reachable(self) -> Settings:
         """Without NAT, private tasks reach only this account's ECR in this region
-        (VPC endpoints) and ECR Public (through the pull-through cache)."""
+        (VPC endpoints): ECR Public images are mirrored into it (constructs_lib/mirror.py)."""
         if self.network.enable_nat_gateway:
             return self
         image = self.service.bootstrap_image
@@ -536,8 +551,8 @@ class Settings(_Strict):
             return self
         why = (
             f"{ref.registry} is unreachable from the private subnets with network.enable_nat_gateway = false "
-            f"(only ECR Public through the pull-through cache, and this account's ECR in {self.region}, "
-            "through the VPC endpoints)"
+            f"(only ECR Public images, which the platform mirrors into this account's ECR, and this account's "
+            f"ECR in {self.region}, through the VPC endpoints)"
         )
         raise _field_error(
             ("service", "bootstrap_image"),

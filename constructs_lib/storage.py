@@ -147,7 +147,8 @@ class SecureBucket(Construct):
             if key is not None
             else {"sse_algorithm": "AES256"}
         )
-        S3BucketServerSideEncryptionConfigurationA(
+        #: Default encryption: objects written before it exists would not get the key.
+        self.encryption = S3BucketServerSideEncryptionConfigurationA(
             here,
             "encryption",
             bucket=self.id,

@@ -52,6 +52,12 @@ that closes one fails that test and says which shim can go.
     the per-bucket prefix ``s3/<source bucket>/`` as IAM's wildcard does.
     :func:`patch_log_target_policy` reads the statements with a service
     principal and matches resources as IAM patterns.
+12. Lambda invocation needs a Docker engine in moto, and none runs here (nor does
+    the emulator reach the internet). :class:`ImageMirrorInvocations` answers an
+    invocation of the platform's image mirror (recognised by its handler) by running
+    the mirror's own code against the emulator's ECR, with an emulated upstream that
+    serves a small deterministic image for the requested source: the repository gets
+    the tag and a digest exactly as on AWS. Other functions are still moto's.
 11. ECR pull-through cache rules: moto's ECR backend has no
     ``CreatePullThroughCacheRule`` / ``DescribePullThroughCacheRules`` /
     ``UpdatePullThroughCacheRule`` / ``DeletePullThroughCacheRule`` (moto
@@ -636,6 +642,84 @@ class EcrPullThroughCacheRules:
         return 200, rules.pop(prefix)
 
 
+class EmulatedUpstream:
+    """A registry serving one small, deterministic linux/amd64 image per source (shim 12)."""
+
+    MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def manifest(self, reference: str) -> Any:
+        from lambda_src.image_mirror.handler import Image
+
+        config = json.dumps({"architecture": "amd64", "os": "linux", "emulated": f"{self.path}:{reference}"}).encode()
+        layer = f"emulated layer of public.ecr.aws/{self.path}:{reference}".encode()
+        self._blobs = {self._digest(b): b for b in (config, layer)}
+        manifest = json.dumps({
+            "schemaVersion": 2, "mediaType": self.MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": self._digest(config),
+                       "size": len(config)},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": self._digest(layer),
+                        "size": len(layer)}],
+        }, sort_keys=True).encode()  # fmt: skip
+        return Image(manifest, self.MANIFEST, (self._digest(config), self._digest(layer)))
+
+    def blob(self, digest: str) -> bytes:
+        return self._blobs[digest]
+
+    @staticmethod
+    def _digest(data: bytes) -> str:
+        import hashlib
+
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class ImageMirrorInvocations:
+    """Shim 12: run the image mirror's code when it is invoked (moto would need Docker)."""
+
+    _INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
+    HANDLER = "image_mirror.handler.handler"
+
+    def handles(self, environ: Environ) -> bool:
+        match = self._INVOKE.match(environ.get("PATH_INFO", ""))
+        if environ.get("REQUEST_METHOD") != "POST" or match is None:
+            return False
+        from urllib.parse import unquote
+
+        from moto.awslambda.models import lambda_backends
+
+        region, _ = signing_scope(environ)
+        try:
+            function = lambda_backends[account_of(environ)][region].get_function(unquote(match.group(1)))
+        except Exception:  # not a function moto knows: moto answers
+            return False
+        return bool(function.handler == self.HANDLER)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        import boto3
+
+        from lambda_src.image_mirror.handler import MirrorError, mirror
+
+        region, _ = signing_scope(environ)
+        event = json.loads(read_body(environ) or b"{}")
+        ecr = boto3.client(
+            "ecr", region_name=region, endpoint_url=f"http://127.0.0.1:{environ['SERVER_PORT']}",
+            aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy
+        )  # fmt: skip
+        try:
+            payload, headers = mirror(event, ecr, EmulatedUpstream), []
+        except MirrorError as exc:
+            payload, headers = (
+                {"errorMessage": str(exc), "errorType": "MirrorError"},
+                [("X-Amz-Function-Error", "Unhandled")],
+            )
+        body = json.dumps(payload).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                                  ("X-Amz-Executed-Version", "$LATEST"), *headers])  # fmt: skip
+        return [body]
+
+
 class ShimMiddleware:
     """Routes the few requests moto gets wrong to their shim; the rest to moto."""
 
@@ -648,9 +732,11 @@ class ShimMiddleware:
         self.ecs = EcsServiceFields(app)
         self.s3_notifications = S3EventBridgeNotification(app)
         self.ecr_cache = EcrPullThroughCacheRules()
+        self.mirror = ImageMirrorInvocations()
+        # The mirror's invocations before shim 4, which sees every /functions request.
         self.shims = (
-            self.xray, self.codebuild, self.lambda_kms, self.codepipeline, self.ecs, self.s3_notifications,
-            self.ecr_cache,
+            self.xray, self.codebuild, self.mirror, self.lambda_kms, self.codepipeline, self.ecs,
+            self.s3_notifications, self.ecr_cache,
         )  # fmt: skip
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

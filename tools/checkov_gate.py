@@ -207,10 +207,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stack", default="platform-local", help="stack name for --plan findings")
     args = parser.parse_args(argv)
     suppressions = load_suppressions()
-    if args.plan:
-        findings = scan(args.plan, "terraform_plan", args.stack)
-    else:
-        findings = scan(args.stacks_dir, "terraform_json")
+    findings = scan(args.plan, "terraform_plan", args.stack) if args.plan else scan(args.stacks_dir, "terraform_json")
     failing = unsuppressed(findings, suppressions)
     print(f"checkov: {len(findings)} failed checks, {len(findings) - len(failing)} suppressed, {len(failing)} failing")
     for finding in failing:

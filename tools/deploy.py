@@ -824,12 +824,13 @@ def _resource_name(tf: Terraform, prefix: str) -> str:
 def _ignored_changes(tf: Terraform) -> dict[str, list[str]]:
     """Each resource's ``lifecycle.ignore_changes`` in the synthesized stack (type.name -> attributes)."""
     doc = json.loads((tf.dir / "cdk.tf.json").read_text())
-    return {
-        f"{rtype}.{name}": list(body["lifecycle"]["ignore_changes"])
+    ignored = {
+        f"{rtype}.{name}": body.get("lifecycle", {}).get("ignore_changes")
         for rtype, items in doc.get("resource", {}).items()
         for name, body in items.items()
-        if isinstance(body.get("lifecycle", {}).get("ignore_changes"), list)
     }
+    # A list of attributes, or the string "all".
+    return {k: [v] if isinstance(v, str) else list(v) for k, v in ignored.items() if isinstance(v, list | str)}
 
 
 def _plan_prior_state(plan_file: Path) -> tuple[str | None, int | None]:

@@ -578,8 +578,8 @@ def drift_summary(
     ``lifecycle_rule`` and a security group's rules are set by their own resources
     (whose drift is reported there), so a refresh after the first apply fills them
     in. ``ignored`` is each resource's ``lifecycle.ignore_changes`` (type.name ->
-    attributes): those belong to someone else, like the task definition the deploy
-    orchestrator rolls out.
+    attributes, or ``["all"]``): those belong to someone else, like the task definition the
+    deploy orchestrator rolls out, or the source object a user uploads after the first.
     """
     configured, ignored = _configured(plan), ignored or {}
     lines = [f"### Drift: {title}", ""]
@@ -596,6 +596,7 @@ def drift_summary(
             change
             for change in attribute_changes(item["change"])
             if (top := re.split(r"[.\[]", change[0], maxsplit=1)[0]) not in skipped
+            and "all" not in skipped  # ignore_changes = all: every attribute is someone else's
             and (watched is None or top in watched)
         ]
         if changes:

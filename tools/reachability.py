@@ -10,7 +10,15 @@ definition an ECS service runs:
   reachable through the ``ecr.api`` and ``ecr.dkr`` interface endpoints plus
   the S3 gateway endpoint (image layers live in S3), or through NAT; anything
   else (ECR Public, Docker Hub, another account or region) only through NAT.
-  An image under a pull-through cache prefix also needs that cache rule;
+  An image under a pull-through cache prefix needs that cache rule *and NAT*:
+  AWS's ECR guide (pull through cache considerations): "When an image is pulled
+  using a pull through cache rule for the first time, if you've configured Amazon
+  ECR to use an interface VPC endpoint using AWS PrivateLink then you need to
+  create a public subnet in the same VPC, with a NAT gateway, and then route all
+  outbound traffic to the internet from their private subnet to the NAT gateway
+  in order for the pull to work." An image run by the digest a mirror copy
+  returned (``aws_lambda_invocation``, constructs_lib/mirror.py) is in its own
+  repository before the task definition exists;
 - the awslogs log driver: the ``logs`` endpoint, or NAT;
 - ``secrets``: the ``secretsmanager`` (or ``ssm``) endpoint, or NAT;
 - the X-Ray daemon: the ``xray`` endpoint, or NAT;
@@ -46,6 +54,15 @@ SELF_ACCOUNT_TOKENS = (
 )
 SELF = "000000000000"  # stands for "this account" once tokens are resolved
 _REPOSITORY_URL = re.compile(r"\$\{aws_ecr_repository\.([\w-]+)\.repository_url\}")
+#: ``<repository url>@${jsondecode(aws_lambda_invocation.<copy>.result).digest}``: a mirrored image.
+_COPIED_DIGEST = re.compile(r"@\$\{jsondecode\(aws_lambda_invocation\.([\w-]+)\.result\)\.digest\}$")
+#: AWS's rule, quoted in every problem it causes.
+FIRST_PULL_RULE = (
+    "AWS's ECR guide (pull through cache considerations): when an image is pulled through a cache rule for the "
+    'first time over interface VPC endpoints, "you need to create a public subnet in the same VPC, with a NAT '
+    "gateway, and then route all outbound traffic to the internet from their private subnet to the NAT gateway "
+    'in order for the pull to work"'
+)
 _REF = re.compile(r"^\$\{([\w-]+)\.([\w-]+)\.(\w+)\}$")
 
 XRAY_DAEMON_REPOSITORY = "xray/aws-xray-daemon"
@@ -189,7 +206,28 @@ def _resolve_image(doc: Doc, image: str) -> str:
         repo = _resources(doc, "aws_ecr_repository")[match.group(1)]
         return f"{SELF}.dkr.ecr.{_region(doc)}.amazonaws.com/{repo['name']}"
 
+    copied = _COPIED_DIGEST.search(image)
+    if copied is not None:
+        # Known after the copy ran; any digest stands for it here.
+        image = image[: copied.start()] + "@sha256:" + "0" * 64
     return _REPOSITORY_URL.sub(repository_url, image)
+
+
+def mirror_problem(doc: Doc, image: str) -> str | None:
+    """An image run by a copy's digest must be of the repository that copy fills."""
+    copied = _COPIED_DIGEST.search(image)
+    if copied is None:
+        return None
+    copy = _resources(doc, "aws_lambda_invocation").get(copied.group(1))
+    if copy is None:
+        return f"runs the digest of {copied.group(1)}, which is not in the stack"
+    repo = _REPOSITORY_URL.match(image)
+    name = _resources(doc, "aws_ecr_repository")[repo.group(1)]["name"] if repo else None
+    if name is None or json.loads(copy["input"]).get("repository") != name:
+        return (
+            f"runs the digest of a copy into {json.loads(copy['input']).get('repository')}, not of its own repository"
+        )
+    return None
 
 
 def _cache_prefixes(doc: Doc) -> dict[str, str]:
@@ -214,6 +252,14 @@ def container_problems(doc: Doc, container: Mapping[str, Any], egress: Egress, a
         upstream = cache.get(top)
         if top in cache and upstream != ECR_PUBLIC:
             yield f"container {name!r}: image {shown} is under cache prefix {top!r} of {upstream}, not {ECR_PUBLIC}"
+        if top in cache and not egress.nat:
+            yield (
+                f"container {name!r}: image {shown} reaches the task only by a first pull through cache rule "
+                f"{top!r}, and the task subnets have no NAT route: {FIRST_PULL_RULE}"
+            )
+        mirrored = mirror_problem(doc, image)
+        if mirrored:
+            yield f"container {name!r}: image {shown} {mirrored}"
         if not egress.reaches("ecr.api", "ecr.dkr", "s3"):
             yield f"container {name!r}: image {shown}: {egress.missing('ecr.api', 'ecr.dkr', 's3')}"
     elif not egress.reaches():

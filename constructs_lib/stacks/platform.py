@@ -11,6 +11,7 @@ from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.load_balancer import LoadBalancer
+from constructs_lib.mirror import ImageMirror
 from constructs_lib.network import Network
 from constructs_lib.notifications import Notifications
 from constructs_lib.observability import Observability, Watched, notices
@@ -77,6 +78,7 @@ class PlatformStack(TerraformStack):
     def _runtime(self, settings: Settings) -> None:
         """Where the service runs: secrets, network, ALB and WAF, image registry, ECS."""
         ctx = self.ctx
+        self.notifications = Notifications(self, "notifications", ctx=ctx, emails=settings.observability.alarm_emails)
         self.secrets = PlatformSecrets(self, "secrets", ctx=ctx, settings=settings.security)
         self.network = Network(
             self, "network", ctx=ctx, settings=settings.network, availability_zones=settings.availability_zones
@@ -92,6 +94,13 @@ class PlatformStack(TerraformStack):
         )
         self.edge = Edge(self, "edge", ctx=ctx, settings=settings.edge, load_balancer=self.load_balancer)
         self.registry = Registry(self, "registry", ctx=ctx, keep_tagged=settings.service.ecr_keep_tagged_images)
+        self.mirror = ImageMirror(
+            self,
+            "mirror",
+            ctx=ctx,
+            notifications=self.notifications,
+            keep_tagged=settings.service.ecr_keep_tagged_images,
+        )
         self.service = Service(
             self,
             "service",
@@ -100,6 +109,7 @@ class PlatformStack(TerraformStack):
             network=self.network,
             load_balancer=self.load_balancer,
             registry=self.registry,
+            mirror=self.mirror,
             secrets=self.secrets,
         )
 
@@ -116,7 +126,6 @@ class PlatformStack(TerraformStack):
             force_destroy=ctx.disposable,
             access_log_bucket=self.load_balancer.access_logs,
         )
-        self.notifications = Notifications(self, "notifications", ctx=ctx, emails=settings.observability.alarm_emails)
         self.orchestrator = DeployOrchestrator(
             self,
             "orchestrator",
@@ -138,6 +147,7 @@ class PlatformStack(TerraformStack):
             orchestrator=self.orchestrator,
             notifications=self.notifications,
             require_manual_approval=settings.require_manual_approval,
+            container_port=settings.service.container_port,
         )
 
     def _observability(self, settings: Settings) -> None:

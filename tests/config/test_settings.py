@@ -33,17 +33,16 @@ def test_suffix_with_upper_case_or_special_characters_refused(suffix: str) -> No
 def test_longest_accepted_suffix_fits_every_name() -> None:
     longest = "a" * max_suffix_length("cicd", "us-east-1")
     settings = make_settings("dev", environment_suffix=longest)
-    # The tightest name is the ECR pull-through cache prefix (30 characters).
-    assert len(settings.naming.name("ecrpub")) == 30
+    # The tightest name is the state access-log bucket (63 characters with account and region).
+    assert len(settings.naming.name("tfstate-logs")) == 63
     assert len(settings.naming.name("alb")) <= 32
-    assert all(len(settings.naming.name(c)) <= 63 for c in ("tfstate-logs", "artifacts", "alb-logs"))
 
 
 def test_suffix_one_character_too_long_refused() -> None:
     err = refused(environment_suffix="a" * (max_suffix_length("cicd", "us-east-1") + 1))
     assert err.problems[0].startswith("environment_suffix = ")
-    assert "cicd-ecrpub-" in err.problems[0]
-    assert "is 31 characters, the limit is 30" in err.problems[0]
+    assert "cicd-tfstate-logs-" in err.problems[0]
+    assert "is 64 characters, the limit is 63" in err.problems[0]
     assert f"at most {max_suffix_length('cicd', 'us-east-1')} characters" in err.problems[0]
 
 
@@ -74,7 +73,7 @@ def test_names_aws_reserves_are_refused(overrides: dict[str, object], field: str
 
 
 def test_certificate_from_another_region_refused() -> None:
-    """"Certificates in ACM are regional resources" (ACM user guide, Supported Regions)."""
+    """ "Certificates in ACM are regional resources" (ACM user guide, Supported Regions)."""
     arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
     err = refused(edge={"certificate_arn": arn})
     assert err.problems[0].startswith(f"edge.certificate_arn = '{arn[:50]}")

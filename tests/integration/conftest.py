@@ -181,3 +181,11 @@ def our_enabled_keys(aws: Callable[[str], Any]) -> list[dict[str, Any]]:
         for m in metas
         if m["KeyManager"] == "CUSTOMER" and m["KeyState"] == "Enabled" and m["KeyId"] not in aws_managed
     ]
+
+
+@pytest.fixture(scope="session")
+def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The last release deployed, then upgraded to this code (tests/integration/upgrade.py)."""
+    from tests.integration.upgrade import upgrade_last_release
+
+    yield from upgrade_last_release(tmp_path_factory)

@@ -45,9 +45,10 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     # Meanwhile a colleague's deploy holds the state stack's lock: nothing here can
     # tell whether it is still running, so the deploy stops and says how to release it.
     holder = str(uuid.uuid4())
+    path = f"{deployment.outputs['state_bucket']}/{STATE_BACKEND_STATE}"
     info = {"ID": holder, "Operation": "OperationTypeApply", "Who": "alice@laptop", "Version": "1.11.4",
-            "Created": "2026-01-01T00:00:00Z", "Path": f"cicd-tfstate-it-123456789012-us-east-1/{STATE_BACKEND_STATE}"}  # fmt: skip
-    key = {"LockID": {"S": f"cicd-tfstate-it-123456789012-us-east-1/{STATE_BACKEND_STATE}"}}
+            "Created": "2026-01-01T00:00:00Z", "Path": path}  # fmt: skip
+    key = {"LockID": {"S": path}}
     aws("dynamodb").put_item(TableName=deployment.outputs["lock_table"], Item={**key, "Info": {"S": json.dumps(info)}})
     before = state_serial(aws)
     proc = deployment.cli("deploy", check=False)

@@ -18,7 +18,10 @@ Aws = Callable[[str], Any]
 def test_deploy_printed_a_summary(deployment: Deployment) -> None:
     # First deploy: what the backend needs, the state moved into its bucket, then the rest.
     assert "state-backend-it (bucket, lock table, key): 5 added" in deployment.log
-    assert "state-backend-it: state moved into s3://cicd-tfstate-it-123456789012-us-east-1/cicd/it/state-backend.tfstate" in deployment.log
+    assert (
+        "state-backend-it: state moved into s3://cicd-tfstate-it-123456789012-us-east-1/cicd/it/state-backend.tfstate"
+        in deployment.log
+    )
     assert "state-backend-it: 15 added" in deployment.log
     assert f"Deployed {ENVIRONMENT} to the emulator" in deployment.log
     teardown = f"Tear down with: python -m tools.deploy destroy --environment {ENVIRONMENT} --target local"

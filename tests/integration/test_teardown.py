@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import CONFIG, Deployment, inventory, run_cli
-from tests.integration.test_upgrade import Upgrade, upgraded  # noqa: F401 - the session fixture
+from tests.integration.upgrade import Upgrade
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]

@@ -29,7 +29,7 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cicd-app-test:0123456789ab
 NOW = 1_800_000_000.0
 #: A revision as Terraform registers it (constructs_lib/service.py): every field the
 #: orchestrator must carry over, tags included.
-LOGS = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/cicd-test", "awslogs-region": REGION,
+LOGS: dict[str, Any] = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/cicd-test", "awslogs-region": REGION,
                                             "awslogs-stream-prefix": "app"}}  # fmt: skip
 TERRAFORMS_REVISION: dict[str, Any] = {
     "family": "cicd-app-test",

@@ -46,14 +46,18 @@ def eventbridge_key_grant_with_source_account(d: Synth) -> dict[str, Any]:
     """The defect as it was: EventBridge's only grant carried aws:SourceAccount."""
     doc = d["platform"]
     key = first(doc, "aws_kms_key", "key_")
-    edit_policy(key, "AllowEventBridgeToTopic", lambda s: s.update(Condition={"StringEquals": {"aws:SourceAccount": "1"}}))
+    edit_policy(
+        key, "AllowEventBridgeToTopic", lambda s: s.update(Condition={"StringEquals": {"aws:SourceAccount": "1"}})
+    )
     return doc
 
 
 def eventbridge_topic_statement_with_condition(d: Synth) -> dict[str, Any]:
     doc = d["platform"]
     policy = first(doc, "aws_sns_topic_policy")
-    edit_policy(policy, "AllowEventBridgePublish", lambda s: s.update(Condition={"StringEquals": {"aws:SourceAccount": "1"}}))
+    edit_policy(
+        policy, "AllowEventBridgePublish", lambda s: s.update(Condition={"StringEquals": {"aws:SourceAccount": "1"}})
+    )
     return doc
 
 

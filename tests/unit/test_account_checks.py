@@ -78,20 +78,26 @@ def test_a_reservation_reads_the_account_and_the_functions_current_one(lambda_cl
     assert account_checks.check_reserved_concurrency(settings, client) is None
 
     stubber.add_response("get_account_settings", account_settings(100), {})
-    stubber.add_client_error("get_function_concurrency", "ResourceNotFoundException", expected_params={"FunctionName": FUNCTION})
+    stubber.add_client_error(
+        "get_function_concurrency", "ResourceNotFoundException", expected_params={"FunctionName": FUNCTION}
+    )
     problem = account_checks.check_reserved_concurrency(settings, client)
-    assert problem is not None and "at most 0 can be reserved" in problem
+    assert problem is not None
+    assert "at most 0 can be reserved" in problem
 
 
 def test_a_bucket_name_owned_by_another_account_is_found() -> None:
     s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     names = ["mine", "theirs", "free"]
+    owner = {"ExpectedBucketOwner": "123456789012"}
     with Stubber(s3) as stubber:
-        stubber.add_response("head_bucket", {}, {"Bucket": "mine", "ExpectedBucketOwner": "123456789012"})
-        stubber.add_client_error("head_bucket", "403", http_status_code=403,
-                                 expected_params={"Bucket": "theirs", "ExpectedBucketOwner": "123456789012"})  # fmt: skip
-        stubber.add_client_error("head_bucket", "404", http_status_code=404,
-                                 expected_params={"Bucket": "free", "ExpectedBucketOwner": "123456789012"})  # fmt: skip
+        stubber.add_response("head_bucket", {}, {"Bucket": "mine", **owner})
+        stubber.add_client_error(
+            "head_bucket", "403", http_status_code=403, expected_params={"Bucket": "theirs", **owner}
+        )
+        stubber.add_client_error(
+            "head_bucket", "404", http_status_code=404, expected_params={"Bucket": "free", **owner}
+        )
         assert account_checks.foreign_buckets(s3, "123456789012", names) == ["theirs"]
 
 

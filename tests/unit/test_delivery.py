@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from constructs_lib.orchestrator import HANDLER, package_source
+from constructs_lib.orchestrator import HANDLER, SOURCE_DIR, package_source
 from constructs_lib.pipeline import BUILDSPEC_SHELL
 from constructs_lib.service import PIPELINE_OWNED_ATTRIBUTES, XRAY_CONTAINER
 from constructs_lib.settings import ConfigError, Settings
@@ -40,8 +40,13 @@ def containers(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # --- ECR -------------------------------------------------------------------
 
 
+def service_repository(doc: dict[str, Any], rtype: str = "aws_ecr_repository") -> dict[str, Any]:
+    (body,) = [b for k, b in resources(doc, rtype).items() if k.startswith("registry_")]
+    return body
+
+
 def test_ecr_immutable_scanned_encrypted(dev: Synth) -> None:
-    repo = one(dev["platform"], "aws_ecr_repository")
+    repo = service_repository(dev["platform"])
     assert repo["image_tag_mutability"] == "IMMUTABLE"
     assert repo["image_scanning_configuration"] == {"scan_on_push": True}
     assert repo["encryption_configuration"][0]["encryption_type"] == "KMS"
@@ -49,7 +54,7 @@ def test_ecr_immutable_scanned_encrypted(dev: Synth) -> None:
 
 
 def test_ecr_lifecycle_keeps_tagged_and_expires_untagged(dev: Synth) -> None:
-    rules = json.loads(one(dev["platform"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
+    rules = json.loads(service_repository(dev["platform"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
     untagged = next(r for r in rules if r["selection"]["tagStatus"] == "untagged")
     assert (untagged["selection"]["countType"], untagged["selection"]["countNumber"]) == ("sinceImagePushed", 7)
     keep = next(r for r in rules if r["selection"]["tagStatus"] == "any")
@@ -88,7 +93,7 @@ def test_app_container_secrets_logging_readonly(dev: Synth) -> None:
 
 def test_xray_daemon_sidecar(dev: Synth) -> None:
     sidecar = containers(dev["platform"])[XRAY_CONTAINER]
-    assert sidecar["image"].endswith(".dkr.ecr.us-east-1.amazonaws.com/cicd-ecrpub-dev/xray/aws-xray-daemon:3.3.14")
+    assert sidecar["image"].startswith("${aws_ecr_repository.mirror_xray-daemon_repository_")
     assert sidecar["portMappings"] == [{"containerPort": 2000, "protocol": "udp"}]
     assert sidecar["essential"] is False
 
@@ -122,6 +127,10 @@ def test_terraform_ignores_exactly_the_pipeline_owned_attributes(shipped: tuple[
     service = [k for k in ignored if k.startswith("aws_ecs_service.")]
     assert len(service) == 1
     assert ignored.pop(service[0]) == ["task_definition"] == list(PIPELINE_OWNED_ATTRIBUTES)
+    # The first source.zip (the sample application) is Terraform's only once: a user's upload
+    # afterwards is theirs (constructs_lib/first_source.py).
+    (first_source,) = [k for k in ignored if k.startswith("aws_s3_object.")]
+    assert ignored.pop(first_source) == "all"
     # The only other ignored attribute: secret values owned by rotation/operators.
     assert set(map(tuple, ignored.values())) == {("secret_string",)}
     assert all(k.startswith("aws_secretsmanager_secret_version.") for k in ignored)
@@ -303,14 +312,16 @@ def test_github_source_through_codestar_connection(synth: Callable[[Settings], S
     source = one(doc, "aws_codepipeline")["stage"][0]["action"][0]
     assert source["provider"] == "CodeStarSourceConnection"
     assert source["configuration"]["FullRepositoryId"] == "acme/web"
-    assert not any(b["bucket"] == "cicd-source-dev-123456789012-us-east-1" for b in resources(doc, "aws_s3_bucket").values())
+    assert not any(
+        b["bucket"] == "cicd-source-dev-123456789012-us-east-1" for b in resources(doc, "aws_s3_bucket").values()
+    )
     key, _ = role_named(doc, "cicd-pipeline-role-dev")
     assert inline_policy(doc, key)["UseConnection"]["Resource"] == CONNECTION
     assert inline_policy(doc, key)["UseConnection"]["Action"] == "codestar-connections:UseConnection"
 
 
 def test_codeconnections_arn_gets_the_codeconnections_action(synth: Callable[[Settings], Synth]) -> None:
-    """"When specifying a resource in the IAM policy, the service prefix needs to match that of
+    """ "When specifying a resource in the IAM policy, the service prefix needs to match that of
     the resource" (Developer Tools console guide): connections made since July 2024 are codeconnections."""
     arn = CONNECTION.replace(":codestar-connections:", ":codeconnections:")
     doc = synth(make_settings("dev", pipeline={"codestar_connection_arn": arn, "github_repository": "acme/web"}))[
@@ -346,7 +357,7 @@ def test_pipeline_role_trust_is_exactly_codepipeline(dev: Synth) -> None:
 def test_the_packaged_function_loads_the_way_lambda_loads_it() -> None:
     """Lambda puts the package's root on sys.path and imports the handler string's
     module: the handler and the contract it imports must both be in the package."""
-    staging = package_source()
+    staging = package_source(SOURCE_DIR)
     assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == [
         "deploy_orchestrator",
         "deploy_orchestrator/__init__.py",
@@ -367,7 +378,7 @@ def test_the_packaged_function_loads_the_way_lambda_loads_it() -> None:
 
 
 def test_orchestrator_function_settings(dev: Synth) -> None:
-    fn = one(dev["platform"], "aws_lambda_function")
+    (fn,) = [f for k, f in resources(dev["platform"], "aws_lambda_function").items() if k.startswith("orchestrator_")]
     assert fn["runtime"] == "python3.12"
     assert fn["tracing_config"] == {"mode": "Active"}
     assert fn["handler"] == HANDLER == "deploy_orchestrator.handler.handler"

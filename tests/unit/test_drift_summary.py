@@ -83,6 +83,19 @@ def test_ignore_changes_belong_to_someone_else() -> None:
     assert "task_definition" not in text
 
 
+def test_ignore_changes_all_is_every_attribute_but_not_a_deletion() -> None:
+    """The first source.zip: a user's own upload afterwards is not drift; the object gone is."""
+    uploaded = drifted("aws_s3_object", "first", {"etag": "a", "version_id": "1"}, {"etag": "b", "version_id": "2"})
+    configured = {"aws_s3_object.first": ["etag", "version_id"]}
+    text, found = drift_summary(plan([uploaded], configured), "p", {"aws_s3_object.first": ["all"]})
+    assert (found, "No drift." in text) == (False, True)
+    gone = {"address": "aws_s3_object.first", "mode": "managed", "type": "aws_s3_object", "name": "first",
+            "change": {"actions": ["delete"], "before": {}, "after": None}}  # fmt: skip
+    text, found = drift_summary(plan([gone], configured), "p", {"aws_s3_object.first": ["all"]})
+    assert found
+    assert "deleted outside Terraform" in text
+
+
 def test_deletions_and_unknown_resources_are_always_reported() -> None:
     gone = {"address": "aws_sqs_queue.dlq", "mode": "managed", "type": "aws_sqs_queue", "name": "dlq",
             "change": {"actions": ["delete"], "before": {}, "after": None}}  # fmt: skip
@@ -107,4 +120,7 @@ def test_the_deploy_tool_reads_ignore_changes_from_the_synthesized_stack(
 
     ignored = _ignored_changes(Stack())  # type: ignore[arg-type]
     assert [ignored[a] for a in ignored if a.startswith("aws_ecs_service.")] == [["task_definition"]]
-    assert all(a.split(".")[0] in ("aws_ecs_service", "aws_secretsmanager_secret_version") for a in ignored), ignored
+    assert [ignored[a] for a in ignored if a.startswith("aws_s3_object.")] == [["all"]]  # the first source.zip
+    assert all(
+        a.split(".")[0] in ("aws_ecs_service", "aws_secretsmanager_secret_version", "aws_s3_object") for a in ignored
+    ), ignored

@@ -92,7 +92,11 @@ def test_invalid_ingress_cidr_refused() -> None:
 
 def test_access_log_bucket_sse_s3_and_elb_delivery_principal(dev: Synth) -> None:
     doc = dev["platform"]
-    bucket_key = next(k for k, b in resources(doc, "aws_s3_bucket").items() if b["bucket"] == "cicd-alb-logs-dev-123456789012-us-east-1")
+    bucket_key = next(
+        k
+        for k, b in resources(doc, "aws_s3_bucket").items()
+        if b["bucket"] == "cicd-alb-logs-dev-123456789012-us-east-1"
+    )
     sse = next(
         s
         for s in resources(doc, "aws_s3_bucket_server_side_encryption_configuration").values()

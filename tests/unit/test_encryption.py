@@ -91,7 +91,9 @@ def test_eventbridge_can_use_the_key_for_the_encrypted_topic(dev: Synth) -> None
     aws:SourceAccount, aws:SourceArn, and aws:SourceOrgID to a AWS KMS policy is not supported
     for EventBridge-to-encrypted topics." Some statement must grant EventBridge data-key use
     for the topic without any of those keys, or every notice is dropped."""
-    stmts = [s for s in key_statements(dev["platform"]).values() if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    stmts = [
+        s for s in key_statements(dev["platform"]).values() if s["Principal"] == {"Service": "events.amazonaws.com"}
+    ]
     for_topic = [s for s in stmts if not condition_keys(s) & SOURCE_KEYS]
     assert [s["Sid"] for s in for_topic] == ["AllowEventBridgeToTopic"]
     (stmt,) = for_topic
@@ -104,7 +106,9 @@ def test_eventbridge_dead_letters_only_from_this_environments_rules(dev: Synth) 
     stmt = key_statements(dev["platform"])["AllowEventBridgeDeadLetters"]
     assert stmt["Principal"] == {"Service": "events.amazonaws.com"}
     assert set(stmt["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
-    assert stmt["Condition"] == {"ArnLike": {"aws:SourceArn": f"arn:{PARTITION}:events:us-east-1:{ACCOUNT}:rule/cicd-dev-*"}}
+    assert stmt["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:{PARTITION}:events:us-east-1:{ACCOUNT}:rule/cicd-dev-*"}
+    }
 
 
 def test_alarms_use_the_key_only_for_the_topic(dev: Synth) -> None:

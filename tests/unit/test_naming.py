@@ -27,8 +27,10 @@ def test_bucket_names_end_with_account_and_region() -> None:
     """S3 names are global across accounts: the account and region make them ours alone."""
     assert naming().name("artifacts") == "cicd-artifacts-dev-123456789012-us-east-1"
     assert naming(region="eu-west-3").name("tfstate") == "cicd-tfstate-dev-123456789012-eu-west-3"
-    assert Naming("cicd", "dev", account="210987654321", region="us-east-1").name("source").endswith(
-        "-210987654321-us-east-1"
+    assert (
+        Naming("cicd", "dev", account="210987654321", region="us-east-1")
+        .name("source")
+        .endswith("-210987654321-us-east-1")
     )
 
 
@@ -83,7 +85,9 @@ def test_reserved_name_shapes_are_found(project: str, suffix: str, expected: str
     assert expected in problem
 
 
-@pytest.mark.parametrize(("project", "suffix"), [("cicd", "dev"), ("internals", "dev"), ("amzn", "s3"), ("cicd", "alias")])
+@pytest.mark.parametrize(
+    ("project", "suffix"), [("cicd", "dev"), ("internals", "dev"), ("amzn", "s3"), ("cicd", "alias")]
+)
 def test_ordinary_names_are_not_reserved(project: str, suffix: str) -> None:
     assert reserved_name_problem(project, suffix, "us-east-1") is None
 
@@ -95,7 +99,9 @@ def test_aws_dictated_names() -> None:
     assert n.lambda_log_group("cicd-orchestrator-dev") == "/aws/lambda/cicd-orchestrator-dev"
     assert n.log_group("codepipeline") == "/aws/codepipeline/cicd-dev"
     assert n.secret("app") == "cicd/dev/app"
-    assert n.container_insights_log_group("cicd-cluster-dev") == "/aws/ecs/containerinsights/cicd-cluster-dev/performance"
+    assert (
+        n.container_insights_log_group("cicd-cluster-dev") == "/aws/ecs/containerinsights/cicd-cluster-dev/performance"
+    )
 
 
 def test_sampling_rule_name_within_32_characters() -> None:

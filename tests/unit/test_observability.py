@@ -39,7 +39,7 @@ def test_core_log_groups_named_encrypted_retained(dev: Synth, name: str) -> None
 def test_every_log_group_encrypted_with_settings_retention(shipped: tuple[Settings, Synth]) -> None:
     settings, docs = shipped
     groups = log_groups(docs["platform"])
-    assert len(groups) == 7
+    assert len(groups) == 8
     for group in groups.values():
         assert group["kms_key_id"].startswith("${aws_kms_key.key_")
         assert group["retention_in_days"] == settings.observability.log_retention_days
@@ -80,7 +80,7 @@ def test_every_writer_has_its_log_group_created_first(shipped: tuple[Settings, S
         assert f"/aws/ecs/containerinsights/{cluster['name']}/performance" in names
         assert group_keys & set(cluster["depends_on"])
         writers += 1
-    assert writers == 4
+    assert writers == 5  # orchestrator, image mirror, CodeBuild, the task, Container Insights
 
 
 def test_pipeline_failure_metric_has_no_default_beside_its_dimensions(dev: Synth) -> None:
@@ -118,7 +118,8 @@ def test_topic_encrypted_and_policy_for_events_and_alarms(dev: Synth) -> None:
         "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:us-east-1:{account}:alarm:cicd-dev-*"}
     }
     alarm_names = [a["alarm_name"] for a in resources(doc, "aws_cloudwatch_metric_alarm").values()]
-    assert alarm_names and all(n.startswith("cicd-dev-") for n in alarm_names)
+    assert alarm_names
+    assert all(n.startswith("cicd-dev-") for n in alarm_names)
 
 
 def test_email_subscriptions_from_settings(synth: Callable[[Settings], Synth], dev: Synth) -> None:

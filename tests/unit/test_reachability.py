@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.settings import Settings
-from tests.helpers import VARIANTS, make_settings, one, resources
+from tests.helpers import ROOT, VARIANTS, make_settings, one, resources
 from tools.reachability import check
 
 Synth = dict[str, dict[str, Any]]
@@ -56,7 +57,7 @@ def test_the_same_image_with_nat_is_reachable(synth: Callable[[Settings], Synth]
 @pytest.mark.parametrize(
     ("service", "expected"),
     [
-        ("ecr.dkr", "container 'app': image {aws_ecr_pull_through_cache_rule."),
+        ("ecr.dkr", "container 'app': image {aws_ecr_repository.mirror_bootstrap_repository_"),
         ("logs", "container 'app': awslogs log driver (CloudWatch Logs): no NAT route from the task subnets and "
                  "no the logs interface endpoint"),
         ("secretsmanager", "container 'app': secret APP_SECRET (secretsmanager): no NAT route"),
@@ -89,10 +90,64 @@ def test_a_task_security_group_without_https_egress_fails(dev: Synth) -> None:
     assert any("allow no HTTPS (tcp/443) egress" in p for p in problems), problems
 
 
-def test_an_image_under_a_prefix_without_a_cache_rule_target_fails(dev: Synth) -> None:
-    doc = copy.deepcopy(dev["platform"])
+def last_release_dev() -> dict[str, Any]:
+    """platform-dev exactly as the last release synthesized it (its snapshot): both images through
+    the ECR Public pull-through cache, no NAT."""
+    with gzip.open(ROOT / "tests" / "fixtures" / "last_release_platform_dev.json.gz", "rt") as f:
+        return dict(json.load(f))
+
+
+def test_the_last_releases_dev_fails_on_awss_first_pull_rule() -> None:
+    problems = check(last_release_dev(), "dev")
+    assert [p.split(":", 2)[1].strip() for p in problems] == ["container 'app'", "container 'xray-daemon'"]
+    for problem in problems:
+        assert "reaches the task only by a first pull through cache rule 'cicd-ecrpub-dev'" in problem
+        assert "and the task subnets have no NAT route: AWS's ECR guide (pull through cache considerations)" in problem
+        assert '"you need to create a public subnet in the same VPC, with a NAT gateway' in problem
+
+
+def test_a_cache_image_with_nat_is_reachable() -> None:
+    doc = copy.deepcopy(last_release_dev())
+    subnets = [k for k, s in doc["resource"]["aws_subnet"].items() if s["tags"]["tier"] == "private"]
+    tables = [a["route_table_id"] for a in doc["resource"]["aws_route_table_association"].values()
+              if a["subnet_id"].split(".")[1] in subnets]  # fmt: skip
+    doc["resource"]["aws_nat_gateway"] = {"nat": {"subnet_id": "x", "allocation_id": "y"}}
+    doc["resource"]["aws_route"].update({f"nat-{i}": {"route_table_id": t, "destination_cidr_block": "0.0.0.0/0",
+                                                      "nat_gateway_id": "${aws_nat_gateway.nat.id}"}
+                                         for i, t in enumerate(tables)})  # fmt: skip
+    assert check(doc, "dev") == []
+
+
+def test_an_image_under_a_cache_prefix_of_another_upstream_fails() -> None:
+    doc = copy.deepcopy(last_release_dev())
     one(doc, "aws_ecr_pull_through_cache_rule")["upstream_registry_url"] = "registry-1.docker.io"
     assert any("not public.ecr.aws" in p for p in check(doc, "dev"))
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_no_service_depends_on_a_first_cache_pull(variant: str, synth: Callable[[Settings], Synth]) -> None:
+    """Every image a task runs is this account's own (mirrored or built), never a cache's first pull."""
+    environment, overrides = VARIANTS[variant]
+    doc = synth(make_settings(environment, **overrides))["platform"]
+    assert resources(doc, "aws_ecr_pull_through_cache_rule") == {}
+    images = [c["image"] for c in json.loads(one(doc, "aws_ecs_task_definition")["container_definitions"])]
+    copies = resources(doc, "aws_lambda_invocation")
+    for image in images:
+        repo, _, digest = image.partition("@")
+        assert repo.startswith("${aws_ecr_repository.mirror_"), image
+        (copy_name,) = [n for n in copies if f"aws_lambda_invocation.{n}.result" in digest]
+        assert json.loads(copies[copy_name]["input"])["repository"] in {
+            r["name"] for r in resources(doc, "aws_ecr_repository").values()
+        }
+
+
+def test_an_image_run_by_another_repositorys_copy_fails(dev: Synth) -> None:
+    doc = dev["platform"]
+    defs = json.loads(one(doc, "aws_ecs_task_definition")["container_definitions"])
+    app, xray = (next(c["image"] for c in defs if c["name"] == n) for n in ("app", "xray-daemon"))
+    swapped = with_image(doc, "app", app.split("@")[0] + "@" + xray.split("@")[1])
+    (problem,) = check(swapped, "dev")
+    assert "runs the digest of a copy into cicd-mirror-dev/xray/aws-xray-daemon, not of its own repository" in problem
 
 
 def test_another_accounts_registry_is_only_reachable_through_nat(dev: Synth) -> None:

@@ -1,4 +1,9 @@
-"""ECR: the pull-through cache of ECR Public, the images tasks run, and what pulling needs."""
+"""ECR: the service's repository, the mirrored public images tasks run, and what pulling needs.
+
+AWS's rule behind the design (ECR guide, pull through cache considerations): a NAT-less
+task's first pull through a cache over the VPC endpoints fails. So public images are copied
+into repositories of this account before any task runs them (constructs_lib/mirror.py).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from constructs_lib.settings import Settings
-from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, make_settings, one, resources, statements
+import pytest
+
+from constructs_lib.mirror import COPY_ACTIONS, HANDLER
+from constructs_lib.settings import ConfigError, Settings
+from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, VARIANTS, make_settings, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 
-#: The account's own private registry, through the cache rule's registry_id.
-PRIVATE_REGISTRY = re.compile(
-    r"^\$\{aws_ecr_pull_through_cache_rule\.registry_ecr-public-cache_[0-9A-F]{8}\.registry_id\}"
-    r"\.dkr\.ecr\.us-east-1\.amazonaws\.com/"
+#: An image of a mirrored repository, by the digest its copy returned.
+MIRRORED = re.compile(
+    r"^\$\{aws_ecr_repository\.(mirror_[\w-]+_repository_[0-9A-F]{8})\.repository_url\}"
+    r"@\$\{jsondecode\(aws_lambda_invocation\.(mirror_[\w-]+_copy_[0-9A-F]{8})\.result\)\.digest\}$"
 )
 
 
@@ -31,45 +39,114 @@ def execution_policy(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return statements(policy["policy"])
 
 
-def test_every_platform_stack_has_the_ecr_public_cache(shipped: tuple[Settings, Synth]) -> None:
-    settings, docs = shipped
-    rule = one(docs["platform"], "aws_ecr_pull_through_cache_rule")
-    assert rule == {
-        "ecr_repository_prefix": f"cicd-ecrpub-{settings.environment_suffix}",
-        "upstream_registry_url": "public.ecr.aws",
-    }
+def copies(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: json.loads(body["input"]) for name, body in resources(doc, "aws_lambda_invocation").items()}
 
 
-def test_tasks_run_images_only_from_the_accounts_private_registry(shipped: tuple[Settings, Synth]) -> None:
+def test_tasks_run_public_images_from_their_mirrored_repositories(shipped: tuple[Settings, Synth]) -> None:
     settings, docs = shipped
+    doc = docs["platform"]
     suffix = settings.environment_suffix
-    found = images(docs["platform"])
-    assert set(found) == {"app", "xray-daemon"}
-    for name, image in found.items():
-        assert PRIVATE_REGISTRY.match(image), (name, image)
-        assert "public.ecr.aws" not in image
-    assert found["app"].endswith(f"/cicd-ecrpub-{suffix}/nginx/nginx-unprivileged:1.27-alpine")
-    assert found["xray-daemon"].endswith(f"/cicd-ecrpub-{suffix}/xray/aws-xray-daemon:3.3.14")
+    repos = resources(doc, "aws_ecr_repository")
+    for name, image in images(doc).items():
+        match = MIRRORED.match(image)
+        assert match, (name, image)
+        copy = copies(doc)[match.group(2)]
+        assert copy["repository"] == repos[match.group(1)]["name"]  # the copy fills the repository run
+    assert {c["source"]: (c["repository"], c["tag"]) for c in copies(doc).values()} == {
+        "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine": (f"cicd-mirror-{suffix}/nginx/nginx-unprivileged",
+                                                                "1.27-alpine"),
+        "public.ecr.aws/xray/aws-xray-daemon:3.3.14": (f"cicd-mirror-{suffix}/xray/aws-xray-daemon", "3.3.14"),
+    }  # fmt: skip
+    assert resources(doc, "aws_ecr_pull_through_cache_rule") == {}
 
 
-def test_execution_role_pull_through_statement_exact(dev: Synth) -> None:
-    stmts = execution_policy(dev["platform"])
-    cached = f"arn:{PARTITION_TOKEN}:ecr:us-east-1:{ACCOUNT_TOKEN}:repository/cicd-ecrpub-dev/*"
-    assert stmts["PullThroughCache"] == {
-        "Sid": "PullThroughCache",
-        "Effect": "Allow",
-        "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
-        "Resource": cached,
-    }
-    assert stmts["PullImage"]["Action"] == [
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:GetDownloadUrlForLayer",
-        "ecr:BatchGetImage",
-    ]
-    (repository,) = resources(dev["platform"], "aws_ecr_repository")
-    assert stmts["PullImage"]["Resource"] == [f"${{aws_ecr_repository.{repository}.arn}}", cached]
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_image_repository_is_encrypted_with_the_environment_key_and_scanned(
+    variant: str, synth: Callable[[Settings], Synth]
+) -> None:
+    environment, overrides = VARIANTS[variant]
+    doc = synth(make_settings(environment, **overrides))["platform"]
+    (key,) = resources(doc, "aws_kms_key")
+    repos = resources(doc, "aws_ecr_repository")
+    assert len(repos) >= 2
+    for repo in repos.values():
+        assert repo["encryption_configuration"] == [
+            {"encryption_type": "KMS", "kms_key": f"${{aws_kms_key.{key}.arn}}"}
+        ], repo["name"]
+        assert repo["image_scanning_configuration"] == {"scan_on_push": True}
+        assert repo["image_tag_mutability"] == "IMMUTABLE"
+        assert repo["force_delete"] is (environment != "prod")  # destroy leaves none behind outside prod
+    lifecycles = {p["repository"] for p in resources(doc, "aws_ecr_lifecycle_policy").values()}
+    assert lifecycles == {f"${{aws_ecr_repository.{r}.name}}" for r in repos}
+
+
+def test_the_copy_runs_before_the_task_definition_and_after_its_repository(dev: Synth) -> None:
+    """Terraform's graph: repository -> copy (depends_on) -> task definition (its image is the
+    copy's result) -> service. No task definition names an image not yet copied."""
+    doc = dev["platform"]
+    td_images = " ".join(images(doc).values())
+    for name, body in resources(doc, "aws_lambda_invocation").items():
+        assert f"aws_lambda_invocation.{name}.result" in td_images
+        assert any(d.startswith("aws_ecr_repository.mirror_") for d in body["depends_on"])
+        assert any(d.startswith("aws_lambda_function.mirror_") for d in body["depends_on"])
+
+
+def test_the_mirror_function_and_what_it_may_do(dev: Synth) -> None:
+    doc = dev["platform"]
+    (fn,) = [f for f in resources(doc, "aws_lambda_function").values() if f["function_name"] == "cicd-mirror-dev"]
+    assert fn["handler"] == HANDLER == "image_mirror.handler.handler"
+    assert "vpc_config" not in fn  # it needs the internet (ECR Public), which NAT-less subnets lack
+    assert (fn["timeout"], fn["tracing_config"]) == (900, {"mode": "Active"})
+    (role_key,) = [k for k, r in resources(doc, "aws_iam_role").items() if r["name"] == "cicd-mirror-role-dev"]
+    (policy,) = [p for p in resources(doc, "aws_iam_role_policy").values() if f"aws_iam_role.{role_key}." in p["role"]]
+    stmts = statements(policy["policy"])
+    mirrored = f"arn:{PARTITION_TOKEN}:ecr:us-east-1:{ACCOUNT_TOKEN}:repository/cicd-mirror-dev/*"
+    assert stmts["CopyImages"] == {"Sid": "CopyImages", "Effect": "Allow", "Action": list(COPY_ACTIONS),
+                                   "Resource": mirrored}  # fmt: skip
     assert stmts["EcrLogin"]["Resource"] == "*"
-    assert list(stmts) == ["EcrLogin", "PullImage", "PullThroughCache", "WriteLogs", "ReadAppSecret", "DecryptSecret"]
+
+
+def test_execution_role_pulls_the_service_and_mirrored_repositories_only(dev: Synth) -> None:
+    stmts = execution_policy(dev["platform"])
+    pull = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+    (repository,) = [k for k in resources(dev["platform"], "aws_ecr_repository") if k.startswith("registry_")]
+    assert stmts["PullImage"] == {"Sid": "PullImage", "Effect": "Allow", "Action": pull,
+                                  "Resource": f"${{aws_ecr_repository.{repository}.arn}}"}  # fmt: skip
+    assert stmts["PullMirroredImages"]["Action"] == pull
+    assert stmts["PullMirroredImages"]["Resource"] == (
+        f"arn:{PARTITION_TOKEN}:ecr:us-east-1:{ACCOUNT_TOKEN}:repository/cicd-mirror-dev/*"
+    )
+    assert stmts["EcrLogin"]["Resource"] == "*"
+    assert "PullThroughCache" not in stmts  # no repository is created by a pull any more
+    assert list(stmts) == ["EcrLogin", "PullImage", "PullMirroredImages", "WriteLogs", "ReadAppSecret",
+                           "DecryptSecret"]  # fmt: skip
+
+
+def test_a_new_xray_daemon_version_goes_through_the_same_copy(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", service={"xray_daemon_image": "public.ecr.aws/xray/aws-xray-daemon:3.3.15"}))[
+        "platform"
+    ]
+    (copy,) = [c for c in copies(doc).values() if "xray" in c["source"]]
+    assert copy == {"source": "public.ecr.aws/xray/aws-xray-daemon:3.3.15",
+                    "repository": "cicd-mirror-dev/xray/aws-xray-daemon", "tag": "3.3.15"}  # fmt: skip
+
+
+def test_an_image_pinned_by_digest_is_tagged_after_it(synth: Callable[[Settings], Synth]) -> None:
+    digest = "sha256:" + "ab" * 32
+    doc = synth(make_settings("dev", service={"bootstrap_image": f"public.ecr.aws/nginx/nginx-unprivileged@{digest}"}))[
+        "platform"
+    ]
+    (copy,) = [c for c in copies(doc).values() if "nginx" in c["source"]]
+    assert copy["tag"] == "pinned-abababababab"
+
+
+@pytest.mark.parametrize("image", ["nginx:1.27", "public.ecr.aws/xray/aws-xray-daemon", "quay.io/x/y:1"])
+def test_the_xray_daemon_image_must_be_a_tagged_ecr_public_image(image: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("staging", service={"xray_daemon_image": image})
+    assert info.value.problems[0].startswith(f"service.xray_daemon_image = '{image}'")
+    assert "the mirror copies from ECR Public" in info.value.problems[0]
 
 
 def test_a_private_ecr_bootstrap_image_is_run_as_is_and_pullable(synth: Callable[[Settings], Synth]) -> None:
@@ -78,9 +155,10 @@ def test_a_private_ecr_bootstrap_image_is_run_as_is_and_pullable(synth: Callable
     assert images(doc)["app"] == image
     repository = f"arn:{PARTITION_TOKEN}:ecr:us-east-1:111111111111:repository/base/web"
     assert repository in execution_policy(doc)["PullImage"]["Resource"]
+    assert [c["source"] for c in copies(doc).values()] == ["public.ecr.aws/xray/aws-xray-daemon:3.3.14"]
 
 
 def test_a_docker_hub_image_with_nat_runs_as_is(synth: Callable[[Settings], Synth]) -> None:
     doc = synth(make_settings("staging", service={"bootstrap_image": "nginx:1.27"}))["platform"]
     assert images(doc)["app"] == "nginx:1.27"
-    assert len(execution_policy(doc)["PullImage"]["Resource"]) == 2  # nothing to grant for a public registry
+    assert isinstance(execution_policy(doc)["PullImage"]["Resource"], str)  # nothing to grant for a public registry

@@ -44,9 +44,15 @@ def test_state_bucket_access_logged_and_disposable_outside_prod(dev: Synth, prod
     (dependency,) = logging["depends_on"]
     assert dependency.startswith("aws_s3_bucket_policy.state_access-logs_account-scoped_policy_")
     force = {b["bucket"]: b["force_destroy"] for b in resources(dev["state"], "aws_s3_bucket").values()}
-    assert force == {"cicd-tfstate-dev-123456789012-us-east-1": True, "cicd-tfstate-logs-dev-123456789012-us-east-1": True}
+    assert force == {
+        "cicd-tfstate-dev-123456789012-us-east-1": True,
+        "cicd-tfstate-logs-dev-123456789012-us-east-1": True,
+    }
     force = {b["bucket"]: b["force_destroy"] for b in resources(prod["state"], "aws_s3_bucket").values()}
-    assert force == {"cicd-tfstate-prod-123456789012-us-east-1": False, "cicd-tfstate-logs-prod-123456789012-us-east-1": False}
+    assert force == {
+        "cicd-tfstate-prod-123456789012-us-east-1": False,
+        "cicd-tfstate-logs-prod-123456789012-us-east-1": False,
+    }
 
 
 def test_state_bucket_expires_noncurrent_versions(dev: Synth) -> None:
@@ -87,7 +93,11 @@ def test_state_backend_stack_keeps_its_state_in_its_own_bucket(dev: Synth) -> No
             "allowed_account_ids": ["123456789012"],
         }
     }
-    bucket = next(b for b in resources(dev["state"], "aws_s3_bucket").values() if b["bucket"] == "cicd-tfstate-dev-123456789012-us-east-1")
+    bucket = next(
+        b
+        for b in resources(dev["state"], "aws_s3_bucket").values()
+        if b["bucket"] == "cicd-tfstate-dev-123456789012-us-east-1"
+    )
     assert bucket["bucket"] == dev["state"]["terraform"]["backend"]["s3"]["bucket"]
     assert (
         one(dev["state"], "aws_dynamodb_table")["name"] == dev["state"]["terraform"]["backend"]["s3"]["dynamodb_table"]

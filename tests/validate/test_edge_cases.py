@@ -71,6 +71,6 @@ def test_longest_accepted_suffix_synthesizes_and_validates(synth: Callable[[Sett
     docs = synth(make_settings("dev", environment_suffix=suffix))
     lb = next(iter(resources(docs["platform"], "aws_lb").values()))
     assert len(lb["name"]) <= 32
-    cache = next(iter(resources(docs["platform"], "aws_ecr_pull_through_cache_rule").values()))
-    assert len(cache["ecr_repository_prefix"]) == 30  # the tightest AWS name limit
+    # The tightest AWS name limit: a bucket with the account and region (63 characters).
+    assert max(len(b["bucket"]) for b in resources(docs["state"], "aws_s3_bucket").values()) == 63
     validate_all(docs, tmp_path)
