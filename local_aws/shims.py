@@ -52,18 +52,20 @@ that closes one fails that test and says which shim can go.
     the per-bucket prefix ``s3/<source bucket>/`` as IAM's wildcard does.
     :func:`patch_log_target_policy` reads the statements with a service
     principal and matches resources as IAM patterns.
+11. ECR pull-through cache rules: moto's ECR backend has no
+    ``CreatePullThroughCacheRule`` / ``DescribePullThroughCacheRules`` /
+    ``UpdatePullThroughCacheRule`` / ``DeletePullThroughCacheRule`` (moto
+    answers "not yet implemented"). :class:`EcrPullThroughCacheRules` keeps
+    the rules in memory with AWS's request, response and error shapes. (The
+    emulator runs no containers, so nothing is ever pulled through them.) The
+    platform no longer creates one (images are mirrored); the upgrade test's
+    last release does, and this release's apply deletes it.
 12. Lambda invocation needs a Docker engine in moto, and none runs here (nor does
     the emulator reach the internet). :class:`ImageMirrorInvocations` answers an
     invocation of the platform's image mirror (recognised by its handler) by running
     the mirror's own code against the emulator's ECR, with an emulated upstream that
     serves a small deterministic image for the requested source: the repository gets
     the tag and a digest exactly as on AWS. Other functions are still moto's.
-11. ECR pull-through cache rules: moto's ECR backend has no
-    ``CreatePullThroughCacheRule`` / ``DescribePullThroughCacheRules`` /
-    ``UpdatePullThroughCacheRule`` / ``DeletePullThroughCacheRule`` (moto
-    answers "not yet implemented"). :class:`EcrPullThroughCacheRules` keeps
-    the rules in memory with AWS's request, response and error shapes. (The
-    emulator runs no containers, so nothing is ever pulled through them.)
 """
 
 from __future__ import annotations

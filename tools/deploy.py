@@ -54,6 +54,7 @@ from local_aws.server import alive, running, start, stop
 from tools import account_checks, destroy_guard
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
+from tools.next_steps import next_steps
 from tools.plan_summary import bounded, drift_summary, summarize
 from tools.state_lock import lock_error, taken_by_this_run, this_machine
 from tools.synth import synth
@@ -696,7 +697,8 @@ class Deployer:
         return 0
 
     def retire_legacy(self, confirm: str | None) -> int:
-        """Delete the old-named buckets an upgrade left behind, with every object version in them.
+        """Delete what an upgrade left behind: the old-named buckets, with every object version in
+        them, and the repositories ECR created under the old pull-through cache prefix.
 
         The operator's explicit step after ``deploy`` moved both states (README: Upgrading to
         account-scoped bucket names): refused unless confirmed by name, and while either
@@ -709,21 +711,32 @@ class Deployer:
         if waiting:
             raise Refused(f"the state of {', '.join(waiting)} is still in an old-named bucket: run `make deploy` first")
         naming, account = self.settings.naming, self.aws.account()
-        s3 = self.aws.client("s3")
+        s3, ecr = self.aws.client("s3"), self.aws.client("ecr")
         found = [b for b in map(naming.legacy_bucket, destroy_guard.BUCKET_COMPONENTS) if self._owned(s3, b, account)]
-        if not found:
-            log(f"no old-named bucket of {self.environment} is left: nothing to do")
+        # Repositories ECR created for the old pull-through cache rule: Terraform never owned them.
+        cached = [
+            r["repositoryName"]
+            for page in ecr.get_paginator("describe_repositories").paginate()
+            for r in page["repositories"]
+            if r["repositoryName"].startswith(f"{naming.legacy_cache_prefix}/")
+        ]
+        if not found and not cached:
+            log(f"no old-named bucket or cached repository of {self.environment} is left: nothing to do")
             return 0
         if confirm != self.environment:
             raise Refused(
-                f"refusing to delete {', '.join(found)} (every object version in them) without confirmation: "
-                f"nothing was changed. Confirm with the environment's name: --confirm {self.environment}",
+                f"refusing to delete {', '.join([*found, *cached])} (with every object version and image in them) "
+                f"without confirmation: nothing was changed. Confirm with the environment's name: "
+                f"--confirm {self.environment}",
                 code=2,
             )
         for bucket in found:
             destroy_guard.delete_every_version(self.aws, bucket, None)
             s3.delete_bucket(Bucket=bucket, ExpectedBucketOwner=account)
             log(f"deleted the old-named bucket {bucket}")
+        for repository in cached:
+            ecr.delete_repository(repositoryName=repository, force=True)
+            log(f"deleted the repository {repository} the old pull-through cache rule created")
         return 0
 
     @staticmethod
@@ -805,6 +818,9 @@ class Deployer:
         log(f"  state                s3://{outputs['state_bucket']}/{platform_key} (lock: {outputs['lock_table']})")
         log(f"  bootstrap state      {state_location}")
         log(f"  all outputs          {self.ws.outputs_file}")
+        if self.target == "aws":
+            for step in next_steps(self.settings, outputs, self.aws.client("sns")):
+                log(f"To do: {step}")
         log(f"Tear down with: {self.teardown_command()}")
 
 

@@ -225,6 +225,48 @@ def test_lambda_reports_its_kms_key(endpoint: str) -> None:
     assert lam.get_function_configuration(FunctionName="shim-fn")["KMSKeyArn"] == other
 
 
+# --- shim 12: the image mirror's invocation -------------------------------------
+
+
+def mirror_function(endpoint: str, name: str, handler: str) -> Any:
+    iam = client(endpoint, "iam")
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("image_mirror/handler.py", "def handler(event, context):\n    return 1\n")
+    lam = client(endpoint, "lambda")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler=handler,
+                        Code={"ZipFile": buf.getvalue()})  # fmt: skip
+    return lam
+
+
+def test_the_image_mirror_invocation_copies_into_the_repository(endpoint: str) -> None:
+    """What terraform's aws_lambda_invocation does on the emulator: the mirror's own code runs
+    and the repository gets the tag, by the digest the invocation returns."""
+    ecr = client(endpoint, "ecr")
+    ecr.create_repository(repositoryName="shim-mirror/xray/aws-xray-daemon", imageTagMutability="IMMUTABLE")
+    lam = mirror_function(endpoint, "shim-mirror", "image_mirror.handler.handler")
+    event = {"source": "public.ecr.aws/xray/aws-xray-daemon:3.3.14", "repository": "shim-mirror/xray/aws-xray-daemon",
+             "tag": "3.3.14"}  # fmt: skip
+    answer = lam.invoke(FunctionName="shim-mirror", Payload=json.dumps(event).encode())
+    assert "FunctionError" not in answer
+    result = json.loads(answer["Payload"].read())
+    (image,) = ecr.describe_images(repositoryName="shim-mirror/xray/aws-xray-daemon")["imageDetails"]
+    assert (image["imageTags"], image["imageDigest"]) == (["3.3.14"], result["digest"])
+    uri = ecr.describe_repositories(repositoryNames=["shim-mirror/xray/aws-xray-daemon"])["repositories"][0]
+    assert result["image"] == f"{uri['repositoryUri']}@{result['digest']}"
+    # Again: answered from the repository (tags are immutable), the same digest.
+    again = json.loads(lam.invoke(FunctionName="shim-mirror", Payload=json.dumps(event).encode())["Payload"].read())
+    assert again == result
+
+
+def test_a_refused_mirror_request_is_a_function_error(endpoint: str) -> None:
+    lam = mirror_function(endpoint, "shim-mirror-2", "image_mirror.handler.handler")
+    answer = lam.invoke(FunctionName="shim-mirror-2", Payload=json.dumps({"source": "docker.io/x:1"}).encode())
+    assert answer["FunctionError"] == "Unhandled"
+    assert json.loads(answer["Payload"].read())["errorType"] == "MirrorError"
+
+
 # --- shim 5: TLS-only bucket policy --------------------------------------------
 
 

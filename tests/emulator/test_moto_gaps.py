@@ -73,6 +73,22 @@ def test_shim_4_lambda_forgets_its_key_or_dead_letter_queue(raw: str) -> None:
     assert config.get("KMSKeyArn") != key or config.get("DeadLetterConfig") != dlq
 
 
+def test_shim_12_moto_cannot_run_a_function_here(raw: str) -> None:
+    """moto runs a function's code in a Docker container; no Docker engine runs here."""
+    role = client(raw, "iam").create_role(RoleName="gap-mirror", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("image_mirror/handler.py", "def handler(event, context):\n    return 1\n")
+    lam = client(raw, "lambda")
+    lam.create_function(FunctionName="gap-mirror", Runtime="python3.12", Role=role,
+                        Handler="image_mirror.handler.handler", Code={"ZipFile": buf.getvalue()})  # fmt: skip
+    try:
+        answer = lam.invoke(FunctionName="gap-mirror", Payload=b"{}")
+    except ClientError:
+        return  # refused outright
+    assert answer.get("FunctionError") or json.loads(answer["Payload"].read() or b"null") != 1
+
+
 def test_shim_5_a_tls_only_bucket_policy_denies_everything(raw: str) -> None:
     s3 = client(raw, "s3")
     s3.create_bucket(Bucket="gap-tls-only")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -184,30 +186,38 @@ def test_state_object_in_state_bucket(deployment: Deployment, aws: Aws) -> None:
     assert len(state["resources"]) > 100
 
 
-def test_public_images_run_through_the_accounts_pull_through_cache(deployment: Deployment, aws: Aws) -> None:
-    (rule,) = aws("ecr").describe_pull_through_cache_rules(ecrRepositoryPrefixes=["cicd-ecrpub-it"])[
-        "pullThroughCacheRules"
-    ]
-    assert (rule["upstreamRegistryUrl"], rule["registryId"]) == ("public.ecr.aws", "123456789012")
-
+def test_public_images_were_mirrored_before_the_task_definition_ran_them(deployment: Deployment, aws: Aws) -> None:
+    """Each image the service's task definition runs is in this account's mirrored repository,
+    by the digest the copy put there (the task definition names that digest, so it could not
+    exist before the copy); the repositories are KMS-encrypted and scanned."""
     out = deployment.outputs
-    ecs = aws("ecs")
+    ecs, ecr = aws("ecs"), aws("ecr")
     service = ecs.describe_services(cluster=out["cluster_name"], services=[out["service_name"]])["services"][0]
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     images = {c["name"]: c["image"] for c in definition["containerDefinitions"]}
-    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cicd-ecrpub-it"
-    assert images == {
-        "app": f"{registry}/nginx/nginx-unprivileged:1.27-alpine",
-        "xray-daemon": f"{registry}/xray/aws-xray-daemon:3.3.14",
-    }
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cicd-mirror-it"
+    expected = {"app": ("nginx/nginx-unprivileged", "1.27-alpine"), "xray-daemon": ("xray/aws-xray-daemon", "3.3.14")}
+    for name, (path, tag) in expected.items():
+        repository, _, digest = images[name].partition("@")
+        assert repository == f"{registry}/{path}", images[name]
+        (image,) = ecr.describe_images(repositoryName=f"cicd-mirror-it/{path}")["imageDetails"]
+        assert (image["imageDigest"], image["imageTags"]) == (digest, [tag])
+        (repo,) = ecr.describe_repositories(repositoryNames=[f"cicd-mirror-it/{path}"])["repositories"]
+        assert repo["encryptionConfiguration"]["encryptionType"] == "KMS"
+        assert repo["encryptionConfiguration"]["kmsKey"] == out["kms_key_arn"]
+        assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
 
-    role = definition["executionRoleArn"].rsplit("/", 1)[1]
-    iam = aws("iam")
-    (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    doc = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
-    stmts = {s["Sid"]: s for s in (json.loads(doc) if isinstance(doc, str) else doc)["Statement"]}
-    assert stmts["PullThroughCache"]["Action"] == ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
-    assert stmts["PullThroughCache"]["Resource"] == "arn:aws:ecr:us-east-1:123456789012:repository/cicd-ecrpub-it/*"
+
+def test_the_sample_application_is_the_first_source_before_the_pipeline(deployment: Deployment, aws: Aws) -> None:
+    out = deployment.outputs
+    head = aws("s3").head_object(Bucket=out["source_bucket"], Key="source.zip")
+    pipeline = aws("codepipeline").get_pipeline(name=out["pipeline_name"])["metadata"]
+    assert head["LastModified"] <= pipeline["created"]  # it existed when the pipeline's first run started
+    body = aws("s3").get_object(Bucket=out["source_bucket"], Key="source.zip")["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert sorted(archive.namelist()) == ["Dockerfile", "app.py"]
+        assert "EXPOSE 8080" in archive.read("Dockerfile").decode()
 
 
 def test_the_account_guard_is_in_the_deployed_configuration(deployment: Deployment) -> None:

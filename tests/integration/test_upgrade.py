@@ -31,7 +31,11 @@ def upgraded_aws(upgraded: Upgrade) -> Callable[[str], Any]:
 def test_the_upgrade_plan_creates_and_forgets_but_destroys_nothing(upgraded: Upgrade) -> None:
     for kind, actions in upgraded.planned.items():
         deleted = [a for a, act in actions.items() if "delete" in act]
-        assert deleted == [], f"{kind}: the upgrade plan deletes {deleted}"
+        # Only the pull-through cache rule goes (images are mirrored now; it holds no data).
+        expected = ["aws_ecr_pull_through_cache_rule.registry_ecr-public-cache_0B1369B5"] if kind == "platform" else []
+        assert deleted == expected, f"{kind}: the upgrade plan deletes {deleted}"
+        replaced = [a for a, act in actions.items() if "create" in act and "delete" in act]
+        assert replaced == [], f"{kind}: the upgrade plan replaces {replaced}"  # subnets keep their zones
         forgotten = sorted(a for a, act in actions.items() if act == ["forget"])
         buckets = [a for a in forgotten if a.startswith("aws_s3_bucket.")]
         assert len(buckets) == (2 if kind == "state-backend" else 3), forgotten
@@ -68,10 +72,15 @@ def test_old_buckets_objects_and_state_history_are_still_there(
         assert len(versions) >= 2, key
 
 
-def test_retire_needs_confirmation_then_deletes_only_the_old_buckets(
+def test_retire_needs_confirmation_then_deletes_only_what_the_last_release_left(
     upgraded: Upgrade, upgraded_aws: Callable[[str], Any]
 ) -> None:
-    s3 = upgraded_aws("s3")
+    s3, ecr = upgraded_aws("s3"), upgraded_aws("ecr")
+    # What ECR creates on AWS at a first pull through the old cache rule (the emulator pulls nothing).
+    ecr.create_repository(repositoryName=f"cicd-ecrpub-{ENVIRONMENT}/xray/aws-xray-daemon")
+    mirrored = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]
+                if r["repositoryName"].startswith("cicd-mirror-")}  # fmt: skip
+    assert len(mirrored) == 2
     refused = upgraded.deployment.cli("retire-legacy", check=False)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert f"--confirm {ENVIRONMENT}" in refused.stderr
@@ -81,5 +90,8 @@ def test_retire_needs_confirmation_then_deletes_only_the_old_buckets(
     names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert not set(OLD.values()) & names, done.stdout
     assert {new_name(c) for c in OLD} <= names
+    repositories = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
+    assert not any(r.startswith("cicd-ecrpub-") for r in repositories)
+    assert mirrored <= repositories
     again = upgraded.deployment.cli("retire-legacy", "--confirm", ENVIRONMENT)
     assert "nothing to do" in again.stdout

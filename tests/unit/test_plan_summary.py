@@ -71,7 +71,7 @@ def test_retention_change_shows_each_log_group_before_and_after() -> None:
     plan = fixture("vpc_cidr_and_retention")
     text = summarize(plan, "platform-dev")
     groups = [rc for rc in plan["resource_changes"] if rc["type"] == "aws_cloudwatch_log_group"]
-    assert len(groups) == 6
+    assert len(groups) == 8  # every log group of the platform
     for rc in groups:
         assert classify(rc["change"]["actions"]) == "update"
         assert f"- `{rc['address']}`\n  - `retention_in_days`: 14 → 30" in text
@@ -94,11 +94,14 @@ def test_waf_action_and_iam_statement_are_security_changes_with_diffs() -> None:
 def test_bucket_replacement_is_data_loss_with_the_attribute_that_forces_it() -> None:
     plan = fixture("bucket_replacement")
     text = summarize(plan, "platform-dev")
-    (bucket,) = [a for a in impact(plan).data_loss if "aws_s3_bucket.artifacts_this_" in a]
+    (bucket,) = [a for a in impact(plan).data_loss if "aws_s3_bucket.artifacts_account-scoped_this_" in a]
     address = bucket.split("`")[1]
     assert bucket == f"**REPLACE** `{address}`"
     assert ":rotating_light: **Data loss risk**" in text
-    assert f'- `{address}`: forced by `bucket`: "cicd-artifacts-dev" → "cicd-artifacts2-dev"' in text
+    assert (
+        f'- `{address}`: forced by `bucket`: "cicd-artifacts-dev-123456789012-us-east-1" → '
+        '"cicd-artifacts2-dev-123456789012-us-east-1"'
+    ) in text
     # The bucket's configuration resources follow it (bucket id unknown until the new one exists).
     assert any(d.startswith("aws_s3_bucket_versioning.") for d in root_causes(replacements(plan))[address])
 
