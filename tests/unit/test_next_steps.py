@@ -52,7 +52,7 @@ def test_subscriptions_awaiting_confirmation_are_named(sns: tuple[Any, Stubber])
                 subscription("a@example.com", f"{TOPIC}:1b2c"),
                 subscription("c@example.com", "PendingConfirmation"),
             ]
-        },  # fmt: skip
+        },
         {"TopicArn": TOPIC},
     )
     settings = make_settings(
@@ -69,7 +69,7 @@ def test_subscriptions_awaiting_confirmation_are_named(sns: tuple[Any, Stubber])
 
 def test_everything_done_says_nothing(sns: tuple[Any, Stubber]) -> None:
     client, stubber = sns
-    stubber.add_response("list_subscriptions_by_topic", {"Subscriptions": [subscription("a@example.com", f"{TOPIC}:1")]},
-                         {"TopicArn": TOPIC})  # fmt: skip
+    confirmed = {"Subscriptions": [subscription("a@example.com", f"{TOPIC}:1")]}
+    stubber.add_response("list_subscriptions_by_topic", confirmed, {"TopicArn": TOPIC})
     settings = make_settings("dev", observability={"alarm_emails": ["a@example.com"]})
     assert next_steps(settings, {"sns_topic_arn": TOPIC, "source_bucket": ""}, client) == []
