@@ -384,6 +384,15 @@ def test_orchestrator_function_settings(dev: Synth) -> None:
     assert fn["handler"] == HANDLER == "deploy_orchestrator.handler.handler"
     assert set(fn["environment"]["variables"]) == set(contract.ENVIRONMENT_VARIABLES)
     assert fn["filename"].startswith("assets/")
+    # No reservation unless the settings ask: AWS keeps 100 unreserved executions per account,
+    # which new accounts with a low quota cannot spare.
+    assert "reserved_concurrent_executions" not in fn
+
+
+def test_reserved_concurrency_only_when_set(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", pipeline={"orchestrator_reserved_concurrency": 5}))["platform"]
+    (fn,) = [f for k, f in resources(doc, "aws_lambda_function").items() if k.startswith("orchestrator_")]
+    assert fn["reserved_concurrent_executions"] == 5
 
 
 def test_orchestrator_role_statements_exact(dev: Synth) -> None:
