@@ -155,8 +155,9 @@ def _run_checkov(target: Path, framework: str, stack: str | None) -> tuple[list[
             "--compact",
             "--output",
             "json",
-            "--external-checks-dir",
-            str(AWS_RULES),
+            # The AWS rules read the synthesized configuration (depends_on, literal names); a plan's
+            # planned values do not carry all of it.
+            *(["--external-checks-dir", str(AWS_RULES)] if framework == "terraform_json" else []),
         ],
         capture_output=True,
         text=True,

@@ -37,6 +37,8 @@ class Registry:
     requests: list[str] = field(default_factory=list)
     corrupt: set[str] = field(default_factory=set)
     url: str = ""
+    #: the CDN redirects to itself (a misbehaving upstream)
+    loop: bool = False
 
     @property
     def amd64(self) -> bytes:
@@ -86,6 +88,11 @@ def registry() -> Iterator[Registry]:
 
         def do_GET(self) -> None:
             reg.requests.append(f"cdn {self.path}")
+            if reg.loop:
+                self.send_response(307)
+                self.send_header("Location", self.path)
+                self.end_headers()
+                return
             if self.headers.get("Authorization"):
                 self.send_response(400)  # as S3 does: "Only one auth mechanism allowed"
                 self.end_headers()
@@ -206,6 +213,43 @@ def test_an_image_without_linux_amd64_is_refused(registry: Registry, ecr: Any) -
     index["manifests"] = index["manifests"][:1]  # arm64 only
     registry.manifests["3.3.14"] = (json.dumps(index).encode(), OCI_INDEX)
     with pytest.raises(mirror.MirrorError, match="has no linux/amd64 image"):
+        run(registry, ecr)
+
+
+def test_layers_already_in_the_repository_are_not_uploaded_again(registry: Registry, ecr: Any) -> None:
+    run(registry, ecr)
+    registry.requests.clear()
+    second = run(registry, ecr, {"source": SOURCE, "repository": REPOSITORY, "tag": "3.3"})
+    assert second["digest"] == digest(registry.amd64)
+    assert [r for r in registry.requests if r.startswith("cdn")] == []  # every blob was there already
+    (image,) = ecr.describe_images(repositoryName=REPOSITORY)["imageDetails"]
+    assert sorted(image["imageTags"]) == ["3.3", "3.3.14"]
+
+
+def test_a_push_of_an_image_already_tagged_is_answered_with_its_digest(registry: Registry, ecr: Any) -> None:
+    """Two copies racing (a retried apply): the second put finds the same manifest under the tag."""
+    source = mirror.Upstream(registry.url, "xray/aws-xray-daemon")
+    image = source.manifest("3.3.14")
+    first = mirror.push(ecr, REPOSITORY, "3.3.14", image, source.blob)
+    assert mirror.push(ecr, REPOSITORY, "3.3.14", image, source.blob) == first == image.digest
+
+
+def test_an_unknown_tag_is_refused_with_the_registrys_answer(registry: Registry, ecr: Any) -> None:
+    with pytest.raises(mirror.MirrorError, match=r"GET .*/v2/xray/aws-xray-daemon/manifests/9.9.9 answered 404"):
+        run(registry, ecr, {"source": "public.ecr.aws/xray/aws-xray-daemon:9.9.9", "repository": REPOSITORY,
+                            "tag": "9.9.9"})  # fmt: skip
+
+
+def test_an_unsupported_manifest_type_is_refused(registry: Registry, ecr: Any) -> None:
+    legacy = json.dumps({"schemaVersion": 1, "mediaType": "application/vnd.docker.distribution.manifest.v1+json"})
+    registry.manifests["3.3.14"] = (legacy.encode(), "application/vnd.docker.distribution.manifest.v1+json")
+    with pytest.raises(mirror.MirrorError, match="unsupported manifest type"):
+        run(registry, ecr)
+
+
+def test_a_redirect_loop_is_cut_short(registry: Registry, ecr: Any) -> None:
+    registry.loop = True
+    with pytest.raises(mirror.MirrorError, match="too many redirects"):
         run(registry, ecr)
 
 

@@ -36,6 +36,7 @@ def test_bucket_names_end_with_account_and_region() -> None:
 
 def test_legacy_bucket_names_are_the_last_releases() -> None:
     assert naming().legacy_bucket("tfstate") == "cicd-tfstate-dev"
+    assert naming().legacy_cache_prefix == "cicd-ecrpub-dev"  # its pull-through cache's repositories
     with pytest.raises(KeyError, match="not a bucket"):
         naming().legacy_bucket("cluster")
 
