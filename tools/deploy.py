@@ -51,11 +51,11 @@ from typing import Any
 from constructs_lib.settings import ConfigError, Settings, load_settings
 from local_aws import CREDENTIALS_ENV
 from local_aws.server import alive, running, start, stop
-from tools import account_checks, destroy_guard
+from tools import account_checks, destroy_guard, plan_risk, plan_verdict
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
 from tools.next_steps import next_steps
-from tools.plan_summary import bounded, drift_summary, summarize
+from tools.plan_summary import STEP_SUMMARY_LIMIT, Context, bounded, drift_summary, policy_templates, summarize
 from tools.state_lock import lock_error, taken_by_this_run, this_machine
 from tools.synth import synth
 from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
@@ -561,25 +561,52 @@ class Deployer:
         folder = out or self.ws.plans / "scratch"
         folder.mkdir(parents=True, exist_ok=True)
 
-        def plan_one(tf: Terraform) -> tuple[bool, str]:
+        context = Context(
+            commit=os.environ.get("GITHUB_SHA") or _git_commit(),
+            run_url=_run_url(),
+            planned_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            notice=self.plan_notice(),
+        )
+
+        def plan_one(tf: Terraform) -> tuple[bool, str, dict[str, Any], list[plan_risk.Finding]]:
             plan_file = folder / f"{tf.dir.name}.tfplan"
             args = ("plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
             code, output = self.locked(tf, *args, f"-out={plan_file}")
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan failed in {tf.dir.name} (exit {code}):\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
-            return code == 2, summarize(json.loads(shown), tf.dir.name)
+            plan = json.loads(shown)
+            (folder / f"{tf.dir.name}.json").write_text(shown)  # for the artifact and the scanners
+            # Policies "known after apply" are reviewed from their synthesized templates.
+            templates = policy_templates(plan, json.loads((tf.dir / "cdk.tf.json").read_text()))
+            text = summarize(plan, tf.dir.name, templates=templates, context=context)
+            return code == 2, text, plan, plan_risk.evaluate(plan, templates)
 
         results = self.parallel(*(lambda tf=tf: plan_one(tf) for tf in self.init_deployed()))
-        text = "\n".join(section for _, section in results) + self.legacy_note()
+        text = "\n".join(section for _, section, _, _ in results) + self.legacy_note()
+        verdict = plan_verdict.build(
+            self.environment,
+            [(section.splitlines()[0].removeprefix("### Terraform plan: "), plan, found)
+             for _, section, plan, found in results],
+            commit=context.commit,
+            run_url=context.run_url,
+        )  # fmt: skip
         if out is not None:
+            artifact = f"plan-{self.environment}"
             (out / "summary.md").write_text(text)
-            # The pull-request comment: the same text, cut below GitHub's limit if need be.
-            (out / "comment.md").write_text(bounded(text, full_url=_run_url()))
+            (out / "verdict.json").write_text(verdict.model_dump_json(indent=2) + "\n")
+            # The pull-request comment and the run's summary page: the same text, each cut below
+            # its own limit with a pointer to the full summary in the uploaded artifact.
+            (out / "comment.md").write_text(bounded(text, full_url=_run_url(), artifact=artifact))
+            (out / "step-summary.md").write_text(bounded(text, STEP_SUMMARY_LIMIT, artifact=artifact))
         print(text)
         if out is not None:
             log(f"saved: {_shown(out)} (apply exactly these with the apply verb: make apply-plan)")
-        return 2 if any(changed for changed, _ in results) else 0
+        return 2 if any(changed for changed, _, _, _ in results) else 0
+
+    def plan_notice(self) -> str | None:
+        """One line every plan of this environment repeats (none yet)."""
+        return None
 
     def apply_saved(self, plan_dir: Path) -> int:
         """Apply exactly the saved plans; refuse all of them if any is stale."""
@@ -866,6 +893,13 @@ def _plan_prior_state(plan_file: Path) -> tuple[str | None, int | None]:
             return None, None
         doc = json.loads(archive.read("tfstate"))
     return doc.get("lineage"), doc.get("serial")
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None
 
 
 def _run_url() -> str | None:

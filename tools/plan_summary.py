@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools import plan_risk
+from tools.plan_risk import Finding
+
 #: GitHub refuses issue and pull-request comments longer than this.
 GITHUB_COMMENT_LIMIT = 65_536
 ACTION_ORDER = ("create", "update", "replace", "delete")
@@ -62,16 +65,9 @@ SECURITY_TYPES = frozenset(
         "aws_s3_bucket_public_access_block", "aws_lambda_permission", "aws_ecr_repository_policy",
     }
 )  # fmt: skip
-#: resource type -> attributes holding a JSON policy document.
+#: resource type -> attributes holding a JSON policy document (the risk engine's list).
 POLICY_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
-    "aws_iam_role": ("assume_role_policy",),
-    "aws_iam_role_policy": ("policy",),
-    "aws_iam_policy": ("policy",),
-    "aws_kms_key": ("policy",),
-    "aws_s3_bucket_policy": ("policy",),
-    "aws_sns_topic_policy": ("policy",),
-    "aws_sqs_queue_policy": ("policy",),
-    "aws_cloudwatch_log_resource_policy": ("policy_document",),
+    rtype: tuple(attr for attr, _ in attrs) for rtype, attrs in plan_risk.POLICIES.items() if attrs
 }
 #: Attributes that only mirror others or carry no behaviour.
 NOISE_ATTRIBUTES = frozenset({"tags", "tags_all"})
@@ -201,8 +197,13 @@ def _pretty(value: Any) -> list[str]:
     return json.dumps(value, indent=2, sort_keys=True).splitlines() if value is not None else []
 
 
-def policy_diffs(change: Change) -> list[tuple[str, list[str]]]:
-    """Unified diffs of the JSON policy attributes of one resource change."""
+def policy_diffs(change: Change, templates: Mapping[str, str] | None = None) -> list[tuple[str, list[str]]]:
+    """Unified diffs of the JSON policy attributes of one resource change.
+
+    A policy "known after apply" is shown as its configured template with every value known
+    at plan time substituted (``templates``: attribute -> text, from ``policy_templates``), so a
+    statement widened behind an unknown ARN is still visible.
+    """
     out = []
     body = change["change"]
     before, after = body.get("before") or {}, body.get("after") or {}
@@ -212,7 +213,11 @@ def policy_diffs(change: Change) -> list[tuple[str, list[str]]]:
         if _marked(sensitive[0], [attr]) or _marked(sensitive[1], [attr]):
             out.append((attr, ["(sensitive: not shown)"]))
             continue
-        new = [UNKNOWN] if unknown.get(attr) is True else _pretty(after.get(attr))
+        template = (templates or {}).get(attr)
+        if unknown.get(attr) is True and template is not None:
+            new = ["(known after apply; the configured template with what is known substituted:)", *_pretty(template)]
+        else:
+            new = [UNKNOWN] if unknown.get(attr) is True else _pretty(after.get(attr))
         old = _pretty(before.get(attr))
         if old != new:
             out.append((attr, list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=2))))
@@ -381,9 +386,8 @@ def _security_detail(rc: Change, kind: str) -> str | None:
         return f"{kind}: policy (diff below)" if kind != "delete" else "deleted: its grants go"
     if rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
         values = change.get("after") or change.get("before") or {}
-        peer = values.get("cidr_ipv4") or values.get("referenced_security_group_id") or "?"
-        port = values.get("from_port")
-        return f"{kind}: {values.get('ip_protocol', '?')} {port} {'from' if 'ingress' in rtype else 'to'} {peer}"
+        rule = plan_risk._standalone_rule(values, "ingress" if "ingress" in rtype else "egress")
+        return f"{kind}: {rule.line()}"
     changed = ", ".join(f"`{a}`: {o} → {n}" for a, o, n in attribute_changes(change)[:4]) if kind == "update" else ""
     return f"{kind}" + (f": {changed}" if changed else "")
 
@@ -424,46 +428,105 @@ def impact(plan: Mapping[str, Any]) -> Impact:
 
 
 def _folded(items: Sequence[str], label: str) -> list[str]:
+    """``items``, folded into ``<details>`` when long. The blank line after ``</details>`` ends
+    the HTML block: without it GitHub (cmark-gfm) prints the Markdown that follows literally."""
     if len(items) <= FOLD_AFTER:
         return list(items)
-    return ["<details><summary>" + label + "</summary>", "", *items, "", "</details>"]
+    return ["<details><summary>" + label + "</summary>", "", *items, "", "</details>", ""]
 
 
-def _impact_lines(found: Impact) -> list[str]:
-    if not found.risky:
-        return [":white_check_mark: **Nothing risky**: no data loss, service interruption or security change.", ""]
-    lines = ["#### Impact", ""]
-    kinds = (
-        (":rotating_light:", "Data loss risk", "keys, buckets, tables, secrets, log groups or repositories replaced "
-         "or deleted: their data, keys or audit trail go with them", found.data_loss),
-        (":no_entry:", "Service interruption", "network, load balancing, ECS or task roles replaced or deleted: the "
-         "service is unreachable or stopped while they are rebuilt", found.interruption),
-        (":closed_lock_with_key:", "Security change", "who may do what, and what may reach the service (IAM, KMS "
-         "and resource policies, security-group rules, WAF rules, public access)", found.security),
-    )  # fmt: skip
-    for icon, name, why, items in kinds:
-        if items:
-            lines.append(f"- {icon} **{name}** ({len(items)}): {why}")
-            lines += [f"  {line}" if not line.startswith("<") else line for line in _folded([f"- {i}" for i in items],
-                      f"{len(items)} resources")]  # fmt: skip
+SEVERITY_ICON = {"deny": ":no_entry:", "warn": ":warning:"}
+#: GitHub drops a job's whole step summary above 1 MiB.
+STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
+DELETE_REASONS = {
+    "delete_because_no_resource_config": "removed from the configuration",
+    "delete_because_no_module": "its module was removed",
+    "delete_because_wrong_repetition": "count/for_each changed shape",
+    "delete_because_count_index": "its count index is gone",
+    "delete_because_each_key": "its for_each key is gone",
+    "delete_because_no_move_target": "a moved block points at nothing",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _attention_lines(findings: Sequence[Finding]) -> list[str]:
+    """The risk engine's findings, ranked, in one table at the top: never folded, never cut."""
+    if not findings:
+        groups = len(plan_risk.RULES)
+        return [
+            f":white_check_mark: **Nothing risky**: the `{plan_risk.RULESET}` rules ({groups} rule groups: "
+            "protections, retention, keys, public access, network exposure, policies, attachments, destroys) ran "
+            "on every change and found nothing.",
+            "",
+        ]
+    denied = sum(1 for f in findings if f.severity == "deny")
+    lines = [
+        f"#### :rotating_light: Needs attention ({len(findings)}: {denied} blocking)",
+        "",
+        "| | risk | resource | what | before → after |",
+        "|---|---|---|---|---|",
+    ]
+    for f in findings:
+        lines.append(
+            f"| {SEVERITY_ICON[f.severity]} {f.severity} | {f.category} | `{_cell(f.address)}` | {_cell(f.what)} | "
+            f"{_cell(f.before)} → {_cell(f.after)} |"
+        )
     return [*lines, ""]
+
+
+def _security_lines(found: Impact) -> list[str]:
+    """Every security-relevant change, risky or not (the table above ranks the risky ones)."""
+    if not found.security:
+        return []
+    items = [f"- {item}" for item in found.security]
+    return [f"#### Security-relevant changes ({len(items)})", "", *_folded(items, f"{len(items)} resources"), ""]
+
+
+def _unknown_causes(plan: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(address, attribute) -> the change in this plan that makes the attribute unknown."""
+    expressions = _expressions(plan)
+    rcs = {rc["address"]: rc for rc in plan.get("resource_changes", []) if rc.get("mode") != "data"}
+    renewed = {a: classify(rc["change"]["actions"]) for a, rc in rcs.items()}
+    renewed = {a: k for a, k in renewed.items() if k in ("create", "replace")}
+    blocks = {_block(a): a for a in renewed}
+    out = {}
+    for address, rc in rcs.items():
+        for attr, flag in (rc["change"].get("after_unknown") or {}).items():
+            if flag is not True:
+                continue
+            refs = sorted(
+                _references(expressions.get(_block(address), {}).get(attr, {})) & (set(blocks) - {_block(address)})
+            )
+            if refs:
+                cause = blocks[refs[0]]
+                out[(address, attr)] = f"`{cause}` is {'created' if renewed[cause] == 'create' else 'replaced'}"
+    return out
+
+
+def _replace_order(rc: Change) -> str:
+    actions = list(rc["change"]["actions"])
+    return "create before destroy" if actions[0] == "create" else "destroy, then create: down in between"
 
 
 def _replacement_lines(plan: Mapping[str, Any]) -> list[str]:
     items = replacements(plan)
     if not items:
         return []
+    rcs = {rc["address"]: rc for rc in plan.get("resource_changes", [])}
     lines = [f"#### Replacements ({len(items)})", ""]
     for root, members in sorted(root_causes(items).items(), key=lambda kv: (-len(kv[1]), kv[0])):
         head = items.get(root)
         dependents = [m for m in members if m != root]
         if head is not None:
-            lines.append(f"- `{root}`: {head.reason()}")
+            lines.append(f"- `{root}`: {head.reason()} ({_replace_order(rcs[root])})")
         else:
             lines.append(f"- `{root}` (new in this plan) forces replacements")
         if dependents:
             lines.append(f"  - **{len(dependents)} dependent(s)** replaced because of it:")
-            details = [f"  - `{d}`: {items[d].reason(with_cause=True)}" for d in dependents]
+            details = [f"  - `{d}`: {items[d].reason(with_cause=True)} ({_replace_order(rcs[d])})" for d in dependents]
             lines += _folded(details, f"{len(dependents)} resources replaced because of `{root}`")
     return [*lines, ""]
 
@@ -472,13 +535,18 @@ def _update_lines(plan: Mapping[str, Any]) -> list[str]:
     updates = [rc for rc in plan.get("resource_changes", []) if classify(rc["change"]["actions"]) == "update"]
     if not updates:
         return []
+    causes = _unknown_causes(plan)
     lines = []
     for rc in updates:
         policy_attrs = POLICY_ATTRIBUTES.get(rc["type"], ())
         diffs = attribute_changes(rc["change"])
-        shown = [
-            f"  - `{a}`: changed (diff below)" if a in policy_attrs else f"  - `{a}`: {o} → {n}" for a, o, n in diffs
-        ]
+        shown = []
+        for a, o, n in diffs:
+            if a in policy_attrs:
+                shown.append(f"  - `{a}`: changed (diff below)")
+                continue
+            why = causes.get((rc["address"], a.split(".")[0].split("[")[0])) if n == UNKNOWN else None
+            shown.append(f"  - `{a}`: {o} → {n}" + (f" ({why})" if why else ""))
         covered = {a.split(".")[0].split("[")[0] for a, _, _ in diffs}
         if rc["type"] == "aws_wafv2_web_acl":
             shown = [f"  - {c}" for c in _waf_rule_changes(rc["change"])] + [
@@ -492,59 +560,176 @@ def _update_lines(plan: Mapping[str, Any]) -> list[str]:
 
 
 def _simple_lines(plan: Mapping[str, Any], kind: str, title: str) -> list[str]:
-    found = [f"- `{rc['address']}`" for rc in plan.get("resource_changes", [])
-             if rc.get("mode") != "data" and classify(rc["change"]["actions"]) == kind]  # fmt: skip
+    found = []
+    for rc in plan.get("resource_changes", []):
+        if rc.get("mode") == "data" or classify(rc["change"]["actions"]) != kind:
+            continue
+        line = f"- `{rc['address']}`"
+        if kind == "delete":
+            line += f": {DELETE_REASONS.get(str(rc.get('action_reason', '')), 'deleted')}"
+        if kind == "create" and rc["type"].endswith("_policy_attachment"):
+            line += f": `policy_arn` {(rc['change'].get('after') or {}).get('policy_arn', UNKNOWN)}"
+        found.append(line)
     if not found:
         return []
     return [f"#### {title} ({len(found)})", "", *_folded(found, f"{len(found)} resources"), ""]
 
 
-def _policy_lines(plan: Mapping[str, Any]) -> list[str]:
+def _lifecycle_lines(plan: Mapping[str, Any]) -> list[str]:
+    """Moved, imported and forgotten resources: what terraform does to state, not to AWS."""
+    moved, imported, forgotten = [], [], []
+    for rc in plan.get("resource_changes", []):
+        if rc.get("previous_address") and rc["previous_address"] != rc["address"]:
+            moved.append(f"- `{rc['previous_address']}` → `{rc['address']}`")
+        importing = rc["change"].get("importing")
+        if importing:
+            imported.append(f"- `{rc['address']}`: id `{importing.get('id', '?')}`")
+        if list(rc["change"].get("actions") or []) == ["forget"]:
+            forgotten.append(f"- `{rc['address']}`: no longer managed by Terraform; the resource itself stays")
+    lines = []
+    for title, items in (("Moved", moved), ("Imported", imported), ("Forgotten (not destroyed)", forgotten)):
+        if items:
+            lines += [f"#### {title} ({len(items)})", "", *_folded(items, f"{len(items)} resources"), ""]
+    return lines
+
+
+def _output_lines(plan: Mapping[str, Any]) -> list[str]:
+    changed = []
+    for name, change in sorted((plan.get("output_changes") or {}).items()):
+        kind = classify(change.get("actions") or [])
+        if kind is None:
+            continue
+        if change.get("before_sensitive") or change.get("after_sensitive"):
+            shown = "(sensitive)"
+        elif change.get("after_unknown"):
+            shown = f"{_short(change.get('before'))} → {UNKNOWN}"
+        else:
+            shown = f"{_short(change.get('before'))} → {_short(change.get('after'))}"
+        changed.append(f"- `{name}` ({kind}): {shown}")
+    return [f"#### Outputs ({len(changed)})", "", *_folded(changed, f"{len(changed)} outputs"), ""] if changed else []
+
+
+def _drift_lines(plan: Mapping[str, Any]) -> list[str]:
+    """Changed outside Terraform (a PR plan's refresh): what the plan will undo or re-create."""
+    items = []
+    for address, changes in real_drift(plan):
+        if changes is None:
+            items.append(f"- `{address}`: deleted outside Terraform (this plan creates it again)")
+            continue
+        attrs = "; ".join(f"`{a}`: {o} → {n}" for a, o, n in changes[:3]) + (" …" if len(changes) > 3 else "")
+        items.append(f"- `{address}`: {attrs}")
+    if not items:
+        return []
+    return [f"#### Changed outside Terraform ({len(items)})", "", *_folded(items, f"{len(items)} resources"), ""]
+
+
+def _policy_lines(plan: Mapping[str, Any], templates: Mapping[str, Mapping[str, str]]) -> list[str]:
     blocks = []
     for rc in plan.get("resource_changes", []):
         kind = classify(rc["change"]["actions"])
-        if kind not in ("update", "replace"):
-            continue  # new policies are listed as creations; diffs are for changes
-        for attr, diff in policy_diffs(rc):
+        if kind not in ("create", "update", "replace"):
+            continue
+        for attr, diff in policy_diffs(rc, templates.get(rc["address"], {})):
+            if kind == "create" and not any(line.startswith("+") for line in diff):
+                continue
             blocks += [f"<details><summary><code>{rc['address']}</code> {attr}</summary>", "",
                        "```diff", *diff, "```", "</details>", ""]  # fmt: skip
     return ["#### IAM, KMS and resource policy changes", "", *blocks] if blocks else []
 
 
-def summarize(plan: Mapping[str, Any], title: str) -> str:
+@dataclass(frozen=True)
+class Context:
+    """Where a plan comes from, printed at the top of the review."""
+
+    commit: str | None = None
+    run_url: str | None = None
+    planned_at: str | None = None
+    #: One line every plan of this environment repeats (a production opt-out, say).
+    notice: str | None = None
+
+    def lines(self) -> list[str]:
+        parts = []
+        if self.commit:
+            parts.append(f"commit `{self.commit[:12]}`")
+        if self.run_url:
+            parts.append(f"[run]({self.run_url})")
+        if self.planned_at:
+            parts.append(f"planned {self.planned_at}")
+        out = [f"<sub>{' · '.join(parts)}</sub>", ""] if parts else []
+        return out + ([f"> :warning: {self.notice}", ""] if self.notice else [])
+
+
+def _counts(plan: Mapping[str, Any]) -> tuple[dict[str, Counter[str]], Counter[str]]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
+    extra = Counter[str]()
     for rc in plan.get("resource_changes", []):
         kind = classify(rc["change"]["actions"])
         if rc.get("mode") != "data" and kind is not None:
             counts[rc["type"]][kind] += 1
-    lines = [f"### Terraform plan: {title}", ""]
-    if not counts:
+        if rc.get("previous_address") and rc["previous_address"] != rc["address"]:
+            extra["move"] += 1
+        if rc["change"].get("importing"):
+            extra["import"] += 1
+        if list(rc["change"].get("actions") or []) == ["forget"]:
+            extra["forget"] += 1
+    extra["change output"] = sum(
+        1 for c in (plan.get("output_changes") or {}).values() if classify(c.get("actions") or []) is not None
+    )
+    return counts, extra
+
+
+def summarize(
+    plan: Mapping[str, Any],
+    title: str,
+    *,
+    templates: Mapping[str, Mapping[str, str]] | None = None,
+    context: Context | None = None,
+) -> str:
+    """The review of one stack's plan. ``templates``: ``policy_templates`` of the synthesized stack."""
+    templates = templates or {}
+    counts, extra = _counts(plan)
+    lines = [f"### Terraform plan: {title}", "", *(context or Context()).lines()]
+    drift = _drift_lines(plan)
+    if not counts and not any(extra.values()):
         lines.append("**No changes.** Infrastructure matches the configuration.")
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, *(["", *drift] if drift else [])]) + "\n"
     total = Counter[str]()
     for per_type in counts.values():
         total.update(per_type)
-    lines += [" · ".join(f"**{total[a]}** to {a}" for a in ACTION_ORDER), ""]
-    lines += _impact_lines(impact(plan))
+    summary = [f"**{total[a]}** to {a}" for a in ACTION_ORDER]
+    summary += [f"**{n}** to {what}" for what, n in extra.items() if n]
+    lines += [" · ".join(summary), ""]
+    lines += _attention_lines(plan_risk.evaluate(plan, templates))
+    lines += _security_lines(impact(plan))
+    lines += drift
     lines += _replacement_lines(plan)
     lines += _update_lines(plan)
     lines += _simple_lines(plan, "delete", "Deletions")
     lines += _simple_lines(plan, "create", "Creations")
-    lines += _policy_lines(plan)
-    table = ["| resource type | create | update | replace | delete |", "|---|---:|---:|---:|---:|"]
-    table += [f"| `{t}` | " + " | ".join(str(counts[t][a] or "") for a in ACTION_ORDER) + " |" for t in sorted(counts)]
-    lines += _folded(table, f"Changes by resource type ({len(counts)} types)")
-    return "\n".join(lines) + "\n"
+    lines += _lifecycle_lines(plan)
+    lines += _output_lines(plan)
+    lines += _policy_lines(plan, templates)
+    if counts:
+        table = ["| resource type | create | update | replace | delete |", "|---|---:|---:|---:|---:|"]
+        table += [
+            f"| `{t}` | " + " | ".join(str(counts[t][a] or "") for a in ACTION_ORDER) + " |" for t in sorted(counts)
+        ]
+        lines += _folded(table, f"Changes by resource type ({len(counts)} types)")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def bounded(text: str, limit: int = GITHUB_COMMENT_LIMIT, full_url: str | None = None) -> str:
-    """``text`` if it fits a GitHub comment; otherwise cut cleanly before ``limit`` with a pointer."""
+def bounded(
+    text: str, limit: int = GITHUB_COMMENT_LIMIT, full_url: str | None = None, artifact: str | None = None
+) -> str:
+    """``text`` if it fits ``limit`` (a GitHub comment by default); otherwise cut cleanly before it
+    with a pointer to the full summary: ``summary.md`` of the run's ``artifact``."""
     if len(text) <= limit:
         return text
-    where = f"[the run's summary page]({full_url})" if full_url else "the run's summary page"
+    where = f"[the run's page]({full_url})" if full_url else "the run's page"
+    kept = f"`summary.md` of the run's `{artifact}` artifact" if artifact else "`summary.md` beside the plan files"
     pointer = (
-        f"\n\n---\n:scissors: **Cut here**: the summary is {len(text):,} characters and GitHub allows "
-        f"{limit:,} in a comment. The full summary is on {where} (and in `summary.md` of the plan artifact).\n"
+        f"\n\n---\n:scissors: **Cut here**: the summary is {len(text):,} characters and {limit:,} fit here. "
+        f"The full summary is {kept}, on {where}.\n"
     )
     budget = limit - len(pointer) - 40
     cut = text[:budget]
@@ -568,21 +753,89 @@ def _configured(plan: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     return {r["address"]: frozenset(r.get("expressions") or {}) | ALWAYS_WATCHED for r in resources}
 
 
-def drift_summary(
-    plan: Mapping[str, Any], title: str, ignored: Mapping[str, Iterable[str]] | None = None
-) -> tuple[str, bool]:
-    """Markdown for a refresh-only plan: each drifted resource and attribute. (text, drifted).
+#: Security-relevant attributes that sibling resources normally own (standalone security-group
+#: rules, role policies and attachments): reported whenever the refreshed value holds an entry
+#: no managed sibling explains, configured or not (a console-added 0.0.0.0/0 rule on port 22).
+SIBLING_OWNED = {
+    "aws_security_group": ("ingress", "egress"),
+    "aws_default_security_group": ("ingress", "egress"),
+    "aws_iam_role": ("inline_policy", "managed_policy_arns"),
+}
 
-    Only attributes the configuration sets count. The others are read back from
-    AWS and change without anyone touching the resource: a bucket's ``policy`` or
-    ``lifecycle_rule`` and a security group's rules are set by their own resources
-    (whose drift is reported there), so a refresh after the first apply fills them
-    in. ``ignored`` is each resource's ``lifecycle.ignore_changes`` (type.name ->
-    attributes, or ``["all"]``): those belong to someone else, like the task definition the
-    deploy orchestrator rolls out, or the source object a user uploads after the first.
+
+def _prior_resources(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    root = ((plan.get("prior_state") or {}).get("values") or {}).get("root_module") or {}
+    return list(root.get("resources") or [])
+
+
+def _sg_rule_keys(block: Mapping[str, Any]) -> set[tuple[str, Any, Any, str]]:
+    """An inline rule block as (protocol, from, to, peer) entries, one per peer."""
+    peers = [*(block.get("cidr_blocks") or []), *(block.get("ipv6_cidr_blocks") or []),
+             *(block.get("prefix_list_ids") or []), *(block.get("security_groups") or [])]  # fmt: skip
+    if block.get("self"):
+        peers.append("self")
+    return {(str(block.get("protocol")), block.get("from_port"), block.get("to_port"), str(p)) for p in peers}
+
+
+def _managed_siblings(plan: Mapping[str, Any]) -> dict[tuple[str, str], set[Any]]:
+    """(owner id or name, attribute) -> the entries managed sibling resources account for."""
+    out: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    for resource in _prior_resources(plan):
+        values, rtype = resource.get("values") or {}, resource["type"]
+        if rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+            attr = "ingress" if "ingress" in rtype else "egress"
+            peer = next((values[k] for k in ("cidr_ipv4", "cidr_ipv6", "prefix_list_id", "referenced_security_group_id")
+                         if values.get(k)), "?")  # fmt: skip
+            protocol = str(values.get("ip_protocol"))
+            ports = (0, 0) if protocol == "-1" else (values.get("from_port"), values.get("to_port"))
+            out[(str(values.get("security_group_id")), attr)].add((protocol, *ports, str(peer)))
+        elif rtype == "aws_iam_role_policy":
+            out[(str(values.get("role")), "inline_policy")].add(values.get("name"))
+        elif rtype == "aws_iam_role_policy_attachment":
+            out[(str(values.get("role")), "managed_policy_arns")].add(values.get("policy_arn"))
+    return out
+
+
+def _unexplained(item: Mapping[str, Any], managed: Mapping[tuple[str, str], set[Any]]) -> list[tuple[str, str, str]]:
+    """Entries of sibling-owned attributes that no managed sibling explains, as (attribute, before, after)."""
+    after = item["change"].get("after") or {}
+    before = item["change"].get("before") or {}
+    out = []
+    for attr in SIBLING_OWNED.get(item["type"], ()):
+        owner = str(after.get("id") if item["type"] != "aws_iam_role" else after.get("name"))
+        known = managed.get((owner, attr), set())
+        if attr in ("ingress", "egress"):
+            now = set().union(*(_sg_rule_keys(b) for b in after.get(attr) or [])) if after.get(attr) else set()
+            was = set().union(*(_sg_rule_keys(b) for b in before.get(attr) or [])) if before.get(attr) else set()
+            extra = sorted(now - known - was, key=str)
+            for protocol, low, high, peer in extra:
+                ports = "all traffic" if protocol == "-1" else f"{protocol} {low}" + (f"-{high}" if high != low else "")
+                out.append(
+                    (f"{attr}", "(none)", f"{ports} {'from' if attr == 'ingress' else 'to'} {peer} (not managed)")
+                )
+        else:
+            names = [p.get("name") if isinstance(p, dict) else p for p in after.get(attr) or []]
+            for name in sorted({n for n in names if n} - known, key=str):
+                out.append((attr, "(none)", f"{name} (not managed)"))
+    return out
+
+
+def real_drift(
+    plan: Mapping[str, Any], ignored: Mapping[str, Iterable[str]] | None = None
+) -> list[tuple[str, list[tuple[str, str, str]] | None]]:
+    """What changed outside Terraform: (address, attribute changes), or None when deleted.
+
+    Only attributes the configuration sets count, plus security-relevant entries that
+    sibling resources normally own but none explains (``SIBLING_OWNED``). The other attributes
+    are read back from AWS and change without anyone touching the resource: a bucket's
+    ``policy`` or ``lifecycle_rule`` and a security group's rules are set by their own
+    resources (whose drift is reported there), so a refresh after the first apply fills them
+    in. ``ignored`` is each resource's ``lifecycle.ignore_changes`` (type.name -> attributes, or
+    ``["all"]``): those belong to someone else, like the task definition the deploy
+    orchestrator rolls out, or the source object a user uploads after the first.
     """
     configured, ignored = _configured(plan), ignored or {}
-    lines = [f"### Drift: {title}", ""]
+    managed = _managed_siblings(plan)
     found: list[tuple[str, list[tuple[str, str, str]] | None]] = []
     for item in plan.get("resource_drift") or []:
         if item.get("mode") == "data":
@@ -592,15 +845,28 @@ def drift_summary(
             continue
         resource = f"{item['type']}.{item['name']}"
         watched, skipped = configured.get(resource), set(ignored.get(resource, ()))
+        sibling_owned = set(SIBLING_OWNED.get(item["type"], ()))
         changes = [
             change
             for change in attribute_changes(item["change"])
             if (top := re.split(r"[.\[]", change[0], maxsplit=1)[0]) not in skipped
             and "all" not in skipped  # ignore_changes = all: every attribute is someone else's
+            and top not in sibling_owned
             and (watched is None or top in watched)
         ]
+        if "all" not in skipped:
+            changes += _unexplained(item, managed)
         if changes:
             found.append((item["address"], changes))
+    return found
+
+
+def drift_summary(
+    plan: Mapping[str, Any], title: str, ignored: Mapping[str, Iterable[str]] | None = None
+) -> tuple[str, bool]:
+    """Markdown for a refresh-only plan: each drifted resource and attribute. (text, drifted)."""
+    lines = [f"### Drift: {title}", ""]
+    found = real_drift(plan, ignored)
     if not found:
         lines.append("**No drift.** Every resource matches the last applied state.")
         return "\n".join(lines) + "\n", False
@@ -612,6 +878,46 @@ def drift_summary(
         lines.append(f"- `{address}`")
         lines += [f"  - `{attribute}`: {old} → {new}" for attribute, old, new in attributes]
     return "\n".join(lines) + "\n", True
+
+
+_TOKEN = re.compile(r"\$\{([\w-]+(?:\.[\w-]+)+)\}")
+
+
+def _known_values(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """``type.name.attribute`` -> its value where the plan knows it (planned, else prior)."""
+    values: dict[str, Any] = {}
+    for source in ("prior_state", "planned_values"):
+        root = (plan.get(source) or {}).get("values", plan.get(source) or {}).get("root_module") or {}
+        for resource in root.get("resources") or []:
+            for attr, value in (resource.get("values") or {}).items():
+                if isinstance(value, str | int | float):
+                    values[f"{resource['address']}.{attr}"] = value
+    return values
+
+
+def policy_templates(plan: Mapping[str, Any], stack: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """address -> policy attribute -> the synthesized template with known values substituted
+    (unknown ones as ``<address.attribute: known after apply>``), for policies the plan
+    cannot show yet. ``stack`` is the synthesized ``cdk.tf.json``."""
+    known = _known_values(plan)
+    out: dict[str, dict[str, str]] = {}
+    for rc in plan.get("resource_changes") or []:
+        unknown = rc["change"].get("after_unknown") or {}
+        for attr in POLICY_ATTRIBUTES.get(rc["type"], ()):
+            if unknown.get(attr) is not True:
+                continue
+            configured = stack.get("resource", {}).get(rc["type"], {}).get(_block(rc["address"]).split(".", 1)[1])
+            template = (configured or {}).get(attr)
+            if not isinstance(template, str):
+                continue
+
+            def value(match: re.Match[str]) -> str:
+                ref = match.group(1)
+                found = known.get(ref)
+                return str(found) if found is not None else f"<{ref}: known after apply>"
+
+            out.setdefault(rc["address"], {})[attr] = _TOKEN.sub(value, template)
+    return out
 
 
 def summarize_all(plans: Iterable[tuple[str, Mapping[str, Any]]]) -> str:

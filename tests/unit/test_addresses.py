@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 import cdktf
+import pytest
 from cdktf import TerraformElement, TerraformStack
 
 from constructs_lib import addresses

@@ -15,11 +15,14 @@ import pytest
 
 from tools.plan_summary import (
     GITHUB_COMMENT_LIMIT,
+    STEP_SUMMARY_LIMIT,
     attribute_changes,
     bounded,
     classify,
+    drift_summary,
     impact,
     main,
+    policy_templates,
     replacements,
     root_causes,
     summarize,
@@ -64,7 +67,11 @@ def test_vpc_cidr_change_names_the_cause_of_every_replacement() -> None:
     assert f"**REPLACE** `{vpc}`" in interruption
     assert any("aws_subnet." in i for i in interruption)
     assert any("aws_lb_target_group." in i for i in interruption)
-    assert ":no_entry: **Service interruption**" in text
+    assert "#### :rotating_light: Needs attention" in text
+    assert (
+        f"| :warning: warn | interruption | `{vpc}` | the aws_vpc (destroy first: an outage) | exists → replaced |"
+        in text
+    )
 
 
 def test_retention_change_shows_each_log_group_before_and_after() -> None:
@@ -83,12 +90,14 @@ def test_waf_action_and_iam_statement_are_security_changes_with_diffs() -> None:
     security = impact(plan).security
     assert any("aws_wafv2_web_acl." in s and "rule `rate-limit`: action block → count" in s for s in security)
     assert any("aws_iam_role_policy.service_execution-role_policy_" in s for s in security)
-    assert ":closed_lock_with_key: **Security change** (2)" in text
+    assert "#### Security-relevant changes (2)" in text
+    # Adding DescribeSecret on one secret is reviewed by the rules, and nothing fires.
+    assert ":white_check_mark: **Nothing risky**: the `plan-risk/2` rules" in text
     assert "#### IAM, KMS and resource policy changes" in text
     added = [line for line in text.splitlines() if line.startswith("+") and "secretsmanager:DescribeSecret" in line]
     assert len(added) == 1
     assert "- `policy`: changed (diff below)" in text
-    assert "Data loss risk" not in text
+    assert "Needs attention" not in text
 
 
 def test_bucket_replacement_is_data_loss_with_the_attribute_that_forces_it() -> None:
@@ -97,7 +106,7 @@ def test_bucket_replacement_is_data_loss_with_the_attribute_that_forces_it() -> 
     (bucket,) = [a for a in impact(plan).data_loss if "aws_s3_bucket.artifacts_account-scoped_this_" in a]
     address = bucket.split("`")[1]
     assert bucket == f"**REPLACE** `{address}`"
-    assert ":rotating_light: **Data loss risk**" in text
+    assert f"| :no_entry: deny | data loss | `{address}` | the aws_s3_bucket and its data | exists → replaced |" in text
     assert (
         f'- `{address}`: forced by `bucket`: "cicd-artifacts-dev-123456789012-us-east-1" → '
         '"cicd-artifacts2-dev-123456789012-us-east-1"'
@@ -138,9 +147,9 @@ def test_no_changes_ignores_reads_and_no_ops() -> None:
 def test_a_tag_edit_reads_as_nothing_risky_in_one_line() -> None:
     plan = {"resource_changes": [change("aws_sns_topic.t", ["update"], {"tags": {"a": "1"}}, {"tags": {"a": "2"}})]}
     text = summarize(plan, "p")
-    assert ":white_check_mark: **Nothing risky**: no data loss, service interruption or security change." in text
+    assert ":white_check_mark: **Nothing risky**: the `plan-risk/2` rules (8 rule groups" in text
     assert '- `aws_sns_topic.t`\n  - `tags.a`: "1" → "2"' in text
-    assert "#### Impact" not in text
+    assert "Needs attention" not in text
 
 
 def test_deleting_a_key_and_replacing_a_table_is_data_loss() -> None:
@@ -230,16 +239,18 @@ def test_a_plan_too_big_for_one_comment_is_cut_cleanly_with_a_pointer() -> None:
     }
     text = summarize(big, "platform-prod")
     assert len(text) > GITHUB_COMMENT_LIMIT
-    comment = bounded(text, full_url="https://github.com/acme/platform/actions/runs/1")
+    comment = bounded(text, full_url="https://github.com/acme/platform/actions/runs/1", artifact="plan-prod")
     assert len(comment) <= GITHUB_COMMENT_LIMIT
     assert comment.endswith(
-        "The full summary is on [the run's summary page](https://github.com/acme/platform/actions/runs/1) "
-        "(and in `summary.md` of the plan artifact).\n"
+        "The full summary is `summary.md` of the run's `plan-prod` artifact, on "
+        "[the run's page](https://github.com/acme/platform/actions/runs/1).\n"
     )
     assert comment.count("<details>") == comment.count("</details>"), "no fold left open"
     body = comment.split("\n\n---\n:scissors:")[0]
     assert body.splitlines()[-1] in text.splitlines(), "cut at a whole line"
     assert bounded("short", full_url=None) == "short"
+    # The run's summary page has its own budget (GitHub drops a step summary above 1 MiB).
+    assert len(bounded(text * 20, STEP_SUMMARY_LIMIT, artifact="plan-prod")) <= STEP_SUMMARY_LIMIT < 1024 * 1024
 
 
 def test_cli_summarizes_several_plans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -249,3 +260,124 @@ def test_cli_summarizes_several_plans(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "### Terraform plan: state-backend-dev" in out
     assert "### Terraform plan: platform-dev" in out
+
+
+# --- every part of a plan is shown ----------------------------------------------------------
+
+
+def noop(address: str, **extra: Any) -> dict[str, Any]:
+    rc = change(address, ["no-op"], {"id": "x"}, {"id": "x"})
+    rc.update(extra)
+    return rc
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        ({"resource_changes": [], "output_changes": {"url": {"actions": ["update"], "before": "a", "after": "b"}}},
+         ["**1** to change output", "#### Outputs (1)", '- `url` (update): "a" → "b"']),
+        ({"resource_changes": [noop("aws_s3_bucket.new", previous_address="aws_s3_bucket.old")]},
+         ["**1** to move", "#### Moved (1)", "- `aws_s3_bucket.old` → `aws_s3_bucket.new`"]),
+        ({"resource_changes": [change("aws_s3_bucket.b", ["no-op"], {"id": "b"}, {"id": "b"}, importing={"id": "b"})]},
+         ["**1** to import", "#### Imported (1)", "- `aws_s3_bucket.b`: id `b`"]),
+        ({"resource_changes": [change("aws_s3_bucket.b", ["forget"], {"id": "b"}, None)]},
+         ["**1** to forget", "#### Forgotten (not destroyed) (1)",
+          "- `aws_s3_bucket.b`: no longer managed by Terraform; the resource itself stays"]),
+    ],
+    ids=["outputs-only", "moved-only", "import-only", "forget-only"],
+)  # fmt: skip
+def test_plans_without_resource_changes_are_never_no_changes(plan: dict[str, Any], expected: list[str]) -> None:
+    text = summarize(plan, "p")
+    assert "No changes" not in text
+    for line in expected:
+        assert line in text
+
+
+def test_a_sensitive_output_is_masked() -> None:
+    plan = {"resource_changes": [], "output_changes": {"token": {"actions": ["update"], "before": "s3cr3t",
+                                                                 "after": "n3w", "after_sensitive": True}}}  # fmt: skip
+    text = summarize(plan, "p")
+    assert "- `token` (update): (sensitive)" in text
+    assert "s3cr3t" not in text
+    assert "n3w" not in text
+
+
+def test_delete_reasons_and_replace_order_are_said() -> None:
+    gone = change("aws_sqs_queue.q", ["delete"], {"name": "q"}, None)
+    gone["action_reason"] = "delete_because_no_resource_config"
+    before_first = change("aws_lb.a", ["delete", "create"], {"name": "a"}, {"name": "b"}, replace_paths=[["name"]])
+    create_first = change("aws_lb.c", ["create", "delete"], {"name": "c"}, {"name": "d"}, replace_paths=[["name"]])
+    text = summarize({"resource_changes": [gone, before_first, create_first]}, "p")
+    assert "- `aws_sqs_queue.q`: removed from the configuration" in text
+    assert '- `aws_lb.a`: forced by `name`: "a" → "b" (destroy, then create: down in between)' in text
+    assert '- `aws_lb.c`: forced by `name`: "c" → "d" (create before destroy)' in text
+
+
+def test_a_pr_plan_shows_what_changed_outside_terraform() -> None:
+    """A secret deleted by hand must not read as a plain creation."""
+    secret = change("aws_secretsmanager_secret.app", ["create"], None, {"name": "cicd/dev/app"})
+    gone = {"actions": ["delete"], "before": {"name": "cicd/dev/app"}, "after": None}
+    drift = {"address": "aws_secretsmanager_secret.app", "mode": "managed", "type": "aws_secretsmanager_secret",
+             "name": "app", "change": gone}  # fmt: skip
+    text = summarize({"resource_changes": [secret], "resource_drift": [drift]}, "p")
+    assert "#### Changed outside Terraform (1)" in text
+    assert "- `aws_secretsmanager_secret.app`: deleted outside Terraform (this plan creates it again)" in text
+
+
+def test_an_unknown_value_names_the_change_that_makes_it_unknown() -> None:
+    bucket = change(
+        "aws_s3_bucket.b", ["delete", "create"], {"bucket": "a"}, {"bucket": "b"}, replace_paths=[["bucket"]]
+    )
+    logging = change("aws_s3_bucket_logging.l", ["update"], {"target_bucket": "a"}, {"target_bucket": None},
+                     after_unknown={"target_bucket": True})  # fmt: skip
+    configuration = {"root_module": {"resources": [
+        {"address": "aws_s3_bucket_logging.l", "expressions": {"target_bucket": {"references": ["aws_s3_bucket.b.id",
+                                                                                              "aws_s3_bucket.b"]}}},
+    ]}}  # fmt: skip
+    text = summarize({"resource_changes": [bucket, logging], "configuration": configuration}, "p")
+    assert '- `target_bucket`: "a" → (known after apply) (`aws_s3_bucket.b` is replaced)' in text
+
+
+def test_a_policy_known_after_apply_is_reviewed_from_its_template() -> None:
+    """The CDKTF configuration keeps the policy as a template: with the known values substituted a
+    widened statement behind an unknown ARN is visible, and the rules read it."""
+    old = json.dumps({"Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject",
+                                     "Resource": "arn:aws:s3:::old/*"}]})  # fmt: skip
+    rc = change("aws_iam_role_policy.p", ["update"], {"policy": old, "role": "r"}, {"role": "r"},
+                after_unknown={"policy": True})  # fmt: skip
+    template = json.dumps({"Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "*",
+                                          "Resource": "${aws_s3_bucket.b.arn}/*"}]})  # fmt: skip
+    stack = {"resource": {"aws_iam_role_policy": {"p": {"policy": template}}}}
+    plan = {"resource_changes": [rc, change("aws_s3_bucket.b", ["create"], None, {"bucket": "b"},
+                                            after_unknown={"arn": True})]}  # fmt: skip
+    templates = policy_templates(plan, stack)
+    assert templates == {"aws_iam_role_policy.p": {"policy": template.replace(
+        "${aws_s3_bucket.b.arn}", "<aws_s3_bucket.b.arn: known after apply>")}}  # fmt: skip
+    text = summarize(plan, "p", templates=templates)
+    assert "| :no_entry: deny | security | `aws_iam_role_policy.p` | `Read`: Allow; actions *; on " in text
+    assert '+      "Action": "*",' in text
+    assert "the configured template with what is known substituted" in text
+
+
+def test_drift_reports_a_console_added_rule_on_port_22() -> None:
+    """The configuration sets no inline rules on the group, yet a rule nobody manages is drift."""
+    sg = {"id": "sg-1", "ingress": [], "egress": []}
+    added = {**sg, "ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"],
+                                "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": False},
+                               {"protocol": "tcp", "from_port": 8080, "to_port": 8080, "cidr_blocks": [],
+                                "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": ["sg-alb"],
+                                "self": False}]}  # fmt: skip
+    managed = {"type": "aws_vpc_security_group_ingress_rule", "address": "aws_vpc_security_group_ingress_rule.app",
+               "values": {"security_group_id": "sg-1", "ip_protocol": "tcp", "from_port": 8080, "to_port": 8080,
+                          "referenced_security_group_id": "sg-alb"}}  # fmt: skip
+    plan = {
+        "resource_drift": [{"address": "aws_security_group.svc", "mode": "managed", "type": "aws_security_group",
+                            "name": "svc", "change": {"actions": ["update"], "before": sg, "after": added}}],
+        "prior_state": {"values": {"root_module": {"resources": [managed]}}},
+        "configuration": {"root_module": {"resources": [{"address": "aws_security_group.svc",
+                                                         "expressions": {"name": {}, "vpc_id": {}}}]}},
+    }  # fmt: skip
+    text, found = drift_summary(plan, "platform-dev")
+    assert found
+    assert "- `aws_security_group.svc`\n  - `ingress`: (none) → tcp 22 from 0.0.0.0/0 (not managed)" in text
+    assert "8080" not in text  # the managed sibling rule explains the other one

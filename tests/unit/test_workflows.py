@@ -56,9 +56,45 @@ def test_ci_runs_the_tests_and_comments_a_plan_of_both_stacks_on_pull_requests()
     assert plan["if"] == "github.event_name == 'pull_request'"
     (run,) = [s["run"] for s in plan["steps"] if "make plan" in s.get("run", "")]
     assert "DEPLOY_TARGET=aws" in run  # the plan verb plans the state-backend stack and the platform
-    comment = step_using(plan, "marocchino/sticky-pull-request-comment")
-    assert comment["with"]["path"] == "plan-summary.md"
+    (comment, failure) = [s for s in plan["steps"] if str(s.get("uses", "")).startswith("marocchino/")]
+    assert comment["with"]["path"] == "${{ env.PLAN_DIR }}/comment.md"
     assert plan["permissions"]["id-token"] == "write"
+    # A failed or cancelled plan replaces the same sticky comment with a notice and the log's tail.
+    assert failure["if"] == "failure() || cancelled()"
+    assert failure["with"] == {"header": comment["with"]["header"], "path": "failure.md"}
+    (notice,) = [s for s in plan["steps"] if "failure.md" in s.get("run", "")]
+    assert notice["if"] == "failure() || cancelled()"
+    assert 'tail -n 40 "build/plan-${{ matrix.environment }}.log"' in notice["run"]
+    assert "GITHUB_SHA" in notice["run"]
+    assert "$RUN_URL" in notice["run"]
+
+
+def test_the_comments_pointer_names_the_artifact_the_job_uploads() -> None:
+    plan = load("ci.yml")["jobs"]["plan"]
+    upload = step_using(plan, "actions/upload-artifact")
+    assert upload["with"]["name"] == "plan-${{ matrix.environment }}" == plan["env"]["ARTIFACT"]
+    assert "${{ env.PLAN_DIR }}/*.md" in upload["with"]["path"]
+    assert "${{ env.PLAN_DIR }}/*.json" in upload["with"]["path"]  # the verdict and the plans
+    (scan,) = [s["run"] for s in plan["steps"] if "tools.plan_scanners" in s.get("run", "")]
+    assert '--artifact "$ARTIFACT"' in scan
+    assert "--update" in scan
+    assert 'cat "$PLAN_DIR/step-summary.md" >> "$GITHUB_STEP_SUMMARY"' in scan
+
+
+def test_the_verdict_sets_labels_and_fails_on_deny_unless_overridden() -> None:
+    workflow = load("ci.yml")
+    assert "labeled" in workflow[True]["pull_request"]["types"]
+    job = workflow["jobs"]["verdict"]
+    assert job["needs"] == "plan"
+    assert job["permissions"]["issues"] == "write"
+    (gate,) = [s for s in job["steps"] if "tools.plan_verdict gate" in s.get("run", "")]
+    assert "contains(github.event.pull_request.labels.*.name, 'plan:override')" in gate["run"]
+    assert "--labels-out labels.txt" in gate["run"]
+    labels = step_using(job, "actions/github-script")
+    assert "addLabels" in labels["with"]["script"]
+    assert "removeLabel" in labels["with"]["script"]
+    (fail,) = [s for s in job["steps"] if s.get("if") == "steps.gate.outputs.code != '0'"]
+    assert "exit 1" in fail["run"]
 
 
 def test_main_deploys_dev_then_staging_then_prod_each_through_a_reviewed_plan() -> None:
