@@ -15,7 +15,8 @@ that closes one fails that test and says which shim can go.
 2. CodeBuild ``CreateProject`` demands ``source.location`` and
    ``artifacts.location`` even for ``CODEPIPELINE`` sources and artifacts
    (AWS forbids a location there). The shim adds a marker location on the way
-   in and removes it on the way out.
+   in and removes it on the way out. moto has no ``UpdateProject`` at all
+   ("not implemented"): the shim applies the update to the project moto keeps.
 3. CodeBuild answers ``BatchGetProjects`` with ``alias/aws/s3`` instead of the
    customer-managed key it was given (a perpetual diff in ``terraform plan``).
    The shim remembers the requested key and reports it back. And
@@ -302,7 +303,37 @@ class CodeBuildProjects:
             name = str(request.get("name", "")).rsplit(":project/", 1)[-1]  # ARN or name
             self.keys.pop(name, None)
             replace_body(environ, json.dumps({**request, "name": name}).encode())
+        if action == "UpdateProject":
+            return self._update(environ, start_response)
         return self.app(environ, start_response)
+
+    #: UpdateProject request fields moto keeps in a project's metadata under the same name.
+    UPDATABLE = (
+        "description", "source", "artifacts", "environment", "serviceRole", "timeoutInMinutes",
+        "queuedTimeoutInMinutes", "encryptionKey", "logsConfig", "cache", "vpcConfig", "sourceVersion",
+    )  # fmt: skip
+
+    def _update(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        """moto has no UpdateProject: apply the request to the project moto keeps, as AWS does."""
+        from moto.codebuild.models import codebuild_backends
+
+        request = json.loads(read_body(environ) or b"{}")
+        name = str(request.get("name", "")).rsplit(":project/", 1)[-1]
+        region, _ = signing_scope(environ)
+        projects = codebuild_backends[account_of(environ)][region].codebuild_projects
+        if name not in projects:
+            return json_response(start_response, 400, {"__type": "ResourceNotFoundException",
+                                                       "message": f"Project {name} not found"})  # fmt: skip
+        metadata = projects[name].project_metadata
+        for block in ("source", "artifacts"):
+            part = request.get(block) or {}
+            if part.get("type") == "CODEPIPELINE" and not part.get("location"):
+                part["location"] = CODEPIPELINE_LOCATION_MARKER
+        metadata.update({k: request[k] for k in self.UPDATABLE if k in request})
+        metadata["lastModifiedDate"] = time.time()
+        if request.get("encryptionKey"):
+            self.keys[name] = request["encryptionKey"]
+        return json_response(start_response, 200, {"project": self._fix(json.loads(json.dumps(metadata)))})
 
     def _fix(self, project: dict[str, Any]) -> dict[str, Any]:
         for block in ("source", "artifacts"):

@@ -920,10 +920,6 @@ def policy_templates(plan: Mapping[str, Any], stack: Mapping[str, Any]) -> dict[
     return out
 
 
-def summarize_all(plans: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
-    return "\n".join(summarize(plan, title) for title, plan in plans)
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan_summary", description=__doc__.splitlines()[0])
     parser.add_argument("plan_json", type=Path, nargs="+", help="output of `terraform show -json <plan>`")
@@ -932,11 +928,19 @@ def main(argv: list[str]) -> int:
         "--limit", type=int, default=None, help=f"cut to this many characters (GitHub: {GITHUB_COMMENT_LIMIT})"
     )
     parser.add_argument("--full-url", help="where the full summary is, for the pointer when cut")
+    parser.add_argument(
+        "--stack", type=Path, action="append", help="one per plan: its synthesized cdk.tf.json (policy templates)"
+    )
     args = parser.parse_args(argv)
     titles = args.title or [p.stem for p in args.plan_json]
-    if len(titles) != len(args.plan_json):
-        parser.error("give one --title per plan file")
-    text = summarize_all((t, json.loads(p.read_text())) for t, p in zip(titles, args.plan_json, strict=True))
+    if len(titles) != len(args.plan_json) or (args.stack and len(args.stack) != len(args.plan_json)):
+        parser.error("give one --title (and one --stack, if any) per plan file")
+    sections = []
+    for index, (title, path) in enumerate(zip(titles, args.plan_json, strict=True)):
+        plan = json.loads(path.read_text())
+        stack = json.loads(args.stack[index].read_text()) if args.stack else {}
+        sections.append(summarize(plan, title, templates=policy_templates(plan, stack)))
+    text = "\n".join(sections)
     sys.stdout.write(bounded(text, args.limit, args.full_url) if args.limit else text)
     return 0
 

@@ -60,7 +60,9 @@ def json_call(endpoint: str, service: str, target: str, body: dict[str, Any]) ->
         with urllib.request.urlopen(request) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
+        if not (text := err.read() or b"{}").lstrip().startswith(b"{"):
+            return err.code, {"body": text.decode(errors="replace")[:500]}  # moto's HTML error pages
+        return err.code, json.loads(text)
 
 
 # --- process management -------------------------------------------------------
@@ -189,6 +191,20 @@ def test_codebuild_codepipeline_project_created_without_location_and_keeps_its_k
     assert "location" not in project["artifacts"]
     assert project["encryptionKey"] == key
     assert CODEPIPELINE_LOCATION_MARKER not in json.dumps(got)
+    # An update (a new buildspec) is applied in place, as AWS does, and read back.
+    status, updated = json_call(endpoint, "codebuild", "CodeBuild_20161006.UpdateProject", {
+        "name": "shim-build", "source": {"type": "CODEPIPELINE", "buildspec": "version: 0.2\nphases: {}"},
+        "timeoutInMinutes": 45,
+    })  # fmt: skip
+    assert status == 200, updated
+    status, got = json_call(endpoint, "codebuild", "CodeBuild_20161006.BatchGetProjects", {"names": ["shim-build"]})
+    project = got["projects"][0]
+    assert (project["source"], project["timeoutInMinutes"]) == (
+        {"type": "CODEPIPELINE", "buildspec": "version: 0.2\nphases: {}"}, 45
+    )  # fmt: skip
+    assert project["encryptionKey"] == key
+    status, missing = json_call(endpoint, "codebuild", "CodeBuild_20161006.UpdateProject", {"name": "nope"})
+    assert (status, missing["__type"]) == (400, "ResourceNotFoundException")
     arn = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/shim-build"
     status, _ = json_call(endpoint, "codebuild", "CodeBuild_20161006.DeleteProject", {"name": arn})
     assert status == 200

@@ -59,6 +59,17 @@ def test_shim_3_codebuild_reports_another_key_and_ignores_delete_by_arn(raw: str
     assert [p["name"] for p in got["projects"]] == ["gap-3"]
 
 
+def test_shim_2_codebuild_cannot_update_a_project(raw: str) -> None:
+    status, created = json_call(
+        raw, "codebuild", "CodeBuild_20161006.CreateProject", codebuild_project("gap-2u", location="somewhere")
+    )
+    assert status == 200, created
+    status, _ = json_call(
+        raw, "codebuild", "CodeBuild_20161006.UpdateProject", {"name": "gap-2u", "timeoutInMinutes": 9}
+    )
+    assert status != 200
+
+
 def test_shim_4_lambda_forgets_its_key_or_dead_letter_queue(raw: str) -> None:
     role = client(raw, "iam").create_role(RoleName="gap-fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     buf = io.BytesIO()
