@@ -83,6 +83,18 @@ class AwsTarget:
             raise
         return True
 
+    def copy_object(self, source_bucket: str, bucket: str, key: str) -> None:
+        """Server-side copy of ``s3://source_bucket/key`` to ``s3://bucket/key``, byte for byte,
+        both buckets checked to be this account's (the destination's default encryption applies)."""
+        owner = self.account()
+        self.client("s3").copy_object(
+            CopySource={"Bucket": source_bucket, "Key": key},
+            Bucket=bucket,
+            Key=key,
+            ExpectedBucketOwner=owner,
+            ExpectedSourceBucketOwner=owner,
+        )
+
     def bucket_exists(self, bucket: str) -> bool:
         from botocore.exceptions import ClientError
 

@@ -30,12 +30,15 @@ def upgraded_aws(upgraded: Upgrade) -> Callable[[str], Any]:
 
 def test_the_upgrade_plan_creates_and_forgets_but_destroys_nothing(upgraded: Upgrade) -> None:
     for kind, actions in upgraded.planned.items():
-        deleted = [a for a, act in actions.items() if "delete" in act]
+        deleted = [a for a, act in actions.items() if act == ["delete"]]
         # Only the pull-through cache rule goes (images are mirrored now; it holds no data).
         expected = ["aws_ecr_pull_through_cache_rule.registry_ecr-public-cache_0B1369B5"] if kind == "platform" else []
         assert deleted == expected, f"{kind}: the upgrade plan deletes {deleted}"
         replaced = [a for a, act in actions.items() if "create" in act and "delete" in act]
-        assert replaced == [], f"{kind}: the upgrade plan replaces {replaced}"  # subnets keep their zones
+        # Subnets keep their zones; the task definition gets a new revision (the images now come
+        # from the mirror), as on every image change: ECS task definitions are immutable.
+        expected = ["aws_ecs_task_definition.service_task_93374F48"] if kind == "platform" else []
+        assert replaced == expected, f"{kind}: the upgrade plan replaces {replaced}"
         forgotten = sorted(a for a, act in actions.items() if act == ["forget"])
         buckets = [a for a in forgotten if a.startswith("aws_s3_bucket.")]
         assert len(buckets) == (2 if kind == "state-backend" else 3), forgotten
