@@ -357,14 +357,15 @@ class Deployer:
         log(f"{tf.dir.name}: state moved; s3://{legacy} is no longer used and keeps what it held")
 
     def upgrade_state_backend(self, backend: Terraform, legacy: str) -> None:
-        """Create the account-scoped buckets (the old ones are forgotten, not destroyed) with the
-        state still in the old bucket, then move the state into the new one."""
+        """Create the account-scoped state bucket (and its lock table and encryption) with the
+        state still in the old bucket, then move the state into it. The rest of the stack (the
+        old buckets forgotten, never destroyed) is applied beside the platform, as on a first deploy."""
         log(
             f"{backend.dir.name}: upgrading: bucket names now carry the account and region; its state is "
             f"still in {legacy} (README: Upgrading to account-scoped bucket names)"
         )
         self.init_at(backend, legacy)
-        self.apply(backend, f"{backend.dir.name} (new buckets; the old ones are forgotten, not destroyed)")
+        self.apply(backend, f"{backend.dir.name} (the account-scoped state bucket)", *self.state_core(backend))
         self.move_state(backend, legacy)
 
     def init_platform(self, platform: Terraform) -> None:
@@ -456,14 +457,13 @@ class Deployer:
         if legacy is not None:
             self.upgrade_state_backend(backend, legacy)
         state, remote = self.init_state_backend(backend)
-        if remote:
+        if legacy is not None:
+            self.rest_beside_platform(backend)
+        elif remote:
             # The state stack first (the platform's state lives in it), then the platform.
             self.parallel(lambda: self.apply(backend, backend.dir.name), lambda: self.init_platform(platform))
             self.apply(platform, platform.dir.name)
         else:
-            # First deploy: the platform needs only the bucket, table and key; it
-            # starts as soon as they exist, while the state stack finishes the
-            # rest (lifecycle rules wait about a minute in the provider).
             self.first_deploy(backend, state)
         platform_outputs, backend_outputs, resources = self.parallel(
             lambda: self.outputs(platform), lambda: self.outputs(backend), lambda: self.resource_count()
@@ -475,11 +475,10 @@ class Deployer:
         self.summary(outputs, resources, time.monotonic() - started, state.location)
         return 0
 
-    def first_deploy(self, backend: Terraform, state: BootstrapState) -> None:
-        label = backend.dir.name
-        # What the S3 backend needs before the first state is written: the bucket
-        # (versioned, encrypted with the state key) and the lock table.
-        core = [
+    def state_core(self, backend: Terraform) -> list[str]:
+        """``-target`` flags for what the S3 backend needs before a state is written there: the
+        bucket (versioned, encrypted with the state key) and the lock table."""
+        return [
             f"-target={rtype}.{_resource_name(backend, name)}"
             for rtype, name in (
                 ("aws_s3_bucket_server_side_encryption_configuration", "state_bucket_account-scoped_encryption"),
@@ -487,15 +486,25 @@ class Deployer:
                 ("aws_dynamodb_table", "state_lock-table"),
             )
         ]
-        self.apply(backend, f"{label} (bucket, lock table, key)", *core)
+
+    def first_deploy(self, backend: Terraform, state: BootstrapState) -> None:
+        label = backend.dir.name
+        self.apply(backend, f"{label} (bucket, lock table, key)", *self.state_core(backend))
         state.migrate_to_bucket()
         log(f"{label}: state moved into {state.location}")
+        self.rest_beside_platform(backend)
+
+    def rest_beside_platform(self, backend: Terraform) -> None:
+        """Once the state bucket, lock table and key exist, the platform needs nothing else of the
+        state stack: it starts at once, while the state stack applies the rest (lifecycle rules
+        wait about a minute in the provider; on an upgrade, the old buckets are forgotten)."""
+        label = backend.dir.name
         rest: dict[str, str] = {}
         worker = threading.Thread(target=self._apply_in_background, args=(backend, label, rest), daemon=True)
         worker.start()
         try:
             platform = self.stack("platform")
-            self.init(platform)
+            self.init_platform(platform)
             self.apply(platform, platform.dir.name)
         finally:
             while worker.is_alive():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import html
 import json
 import re
 import sys
@@ -427,12 +428,18 @@ def impact(plan: Mapping[str, Any]) -> Impact:
 # --- rendering -----------------------------------------------------------------------
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
 def _folded(items: Sequence[str], label: str) -> list[str]:
     """``items``, folded into ``<details>`` when long. The blank line after ``</details>`` ends
-    the HTML block: without it GitHub (cmark-gfm) prints the Markdown that follows literally."""
+    the HTML block: without it GitHub (cmark-gfm) prints the Markdown that follows literally.
+    The label is HTML, where Markdown is not rendered: a code span becomes ``<code>``."""
     if len(items) <= FOLD_AFTER:
         return list(items)
-    return ["<details><summary>" + label + "</summary>", "", *items, "", "</details>", ""]
+    parts = _CODE_SPAN.split(label)  # text, code, text, code, ...
+    shown = "".join(html.escape(p) if i % 2 == 0 else f"<code>{html.escape(p)}</code>" for i, p in enumerate(parts))
+    return ["<details><summary>" + shown + "</summary>", "", *items, "", "</details>", ""]
 
 
 SEVERITY_ICON = {"deny": ":no_entry:", "warn": ":warning:"}

@@ -92,9 +92,13 @@ def test_drift_is_named_and_the_reviewed_plan_is_the_applied_plan(deployment: De
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert sorted(p.name for p in reviewed.iterdir()) == [
         "comment.md",
+        "platform-it.json",  # terraform show -json: for the artifact and the scanners
         "platform-it.tfplan",
+        "state-backend-it.json",
         "state-backend-it.tfplan",
+        "step-summary.md",
         "summary.md",
+        "verdict.json",
     ]
     summary = (reviewed / "summary.md").read_text()
     assert "### Terraform plan: state-backend-it" in summary

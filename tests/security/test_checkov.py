@@ -70,9 +70,11 @@ def test_no_stale_suppressions(findings: list[Finding]) -> None:
 def test_suppressions_are_few_and_justified() -> None:
     """A tripwire: each entry is a reviewed exception (14th: CKV_AWS_115, reserved concurrency
     unset by default because AWS refuses it in accounts with a low concurrency quota; 15th:
-    CKV_AWS_394, the account's own zones when none are pinned, as AWS's zone mapping requires)."""
+    CKV_AWS_394, the account's own zones when none are pinned, as AWS's zone mapping requires;
+    16th: CKV_AWS_173 on the image mirror's plan, a function without environment variables that
+    checkov's plan parser misreads)."""
     suppressions = load_suppressions()
-    assert len(suppressions) <= 15
+    assert len(suppressions) <= 16
     assert all(len(s.justification) >= 80 for s in suppressions)
 
 
