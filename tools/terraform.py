@@ -5,7 +5,7 @@ by every make verb that runs terraform): ``TF_PROVIDER_MIRROR`` wins;
 otherwise terraform's implied local mirror folders and the machine's known
 mirror location are searched for hashicorp/aws 5.100.0. A mirror found is
 written into ``build/terraform.rc`` (a ``filesystem_mirror`` for hashicorp/aws,
-plus a plugin cache) and ``TF_CLI_CONFIG_FILE`` points at it, for our own
+plus a plugin cache when the mirror is packed) and ``TF_CLI_CONFIG_FILE`` points at it, for our own
 subprocesses only. With no mirror, terraform uses the public registry; with
 neither, :class:`ProviderUnavailable` says what to set instead of terraform's
 twenty-line registry error.
@@ -101,7 +101,19 @@ def registry_reachable(host: str = REGISTRY_HOST, timeout: float = 3.0) -> bool:
         return False
 
 
-def cli_config(mirror: str) -> str:
+def packed(root: Path) -> bool:
+    """Is the provider in ``root`` a zip archive (extracted by every ``init``)?"""
+    return (root / PROVIDER / f"terraform-provider-aws_{PROVIDER_VERSION}_{_platform_dir()}.zip").is_file()
+
+
+def cli_config(mirror: Path) -> str:
+    # A plugin cache only for a packed mirror: it saves extracting ~700 MB per stack. An
+    # unpacked mirror is linked from each stack as it is, and a cache in between would be
+    # re-linked by every `init` (remove, then link), a window in which another process's
+    # terraform finds "no package for registry.terraform.io/hashicorp/aws cached in
+    # .terraform/providers" (seen with parallel test workers; terraform documents the
+    # cache as not safe for concurrent use).
+    cache = f'plugin_cache_dir = "{BUILD / "plugin-cache"}"\n' if packed(mirror) else ""
     return f"""# Written by tools/terraform.py (provider mirror discovery); do not edit.
 provider_installation {{
   filesystem_mirror {{
@@ -112,8 +124,7 @@ provider_installation {{
     exclude = ["{PROVIDER}"]
   }}
 }}
-plugin_cache_dir = "{BUILD / "plugin-cache"}"
-"""
+{cache}"""
 
 
 def terraform_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -125,7 +136,7 @@ def terraform_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     if mirror is not None:
         (BUILD / "plugin-cache").mkdir(parents=True, exist_ok=True)
         rc = BUILD / "terraform.rc"
-        text = cli_config(str(mirror))
+        text = cli_config(mirror)
         if not rc.exists() or rc.read_text() != text:
             tmp = rc.with_name(f".terraform.rc.{os.getpid()}")
             tmp.write_text(text)

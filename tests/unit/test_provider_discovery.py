@@ -67,6 +67,14 @@ def test_a_mirror_found_is_written_into_the_cli_config(tmp_path: Path) -> None:
     rc = Path(env["TF_CLI_CONFIG_FILE"]).read_text()
     assert f'path    = "{mirror.resolve()}"' in rc
     assert 'include = ["registry.terraform.io/hashicorp/aws"]' in rc
+    assert "plugin_cache_dir" not in rc  # unpacked: linked as it is, no cache to race on
+
+
+def test_a_packed_mirror_gets_a_plugin_cache(tmp_path: Path) -> None:
+    base = tmp_path / "m" / terraform.PROVIDER
+    base.mkdir(parents=True)
+    (base / f"terraform-provider-aws_{terraform.PROVIDER_VERSION}_{terraform._platform_dir()}.zip").write_bytes(b"")
+    assert f'plugin_cache_dir = "{terraform.BUILD / "plugin-cache"}"' in terraform.cli_config(tmp_path / "m")
 
 
 def test_no_mirror_and_no_registry_stops_make_deploy_with_one_line(tmp_path: Path) -> None:
