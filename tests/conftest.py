@@ -44,12 +44,12 @@ GROUPS: dict[str, str] = {
     "test_account_guard.py": "integration-a",
     "test_day_two.py": "integration-a",
     "test_deployed.py": "integration-a",
-    "test_security_plan.py": "integration-a",
     "test_interrupted_deploys.py": "integration-b",
     "test_reliability.py": "integration-b",
-    # The last release deployed, upgraded to this code, then torn down.
+    "test_teardown.py": "integration-b",
+    # The last release deployed and upgraded to this code; the security plan reads it.
     "test_upgrade.py": "integration-c",
-    "test_teardown.py": "integration-c",
+    "test_security_plan.py": "integration-c",
     # checkov installs its own virtualenv on first use: one worker, so two never race.
     "test_checkov.py": "checkov",
     "test_compliance_doc.py": "checkov",

@@ -1,6 +1,7 @@
 """checkov over the local deployment's plan JSON (``terraform show -json``),
 which also sees what the synthesized JSON hides, such as ECS container
-definitions. Runs before the teardown."""
+definitions. The deployment is the one test_upgrade.py upgraded from the last
+release (same worker): what an upgraded environment runs passes the gate too."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ import subprocess
 import pytest
 
 from tests.integration.conftest import Deployment, emulator_terraform_env
+from tests.integration.upgrade import Upgrade
 from tools.checkov_gate import load_suppressions, scan, unsuppressed
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def deployment(upgraded: Upgrade) -> Deployment:
+    return upgraded.deployment
 
 
 def test_deployment_plan_passes_the_security_gate(deployment: Deployment) -> None:

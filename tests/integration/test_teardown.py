@@ -1,8 +1,5 @@
 """Runs last: a protected environment is never half-destroyed, and destroy leaves nothing behind.
 
-The deployment here is the one test_upgrade.py upgraded from the last release (same
-worker): destroy must leave nothing behind after an upgrade too.
-
 The integration environment is protected like prod (ALB deletion protection,
 its log bucket keeps objects), so destroy refuses without confirmation, and
 with confirmation while a protected bucket still holds objects. An operator
@@ -18,21 +15,10 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import CONFIG, Deployment, inventory, run_cli
-from tests.integration.upgrade import Upgrade
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
 ALB_LOGS = "cicd-alb-logs-it-123456789012-us-east-1"
-
-
-@pytest.fixture(scope="module")
-def deployment(upgraded: Upgrade) -> Deployment:
-    return upgraded.deployment
-
-
-@pytest.fixture(scope="module")
-def aws(deployment: Deployment) -> Aws:
-    return deployment.client
 
 
 def test_protected_environment_is_not_destroyed_without_confirmation(deployment: Deployment, aws: Aws) -> None:

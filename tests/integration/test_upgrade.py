@@ -6,8 +6,8 @@ own history (``git archive``) and deployed with its own deploy tool into an emul
 this code (so the emulator layer is this code's). Then, with this code: the plan creates the
 new buckets and forgets the old ones without destroying anything; ``deploy`` moves both
 states (lineage kept, serial continued) and leaves every old bucket and object in place;
-``retire-legacy`` deletes the old buckets only when confirmed by name. The teardown tests
-(same worker, ``tests/conftest.py`` GROUPS) then run on this upgraded deployment.
+``retire-legacy`` deletes the old buckets only when confirmed by name. The security plan
+(same worker, ``tests/conftest.py`` GROUPS) reads this upgraded deployment too.
 """
 
 from __future__ import annotations

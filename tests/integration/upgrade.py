@@ -1,6 +1,6 @@
 """The last release deployed on the emulator, then upgraded to this code (bucket names with the
-account and region): shared by tests/integration/test_upgrade.py and the teardown that follows
-it on the same worker (the ``upgraded`` fixture in conftest.py)."""
+account and region): shared by tests/integration/test_upgrade.py and the security plan that
+reads it on the same worker (the ``upgraded`` fixture in conftest.py)."""
 
 from __future__ import annotations
 
