@@ -69,8 +69,11 @@ class LoadBalancer(Construct):
         network: Network,
         container_port: int,
         deletion_protection: bool,
+        certificate_arn: str | None,
     ) -> None:
+        """``certificate_arn``: serve HTTPS with it (HTTP then only redirects); None: plain HTTP."""
         super().__init__(scope, id)
+        self._certificate_arn = certificate_arn
         self._security_groups(ctx, settings, network.vpc_id, container_port)
         # ELB (and S3 server access logging) write with SSE-S3 only; SSE-KMS buckets are refused.
         logs_bucket = ctx.naming.name("alb-logs")
@@ -120,7 +123,7 @@ class LoadBalancer(Construct):
         # Standalone rule resources: the two groups reference each other, which
         # inline rules would turn into a dependency cycle.
         # for_each keyed by CIDR: editing the list replaces only the rules that changed.
-        ports = {"alb-in-http": 80, "alb-in-https": 443} if settings.certificate_arn else {"alb-in-http": 80}
+        ports = {"alb-in-http": 80, "alb-in-https": 443} if self._certificate_arn else {"alb-in-http": 80}
         for rule_id, port in ports.items():
             cidrs = TerraformIterator.from_list(list(settings.allowed_ingress_cidrs))
             VpcSecurityGroupIngressRule(
@@ -190,7 +193,7 @@ class LoadBalancer(Construct):
         )
         forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
         self.https_listener: LbListener | None = None
-        if settings.certificate_arn:
+        if self._certificate_arn:
             self.https_listener = LbListener(
                 self,
                 "https",
@@ -198,7 +201,7 @@ class LoadBalancer(Construct):
                 port=443,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
-                certificate_arn=settings.certificate_arn,
+                certificate_arn=self._certificate_arn,
                 default_action=[forward],
             )
             http_action = LbListenerDefaultAction(

@@ -9,6 +9,11 @@ from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
     DataAwsAvailabilityZonesFilter,
 )
+from cdktf_cdktf_provider_aws.default_network_acl import (
+    DefaultNetworkAcl,
+    DefaultNetworkAclEgress,
+    DefaultNetworkAclIngress,
+)
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -23,13 +28,82 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from constructs_lib.context import PlatformContext
+from constructs_lib import policies
+from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
 from constructs_lib.settings import NetworkSettings
+from constructs_lib.storage import READ_ACTIONS, WRITE_ACTIONS
+
+#: Remote-administration ports the VPC's network ACL refuses from anywhere, before anything
+#: else (CIS AWS Foundations 5.1 / Security Hub EC2.21: no network ACL may allow ingress from
+#: 0.0.0.0/0 to 22 or 3389). Nothing in the platform listens on them: tasks are reached only
+#: through the ALB, and nobody logs in to Fargate.
+ADMIN_PORTS = {"ssh": 22, "rdp": 3389}
 
 #: Interface endpoints private tasks need when there is no NAT gateway.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray")
+
+
+# Endpoint policies. Without one an endpoint allows every principal everything; in a VPC
+# without NAT the endpoints are the only way out, so they would be the path for sending
+# data to another account's bucket or secret.
+# https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+
+
+#: What may pass the S3 gateway endpoint to this account's buckets.
+GATEWAY_S3_ACTIONS = (
+    *READ_ACTIONS, *WRITE_ACTIONS, "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts", "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads",
+    "s3:GetBucketLocation",
+)  # fmt: skip
+
+
+def interface_endpoint_policy(aws: Aws) -> str:
+    """Only this account's principals (the task's roles) may use an interface endpoint."""
+    return policies.document(
+        policies.Statement(
+            sid="ThisAccountsPrincipals",
+            principals="*",
+            actions=["*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:PrincipalAccount": aws.account_id}},
+        )
+    )
+
+
+def ecr_layer_bucket_arn(aws: Aws) -> str:
+    """The AWS-owned bucket ECR serves image layers from, in this region.
+
+    "Minimum Amazon S3 bucket permissions for Amazon ECR": a task pulling through the S3
+    gateway endpoint downloads layers from ``prod-<region>-starport-layer-bucket``; the request
+    is a URL ECR presigned, signed by ECR, not by this account, so it needs its own statement.
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
+    """
+    return aws.bucket_arn(f"prod-{aws.region}-starport-layer-bucket", "*")
+
+
+def s3_gateway_endpoint_policy(aws: Aws) -> str:
+    """This account's buckets, and reading ECR's image layers: nothing else through S3."""
+    return policies.document(
+        policies.Statement(
+            sid="ThisAccountsBuckets",
+            principals="*",
+            # The data path: objects and listing them. Managing buckets goes through the S3 API
+            # from outside the VPC (terraform), never from a task.
+            actions=GATEWAY_S3_ACTIONS,
+            # Buckets and their objects (not access points, jobs or other S3 resources) ...
+            resources=[aws.bucket_arn("*"), aws.bucket_arn("*", "*")],
+            # ... of this account only.
+            conditions={"StringEquals": {"aws:ResourceAccount": aws.account_id}},
+        ),
+        policies.Statement(
+            sid="EcrImageLayers",
+            principals="*",
+            actions=READ_ACTIONS,
+            resources=[ecr_layer_bucket_arn(aws)],
+        ),
+    )
 
 
 def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -72,6 +146,7 @@ class Network(Construct):
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id, ingress=[], egress=[])
         igw = InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": prefix})
         self._subnets(settings, self._zones(settings.az_count, availability_zones), igw)
+        self._network_acl()
         self.nat_gateways: list[NatGateway] = []
         if settings.enable_nat_gateway:
             self._nat_gateways(1 if settings.single_nat_gateway else settings.az_count, igw)
@@ -154,6 +229,47 @@ class Network(Construct):
         self.private_subnet_ids: list[str] = [s.id for s in self.private_subnets]
         self.private_route_table_ids: list[str] = [rt.id for rt in self.private_route_tables]
 
+    def _network_acl(self) -> None:
+        """The VPC's default network ACL, which every subnet here uses, taken over.
+
+        AWS creates it allowing everything in and out. Network ACLs are stateless: a tight
+        allow-list must also admit every reply (ephemeral ports from the internet for NAT,
+        the S3 gateway endpoint and the ALB), so it could only ever be a looser copy of the
+        security groups, which already admit exactly internet -> ALB -> tasks -> AWS APIs.
+        The ACL's job here is the one a security group cannot do: refuse, for every subnet,
+        whatever a future security-group rule might open on the remote-administration
+        ports. Deny rules first (rules are evaluated lowest number first), then allow.
+        https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html
+        """
+        # TCP and UDP: RDP runs over both.
+        blocked = [(protocol, port) for port in ADMIN_PORTS.values() for protocol in ("tcp", "udp")]
+        deny = [
+            DefaultNetworkAclIngress(
+                rule_no=100 + 10 * i, action="deny", protocol=protocol, from_port=port, to_port=port,
+                cidr_block="0.0.0.0/0",
+            )
+            for i, (protocol, port) in enumerate(blocked)
+        ]  # fmt: skip
+        DefaultNetworkAcl(
+            self,
+            "default-acl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            # Every subnet, named: a subnet left out would show as a change on every plan.
+            subnet_ids=[*self.public_subnet_ids, *self.private_subnet_ids],
+            ingress=[
+                *deny,
+                DefaultNetworkAclIngress(
+                    rule_no=200, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block="0.0.0.0/0"
+                ),
+            ],
+            egress=[
+                DefaultNetworkAclEgress(
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block="0.0.0.0/0"
+                )
+            ],
+            tags={"Name": self._ctx.naming.prefix},
+        )
+
     def _nat_gateways(self, nat_count: int, igw: InternetGateway) -> None:
         prefix = self._ctx.naming.prefix
         for i in range(nat_count):
@@ -212,6 +328,7 @@ class Network(Construct):
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=self.private_route_table_ids,
+            policy=s3_gateway_endpoint_policy(self._ctx.aws),
             tags={"Name": f"{prefix}-s3"},
         )
         self.endpoint_security_group = SecurityGroup(
@@ -240,6 +357,7 @@ class Network(Construct):
             ],
         )
         endpoint_sg_id = self.endpoint_security_group.id
+        interface_policy = interface_endpoint_policy(self._ctx.aws)
         for svc in INTERFACE_ENDPOINTS:
             VpcEndpoint(
                 self,
@@ -250,5 +368,6 @@ class Network(Construct):
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
                 security_group_ids=[endpoint_sg_id],
+                policy=interface_policy,
                 tags={"Name": f"{prefix}-{svc}"},
             )

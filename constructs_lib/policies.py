@@ -132,6 +132,29 @@ def deny_insecure_transport(bucket_arn: str) -> Statement:
     )
 
 
+# --- Secrets Manager resource policy ------------------------------------------
+
+
+def secret_policy(readers: Sequence[str]) -> str:
+    """Nobody but ``readers`` (role ARNs) reads the value, whatever their IAM policies say.
+
+    A Deny on every other principal: a same-account principal needs no Allow in the resource
+    policy (IAM grants it), and an explicit Deny wins over any Allow. ``aws:PrincipalArn`` is
+    the role's ARN for a session of that role.
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html
+    """
+    return document(
+        Statement(
+            sid="OnlyItsReaders",
+            effect="Deny",
+            principals="*",
+            actions=["secretsmanager:GetSecretValue"],
+            resources=["*"],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": list(readers)}},
+        )
+    )
+
+
 # --- KMS key policy ---------------------------------------------------------
 
 #: Key administration without key *use* (the AWS "key administrators" set).

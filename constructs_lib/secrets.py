@@ -10,10 +10,14 @@ ignores later changes to the value.
 from __future__ import annotations
 
 import json
+from typing import Protocol
 
 from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_session_context import DataAwsIamSessionContext
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import SecretsmanagerSecretRotation
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
@@ -24,9 +28,24 @@ from constructs_lib.settings import SecuritySettings
 from lambda_src.deploy_orchestrator.contract import SETTINGS_DEFAULTS
 
 
+class Reader(policies.Grantee, Protocol):
+    """A role that reads a secret: granted by IAM, and named in the secret's own policy."""
+
+    arn: str
+
+
 class PlatformSecrets(Construct):
     """Attributes: ``orchestrator`` and ``app`` (``aws_secretsmanager_secret``),
-    ``rotation`` (the rotation resource, or None when no rotation Lambda is set)."""
+    ``rotation`` (the rotation resource, or None when no rotation Lambda is set),
+    ``policies`` (secret name -> its resource policy, once :meth:`restrict_readers` ran).
+
+    Who may read a value: each secret's resource policy denies ``GetSecretValue`` to every
+    principal but the roles granted :meth:`grant_read`, the identity that applies this stack
+    (Terraform reads the versions it manages on every refresh) and ``secret_readers`` from the
+    settings (a break-glass administrator, the rotation function). Managing the secret
+    (describe, tag, put a value, change or delete the policy) stays with IAM, so an
+    administrator can never be locked out: docs/troubleshooting.md says how to recover.
+    """
 
     def __init__(
         self,
@@ -37,6 +56,10 @@ class PlatformSecrets(Construct):
         settings: SecuritySettings,
     ) -> None:
         super().__init__(scope, id)
+        self._ctx = ctx
+        self._extra_readers = list(settings.secret_readers)
+        self._readers: dict[str, list[str]] = {}
+        self.policies: dict[str, SecretsmanagerSecretPolicy] = {}
         # Prod keeps a deleted secret recoverable for 30 days; elsewhere a
         # torn-down environment can be recreated at once under the same name.
         recovery_window_in_days = 0 if ctx.disposable else 30
@@ -92,8 +115,25 @@ class PlatformSecrets(Construct):
                 rotation_rules={"automatically_after_days": settings.secret_rotation_days},
             )
 
-    def grant_read(self, grantee: policies.Grantee, secret: SecretsmanagerSecret, *, sid: str) -> None:
+    def grant_read(self, grantee: Reader, secret: SecretsmanagerSecret, *, sid: str) -> None:
         """Read ``secret``'s value (decrypting it needs the key too: ``key.grant_decrypt``)."""
         grantee.add_statements(
             policies.Statement(sid=sid, actions=["secretsmanager:GetSecretValue"], resources=[secret.arn])
         )
+        self._readers.setdefault(secret.node.id, []).append(grantee.arn)
+
+    def restrict_readers(self) -> None:
+        """Give each secret its resource policy; call once every reader was granted."""
+        caller = DataAwsCallerIdentity(self, "deployer")
+        # The role behind an assumed-role session (what aws:PrincipalArn carries), not the session.
+        deployer = DataAwsIamSessionContext(self, "deployer-role", arn=caller.arn).issuer_arn
+        for secret in (self.orchestrator, self.app):
+            readers = [*self._readers.get(secret.node.id, []), deployer, *self._extra_readers]
+            self.policies[secret.node.id] = SecretsmanagerSecretPolicy(
+                self,
+                f"{secret.node.id}-policy",
+                secret_arn=secret.arn,
+                # Secrets Manager refuses a policy that would open the secret to the world.
+                block_public_policy=True,
+                policy=policies.secret_policy(readers),
+            )

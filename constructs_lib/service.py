@@ -37,6 +37,18 @@ from lambda_src.deploy_orchestrator.contract import APP_CONTAINER
 
 XRAY_CONTAINER = "xray-daemon"
 PIPELINE_OWNED_ATTRIBUTES = ("task_definition",)
+#: How containers hand log lines to CloudWatch Logs: availability over completeness.
+#: In blocking mode a container's writes to stdout/stderr block when CloudWatch Logs cannot
+#: take them (throttling, an endpoint outage), and the application stops serving; in
+#: non-blocking mode lines wait in a buffer and only an overflowing buffer drops lines.
+#: ECS made non-blocking its default on 25 June 2025, but an account's defaultLogDriverMode
+#: setting can change that default, so the mode is stated here (the same in every account).
+#: The buffer: 25 MiB per container instead of the driver's 1 MiB default, room for minutes
+#: of a busy container's output while CloudWatch Logs recovers; it is memory of the task
+#: (the smallest Fargate size here has 512 MiB). The trade-off and its measurements:
+#: aws.amazon.com/blogs/containers/preventing-log-loss-with-non-blocking-mode-in-the-awslogs-container-log-driver/
+#: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LogConfiguration.html
+LOG_DELIVERY = {"mode": "non-blocking", "max-buffer-size": "25m"}
 
 
 def container_definitions(
@@ -49,6 +61,7 @@ def container_definitions(
                 "awslogs-group": log_group,
                 "awslogs-region": region,
                 "awslogs-stream-prefix": stream_prefix,
+                **LOG_DELIVERY,
             },
         }
 
@@ -102,6 +115,7 @@ class Service(Construct):
         registry: Registry,
         mirror: ImageMirror,
         secrets: PlatformSecrets,
+        deployment_alarms: list[str],
     ) -> None:
         super().__init__(scope, id)
         self.cluster_name = ctx.naming.name("cluster")
@@ -114,7 +128,7 @@ class Service(Construct):
         self._cluster(ctx)
         self._roles(ctx, settings, registry, mirror, secrets)
         self._task_definition(ctx, settings, mirror, secrets)
-        self._service(settings, network, load_balancer)
+        self._service(settings, network, load_balancer, deployment_alarms)
 
     def _cluster(self, ctx: PlatformContext) -> None:
         # Container Insights writes its performance events to a group it creates itself when it
@@ -200,7 +214,9 @@ class Service(Construct):
         )
         tracing.grant_daemon(self.task_role)
 
-    def _service(self, settings: ServiceSettings, network: Network, load_balancer: LoadBalancer) -> None:
+    def _service(
+        self, settings: ServiceSettings, network: Network, load_balancer: LoadBalancer, deployment_alarms: list[str]
+    ) -> None:
         self.service = EcsService(
             self,
             "this",
@@ -223,7 +239,10 @@ class Service(Construct):
                 )
             ],
             health_check_grace_period_seconds=settings.health_check_grace_period_seconds,
+            # Tasks that never start: the circuit breaker. Tasks that start but serve errors or
+            # fail health checks: the deployment alarms (by name; they need not exist first).
             deployment_circuit_breaker={"enable": True, "rollback": True},
+            alarms={"enable": True, "rollback": True, "alarm_names": deployment_alarms},
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             propagate_tags="SERVICE",

@@ -162,6 +162,8 @@ class SecuritySettings(_Strict):
     """Lambda function ARN that rotates the application secret; unset means no rotation resource."""
     secret_rotation_days: Annotated[int, Field(ge=1, le=1000)] = 30
     """Rotation interval when a rotation Lambda is set."""
+    secret_readers: list[str] = []
+    """Role ARNs that may also read secret values (break-glass, the rotation function's role)."""
 
     @field_validator("secret_rotation_lambda_arn")
     @classmethod
@@ -170,12 +172,41 @@ class SecuritySettings(_Strict):
             raise ValueError("must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate")
         return v
 
+    @field_validator("secret_readers")
+    @classmethod
+    def _readers(cls, v: list[str]) -> list[str]:
+        bad = [arn for arn in v if not _ROLE_ARN.match(arn)]
+        if bad:
+            raise ValueError(
+                f"not IAM role ARNs: {', '.join(bad)}; each must look like arn:aws:iam::123456789012:role/break-glass"
+            )
+        if len(set(v)) != len(v):
+            raise ValueError("lists a role twice")
+        return v
+
+    @model_validator(mode="after")
+    def _rotation_reads(self) -> SecuritySettings:
+        # The secrets' policies deny reading a value to every principal not named; the rotation
+        # function reads the value it rotates, with its own role.
+        if self.secret_rotation_lambda_arn is not None and not self.secret_readers:
+            raise ValueError(
+                "secret_rotation_lambda_arn is set but secret_readers is empty: the secrets' policies let only "
+                "the roles named read a value; add the rotation function's execution role to secret_readers"
+            )
+        return self
+
 
 class EdgeSettings(_Strict):
     allowed_ingress_cidrs: Annotated[list[str], Field(min_length=1)] = ["0.0.0.0/0"]
     """IPv4 CIDRs admitted to the ALB on ports 80/443."""
     certificate_arn: str | None = None
     """ACM certificate ARN in the stack's region: adds an HTTPS listener (TLS 1.3 policy); HTTP then redirects."""
+    domain_name: str | None = None
+    """Name the service answers on (in hosted_zone): an alias to the ALB, and a DNS-validated certificate."""
+    hosted_zone: str | None = None
+    """Public Route 53 hosted zone (its name) that holds domain_name; set with domain_name."""
+    allow_plain_http: bool = False
+    """Accept a prod environment without HTTPS (no domain_name, no certificate_arn); every summary says so."""
     waf_rate_limit: Annotated[int, Field(ge=100, le=2_000_000_000)] = 2000
     """Requests per 5 minutes from one IP before the WAF blocks it."""
     geo_blocking_enabled: bool = False
@@ -206,6 +237,35 @@ class EdgeSettings(_Strict):
                 "must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>"
             )
         return v
+
+    @field_validator("domain_name", "hosted_zone")
+    @classmethod
+    def _dns_name(cls, v: str | None) -> str | None:
+        # Route 53 and ACM: labels of letters, digits and hyphens, at most 63 characters each,
+        # at most 253 in all; no wildcard (the service answers on one name).
+        if v is None:
+            return v
+        name = v.lower().rstrip(".")
+        label = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+        if len(name) > 253 or not re.fullmatch(rf"{label}(\.{label})+", name):
+            raise ValueError("must be a DNS name like app.example.com (letters, digits, hyphens; no wildcard)")
+        return name
+
+    @model_validator(mode="after")
+    def _domain_in_zone(self) -> EdgeSettings:
+        if (self.domain_name is None) != (self.hosted_zone is None):
+            raise ValueError("domain_name and hosted_zone must be set together (the zone holds the name's records)")
+        if (
+            self.domain_name
+            and self.hosted_zone
+            and not (self.domain_name == self.hosted_zone or self.domain_name.endswith(f".{self.hosted_zone}"))
+        ):
+            raise ValueError(f"domain_name {self.domain_name} is not in hosted_zone {self.hosted_zone}")
+        return self
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None or self.domain_name is not None
 
     @field_validator("blocked_countries")
     @classmethod
@@ -516,6 +576,35 @@ class Settings(_Strict):
                 arn,
                 f"is a certificate in {arn.split(':')[3]}, but the load balancer is in {self.region}: ACM "
                 "certificates are regional; request or import one in the stack's region",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_serves_https(self) -> Settings:
+        # Prod is secure by default: plain HTTP only when someone wrote down that they accept it.
+        edge = self.edge
+        if self.is_production and not edge.https and not edge.allow_plain_http:
+            raise _field_error(
+                ("edge", "domain_name"),
+                None,
+                f'environment "{self.environment}" needs HTTPS: set edge.domain_name with edge.hosted_zone (the '
+                "platform requests and validates a certificate), or edge.certificate_arn (a certificate you have); "
+                "to serve plain HTTP anyway, set edge.allow_plain_http = true",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _readers_in_account(self) -> Settings:
+        elsewhere = [
+            arn for arn in self.security.secret_readers
+            if self.account_id is not None and arn.split(":")[4] != self.account_id
+        ]  # fmt: skip
+        if elsewhere:
+            raise _field_error(
+                ("security", "secret_readers"),
+                elsewhere,
+                f"names roles outside account_id {self.account_id}: the secrets and their key are this account's; "
+                "list roles of this account (a role elsewhere would also need the key policy)",
             )
         return self
 

@@ -147,6 +147,7 @@ def serve(port: int, shims: bool = True) -> None:
     from local_aws.shims import (
         ShimMiddleware,
         WsgiApp,
+        patch_acm_validation_wait,
         patch_log_target_policy,
         patch_rule_descriptions,
         patch_secure_transport,
@@ -157,6 +158,7 @@ def serve(port: int, shims: bool = True) -> None:
         patch_secure_transport()
         patch_rule_descriptions()
         patch_log_target_policy()
+        patch_acm_validation_wait()
     app = ShimMiddleware(moto) if shims else moto
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())

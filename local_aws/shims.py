@@ -67,6 +67,11 @@ that closes one fails that test and says which shim can go.
     the mirror's own code against the emulator's ECR, with an emulated upstream that
     serves a small deterministic image for the requested source: the repository gets
     the tag and a digest exactly as on AWS. Other functions are still moto's.
+13. ACM issues a DNS-validated certificate once ``MOTO_ACM_VALIDATION_WAIT`` seconds
+    (60 by default) have passed since the request, without looking at DNS; the emulator
+    resolves no public DNS either. :func:`patch_acm_validation_wait` makes that wait zero,
+    so ``aws_acm_certificate_validation`` returns at its first poll instead of a minute
+    later (on AWS, validation waits for the record the stack writes to the hosted zone).
 """
 
 from __future__ import annotations
@@ -519,6 +524,13 @@ class S3EventBridgeNotification:
         return text.replace(
             "</NotificationConfiguration>", "<EventBridgeConfiguration/></NotificationConfiguration>"
         ).encode()
+
+
+def patch_acm_validation_wait() -> None:
+    """Shim 13: a DNS-validated certificate is issued at its first check."""
+    from moto import settings
+
+    settings.ACM_VALIDATION_WAIT = 0
 
 
 def patch_rule_descriptions() -> None:

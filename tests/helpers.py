@@ -23,9 +23,14 @@ ALL_ON: dict[str, Any] = {
     "account_id": "123456789012",
     "deploy_role_arn": "arn:aws:iam::123456789012:role/cicd-deploy",
     "network": {"enable_nat_gateway": True, "single_nat_gateway": False, "az_count": 3},
-    "security": {"secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate"},
+    "security": {
+        "secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate",
+        "secret_readers": ["arn:aws:iam::123456789012:role/rotate", "arn:aws:iam::123456789012:role/break-glass"],
+    },
     "edge": {
         "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11",
+        "domain_name": "web.example.org",
+        "hosted_zone": "example.org",
         "geo_blocking_enabled": True,
         "blocked_countries": ["KP"],
     },

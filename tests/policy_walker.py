@@ -10,6 +10,15 @@ from constructs_lib.policies import STAR_ONLY_ACTIONS
 from tests.helpers import all_resources
 
 KEY_POLICY_TYPES = {"aws_kms_key"}
+#: VPC endpoint policies allow "what this account does" (any action, any resource) scoped by a
+#: condition on the account: the one shape where a wildcard is the point. Only with that condition.
+ENDPOINT_POLICY_TYPES = {"aws_vpc_endpoint"}
+ACCOUNT_KEYS = {"aws:PrincipalAccount", "aws:ResourceAccount"}
+
+
+def _scoped_to_an_account(stmt: Mapping[str, Any]) -> bool:
+    equals = stmt.get("Condition", {}).get("StringEquals", {})
+    return bool(ACCOUNT_KEYS & set(equals)) and all(isinstance(equals[k], str) for k in ACCOUNT_KEYS & set(equals))
 
 
 def policy_documents(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -28,9 +37,12 @@ def wildcard_violations(doc: Mapping[str, Any]) -> list[str]:
     problems = []
     for address, attr, policy in policy_documents(doc):
         is_key_policy = address.split(".")[0] in KEY_POLICY_TYPES
+        is_endpoint_policy = address.split(".")[0] in ENDPOINT_POLICY_TYPES
         for stmt in _as_list(policy["Statement"]):
             if stmt.get("Effect") != "Allow":
                 continue  # a wildcard in a Deny only narrows access
+            if is_endpoint_policy and _scoped_to_an_account(stmt):
+                continue
             actions = _as_list(stmt.get("Action", []))
             for action in actions:
                 if action == "*" or action.endswith(":*"):

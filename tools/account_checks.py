@@ -13,6 +13,8 @@ quotas) and stops with one line saying what to change or request.
   receive this environment's state. ``HeadBucket`` with ``ExpectedBucketOwner``
   tells the two apart.
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+- The hosted zone: the platform adds records to the team's public zone (``edge.hosted_zone``)
+  and never creates one; without it the plan fails on a data source with no hint of why.
 """
 
 from __future__ import annotations
@@ -81,12 +83,32 @@ def bucket_names(settings: Settings) -> list[str]:
     return [settings.naming.name(c) for c in BUCKET_COMPONENTS]
 
 
+def missing_hosted_zone(settings: Settings, route53: Any) -> str | None:
+    """A problem when ``edge.hosted_zone`` is set but the account has no public zone of that name."""
+    name = settings.edge.hosted_zone
+    if name is None:
+        return None
+    wanted = f"{name}."
+    # Sorted by name: zones of this name come first (a private one may share it).
+    zones = route53.list_hosted_zones_by_name(DNSName=wanted)["HostedZones"]
+    if any(z["Name"] == wanted and not z.get("Config", {}).get("PrivateZone", False) for z in zones):
+        return None
+    return (
+        f"edge.hosted_zone = {name!r}: this account has no public Route 53 hosted zone of that name. The platform "
+        "adds records to your zone and never creates one: create it (and delegate it at the registrar) first, "
+        "or correct the name"
+    )
+
+
 def problems(settings: Settings, clients: Any) -> list[str]:
     """Every account-side problem, one line each (``clients(service)`` -> a boto3 client)."""
     found = []
     concurrency = check_reserved_concurrency(settings, clients("lambda"))
     if concurrency:
         found.append(concurrency)
+    zone = missing_hosted_zone(settings, clients("route53"))
+    if zone:
+        found.append(zone)
     taken = foreign_buckets(clients("s3"), settings.account, bucket_names(settings))
     if taken:
         found.append(

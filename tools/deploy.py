@@ -50,11 +50,12 @@ from typing import Any
 
 from constructs_lib.settings import ConfigError, Settings, load_settings
 from local_aws import CREDENTIALS_ENV
+from local_aws.prerequisites import ensure_hosted_zone
 from local_aws.server import alive, running, start, stop
 from tools import account_checks, destroy_guard, plan_risk, plan_verdict
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
-from tools.next_steps import next_steps
+from tools.next_steps import next_steps, plain_http_notice
 from tools.plan_summary import STEP_SUMMARY_LIMIT, Context, bounded, drift_summary, policy_templates, summarize
 from tools.state_lock import lock_error, taken_by_this_run, this_machine
 from tools.synth import synth
@@ -207,6 +208,9 @@ class Deployer:
         if self.target == "local":
             self.start_emulator()
         self.verify_account()
+        if self.target == "local" and self.settings.edge.hosted_zone is not None:
+            # The team's zone exists before the platform on AWS; the emulator's account starts empty.
+            ensure_hosted_zone(self.aws.client("route53"), self.settings.edge.hosted_zone)
 
     def start_emulator(self) -> None:
         t0 = time.monotonic()
@@ -611,8 +615,8 @@ class Deployer:
         return 2 if any(changed for changed, _, _, _ in results) else 0
 
     def plan_notice(self) -> str | None:
-        """One line every plan of this environment repeats (none yet)."""
-        return None
+        """One line every plan of this environment repeats: a production opt-out of HTTPS."""
+        return plain_http_notice(self.settings)
 
     def apply_saved(self, plan_dir: Path) -> int:
         """Apply exactly the saved plans; refuse all of them if any is stale."""
@@ -855,12 +859,15 @@ class Deployer:
         where = f"the emulator at {self.endpoint}" if self.target == "local" else f"AWS account {self.aws.account()}"
         log("")
         log(f"Deployed {self.environment} to {where}: {resources} resources in {seconds:.0f}s.")
-        for key in ("alb_dns_name", "pipeline_name", "ecr_repository_url", "cluster_name", "service_name"):
+        for key in ("service_url", "alb_dns_name", "pipeline_name", "ecr_repository_url", "cluster_name"):
             log(f"  {key:20s} {outputs.get(key, '')}")
         platform_key = self._backend_key(self.stack("platform"))
         log(f"  state                s3://{outputs['state_bucket']}/{platform_key} (lock: {outputs['lock_table']})")
         log(f"  bootstrap state      {state_location}")
         log(f"  all outputs          {self.ws.outputs_file}")
+        notice = plain_http_notice(self.settings)
+        if notice is not None:
+            log(f"Warning: {notice}")
         if self.target == "aws":
             for step in next_steps(self.settings, outputs, self.aws.client("sns")):
                 log(f"To do: {step}")

@@ -43,6 +43,7 @@ PolicyKind = Literal["identity", "trust", "key", "resource"]
 PLACEHOLDERS: Mapping[tuple[str, str], str] = {
     ("data.aws_caller_identity", "account_id"): "{account}",
     ("data.aws_partition", "partition"): "aws",
+    ("data.aws_iam_session_context", "issuer_arn"): "arn:aws:iam::{account}:role/placeholder-deployer",
     ("aws_s3_bucket", "arn"): "arn:aws:s3:::placeholder-bucket",
     ("aws_s3_bucket", "bucket"): "placeholder-bucket",
     ("aws_s3_bucket", "id"): "placeholder-bucket",

@@ -2,7 +2,7 @@
 
 Terraform cannot finish these itself: an e-mail subscription waits until its owner clicks
 the link AWS sends, nobody hears about failures when no address is subscribed, and a
-production environment without a certificate serves plain HTTP.
+production environment that opted out of HTTPS serves plain HTTP.
 """
 
 from __future__ import annotations
@@ -23,6 +23,17 @@ def pending_subscriptions(sns: Any, topic_arn: str) -> list[str]:
     return pending
 
 
+def plain_http_notice(settings: Settings) -> str | None:
+    """The line every deploy and plan summary of a production environment repeats while it
+    serves plain HTTP (only possible with the edge.allow_plain_http opt-out)."""
+    if settings.is_production and not settings.edge.https:
+        return (
+            f"{settings.environment} serves plain HTTP (edge.allow_plain_http = true): traffic and any "
+            "credentials in it cross the internet unencrypted"
+        )
+    return None
+
+
 def next_steps(settings: Settings, outputs: dict[str, Any], sns: Any) -> list[str]:
     steps = []
     if not settings.observability.alarm_emails:
@@ -37,10 +48,11 @@ def next_steps(settings: Settings, outputs: dict[str, Any], sns: Any) -> list[st
                 f"{len(pending)} e-mail subscription(s) await confirmation ({', '.join(sorted(pending))}): "
                 "each address must follow the link in AWS's 'Subscription Confirmation' mail"
             )
-    if settings.is_production and settings.edge.certificate_arn is None:
+    notice = plain_http_notice(settings)
+    if notice is not None:
         steps.append(
-            f"{settings.environment} serves plain HTTP: set edge.certificate_arn to an ACM certificate in "
-            f"{settings.region}"
+            f"{notice}: set edge.domain_name and edge.hosted_zone, or edge.certificate_arn (a certificate in "
+            f"{settings.region}), and remove edge.allow_plain_http"
         )
     if outputs.get("source_bucket"):
         steps.append(

@@ -93,6 +93,25 @@ def alarm_specs(a: AlarmThresholds, w: Watched) -> list[AlarmSpec]:
     ]  # fmt: skip
 
 
+#: The alarms ECS watches while it rolls a new revision out, rolling back when one of them
+#: goes into ALARM (besides the circuit breaker, which sees only tasks that fail to start):
+#: the new version starts but serves errors, or fails its health checks.
+#: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+#: An alarm already in ALARM when a deployment starts does not fail it (AWS ignores it, as
+#: the Copilot docs note for the same setting), so the unhealthy-targets alarm, which treats
+#: missing data as breaching, cannot fail the service's first deployment.
+DEPLOYMENT_ALARMS = ("alb-5xx", "unhealthy-targets")
+
+
+def alarm_name(naming: Naming, alarm_id: str) -> str:
+    """The one spelling of an alarm's name (the service refers to alarms by name)."""
+    return naming.scoped(alarm_id)
+
+
+def deployment_alarm_names(naming: Naming) -> list[str]:
+    return [alarm_name(naming, alarm_id) for alarm_id in DEPLOYMENT_ALARMS]
+
+
 def add_alarms(
     scope: Construct, naming: Naming, specs: list[AlarmSpec], topic_arn: str
 ) -> dict[str, CloudwatchMetricAlarm]:
@@ -101,7 +120,7 @@ def add_alarms(
         spec.id: CloudwatchMetricAlarm(
             scope,
             spec.id,
-            alarm_name=naming.scoped(spec.id),
+            alarm_name=alarm_name(naming, spec.id),
             alarm_description=spec.description,
             namespace=spec.metric.namespace,
             metric_name=spec.metric.name,

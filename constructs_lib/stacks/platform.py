@@ -8,13 +8,14 @@ from constructs import Construct
 
 from constructs_lib import addresses, policies
 from constructs_lib.context import Aws, PlatformContext
+from constructs_lib.domain import PublicDomain
 from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.mirror import ImageMirror
 from constructs_lib.network import Network
 from constructs_lib.notifications import Notifications
-from constructs_lib.observability import Observability, Watched, notices
+from constructs_lib.observability import Observability, Watched, alarms, notices
 from constructs_lib.orchestrator import DeployOrchestrator
 from constructs_lib.pipeline import Pipeline
 from constructs_lib.registry import Registry
@@ -64,6 +65,8 @@ class PlatformStack(TerraformStack):
         self.key = key
         self._runtime(settings)
         self._delivery(settings)
+        # Every reader of a secret is granted by now: each secret's policy names exactly them.
+        self.secrets.restrict_readers()
         self._observability(settings)
         self._outputs()
         # Buckets renamed to carry the account and region: their old addresses are forgotten,
@@ -83,15 +86,29 @@ class PlatformStack(TerraformStack):
         self.network = Network(
             self, "network", ctx=ctx, settings=settings.network, availability_zones=settings.availability_zones
         )
+        edge = settings.edge
+        self.domain: PublicDomain | None = None
+        if edge.domain_name is not None and edge.hosted_zone is not None:
+            # A certificate the settings bring wins; otherwise one is requested for the name.
+            self.domain = PublicDomain(
+                self,
+                "domain",
+                domain_name=edge.domain_name,
+                hosted_zone=edge.hosted_zone,
+                request_certificate=edge.certificate_arn is None,
+            )
         self.load_balancer = LoadBalancer(
             self,
             "load-balancer",
             ctx=ctx,
-            settings=settings.edge,
+            settings=edge,
             network=self.network,
             container_port=settings.service.container_port,
             deletion_protection=settings.alb_deletion_protection,
+            certificate_arn=edge.certificate_arn or (self.domain.certificate_arn if self.domain else None),
         )
+        if self.domain is not None:
+            self.domain.point_at(self.load_balancer.lb)
         self.edge = Edge(self, "edge", ctx=ctx, settings=settings.edge, load_balancer=self.load_balancer)
         self.registry = Registry(self, "registry", ctx=ctx, keep_tagged=settings.service.ecr_keep_tagged_images)
         self.mirror = ImageMirror(
@@ -111,6 +128,7 @@ class PlatformStack(TerraformStack):
             registry=self.registry,
             mirror=self.mirror,
             secrets=self.secrets,
+            deployment_alarms=alarms.deployment_alarm_names(ctx.naming),
         )
 
     def _delivery(self, settings: Settings) -> None:
@@ -180,10 +198,19 @@ class PlatformStack(TerraformStack):
             ),
         )
 
+    def _service_url(self) -> str:
+        if self.domain is not None:
+            return f"https://{self.domain.domain_name}"
+        scheme = "https" if self.load_balancer.https_listener is not None else "http"
+        return f"{scheme}://{self.load_balancer.lb.dns_name}"
+
     def _outputs(self) -> None:
         """What operators and the integration tests need. Secret ARNs, never values."""
         outputs = {
             "alb_dns_name": self.load_balancer.lb.dns_name,
+            # What clients use: the domain over HTTPS, else the ALB's own name (plain HTTP when no
+            # certificate: prod only with edge.allow_plain_http, which the summaries repeat).
+            "service_url": self._service_url(),
             "pipeline_name": self.pipeline.pipeline.name,
             "ecr_repository_url": self.registry.repository.repository_url,
             "cluster_name": self.service.cluster.name,

@@ -207,7 +207,12 @@ class Orchestrator:
         if rollout == "COMPLETED" and deployment.get("status") == "PRIMARY":
             return self.succeed(job_id)
         if rollout == "FAILED" or (deployment.get("status") != "PRIMARY"):
-            reason = deployment.get("rolloutStateReason", "the deployment circuit breaker rolled it back")
+            # Two things fail a rollout and roll it back: the circuit breaker (tasks that never
+            # start) and the deployment alarms (tasks that start but serve 5xx or fail health
+            # checks); ECS names the cause in rolloutStateReason.
+            reason = deployment.get(
+                "rolloutStateReason", "the deployment circuit breaker or a deployment alarm rolled it back"
+            )
             return self.fail(
                 job_id, f"deployment of {task_definition} failed and was rolled back: {reason}", invocation_id
             )

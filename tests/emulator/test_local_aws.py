@@ -514,3 +514,14 @@ def test_other_ecr_calls_still_reach_moto(endpoint: str) -> None:
     assert [
         r["repositoryName"] for r in ecr.describe_repositories(repositoryNames=["shim-passthrough"])["repositories"]
     ] == ["shim-passthrough"]
+
+
+def test_acm_issues_a_dns_validated_certificate_at_once(endpoint: str) -> None:
+    """Shim 13: the validation record's name and value as ACM gives them, then ISSUED."""
+    acm = client(endpoint, "acm")
+    arn = acm.request_certificate(DomainName="shim.example.com", ValidationMethod="DNS")["CertificateArn"]
+    cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    (option,) = cert["DomainValidationOptions"]
+    assert option["ResourceRecord"]["Name"].endswith(".shim.example.com.")
+    assert option["ResourceRecord"]["Type"] == "CNAME"
+    assert cert["Status"] == "ISSUED"

@@ -194,3 +194,10 @@ def test_shim_11_ecr_has_no_pull_through_cache_rules(raw: str) -> None:
         client(raw, "ecr").create_pull_through_cache_rule(
             ecrRepositoryPrefix="gap", upstreamRegistryUrl="public.ecr.aws"
         )
+
+
+def test_shim_13_acm_keeps_a_dns_validated_certificate_pending_for_a_minute(raw: str) -> None:
+    """moto issues it only after MOTO_ACM_VALIDATION_WAIT (60 s), whatever DNS holds."""
+    acm = client(raw, "acm")
+    arn = acm.request_certificate(DomainName="gap.example.com", ValidationMethod="DNS")["CertificateArn"]
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "PENDING_VALIDATION"

@@ -30,7 +30,8 @@ NOW = 1_800_000_000.0
 #: A revision as Terraform registers it (constructs_lib/service.py): every field the
 #: orchestrator must carry over, tags included.
 LOGS: dict[str, Any] = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/cicd-test", "awslogs-region": REGION,
-                                            "awslogs-stream-prefix": "app"}}  # fmt: skip
+                                            "awslogs-stream-prefix": "app", "mode": "non-blocking",
+                                            "max-buffer-size": "25m"}}  # fmt: skip
 TERRAFORMS_REVISION: dict[str, Any] = {
     "family": "cicd-app-test",
     "requiresCompatibilities": ["FARGATE"],
@@ -280,6 +281,29 @@ def test_rolled_back_deployment_reports_failure(world: World) -> None:
     name, params = only_result(world)
     assert name == "PutJobFailureResult"
     assert "rolled back" in params["failureDetails"]["message"]
+
+
+def test_alarm_rollback_reports_failure_naming_the_alarm(world: World) -> None:
+    """A revision that starts but serves errors: a deployment alarm fires, ECS fails the rollout
+    and rolls back to the last completed deployment (the shape DescribeServices returns while
+    it does: the old revision PRIMARY again, ours ACTIVE and FAILED with the reason)."""
+    arn, token = _token(world)
+    reason = "ECS deployment ecs-svc/123 detected triggered alarms: cicd-test-alb-5xx. Rolling back."
+    patch_deployments(
+        world,
+        [
+            {"taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/old:1", "status": "PRIMARY",
+             "rolloutState": "IN_PROGRESS"},
+            {"taskDefinition": arn, "status": "ACTIVE", "rolloutState": "FAILED", "rolloutStateReason": reason},
+        ],
+    )  # fmt: skip
+    world.expect("put_job_failure_result")
+    message = f"deployment of {arn} failed and was rolled back: {reason}"
+    assert world.run(job(token)) == {"result": "failed", "message": message}
+    name, params = only_result(world)
+    assert name == "PutJobFailureResult"
+    assert params["failureDetails"]["message"] == message
+    assert params["failureDetails"]["type"] == "JobFailed"
 
 
 def test_deployment_replaced_by_another_reports_failure(world: World) -> None:

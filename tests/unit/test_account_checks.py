@@ -106,3 +106,37 @@ def test_every_platform_bucket_is_checked() -> None:
     assert sorted(names) == [
         f"cicd-{c}-dev-123456789012-us-east-1" for c in ("alb-logs", "artifacts", "source", "tfstate", "tfstate-logs")
     ]
+
+
+def route53_answer(name: str, private: bool) -> dict[str, Any]:
+    zone = {"Id": "/hostedzone/Z0123456789ABCDEFGHIJ", "Name": name, "CallerReference": "r",
+            "Config": {"PrivateZone": private}}  # fmt: skip
+    return {"HostedZones": [zone], "IsTruncated": False, "MaxItems": "1"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        (route53_answer("example.com.", private=False), False),
+        (route53_answer("example.com.", private=True), True),  # a private zone: ACM cannot validate through it
+        (route53_answer("example.net.", private=False), True),  # the next name in order, not ours
+        ({"HostedZones": [], "IsTruncated": False, "MaxItems": "1"}, True),
+    ],
+)
+def test_the_hosted_zone_must_exist_and_be_public(answer: dict[str, Any], missing: bool) -> None:
+    settings = make_settings("dev", edge={"domain_name": "app.example.com", "hosted_zone": "example.com"})
+    route53 = boto3.client("route53", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(route53) as stubber:
+        stubber.add_response("list_hosted_zones_by_name", answer, {"DNSName": "example.com."})
+        problem = account_checks.missing_hosted_zone(settings, route53)
+    if missing:
+        assert problem is not None
+        assert problem.startswith("edge.hosted_zone = 'example.com': this account has no public Route 53 hosted zone")
+    else:
+        assert problem is None
+
+
+def test_no_hosted_zone_setting_asks_nothing() -> None:
+    route53 = boto3.client("route53", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(route53):  # any call would raise: nothing is queued
+        assert account_checks.missing_hosted_zone(make_settings("dev"), route53) is None

@@ -85,6 +85,10 @@ def test_app_container_secrets_logging_readonly(dev: Synth) -> None:
     assert all(e["name"] != "APP_SECRET" for e in app["environment"])
     assert app["readonlyRootFilesystem"] is True
     assert app["logConfiguration"]["logDriver"] == "awslogs"
+    # Availability over log completeness, stated (an account setting can change ECS's default).
+    for container in containers(dev["platform"]).values():
+        options = container["logConfiguration"]["options"]
+        assert (options["mode"], options["max-buffer-size"]) == ("non-blocking", "25m")
     assert app["logConfiguration"]["options"]["awslogs-group"].startswith(
         "${aws_cloudwatch_log_group.service_log-group_"
     )
@@ -114,6 +118,32 @@ def test_service_private_no_public_ip_behind_alb_with_circuit_breaker(dev: Synth
     (lb,) = svc["load_balancer"]
     assert (lb["container_name"], lb["container_port"]) == ("app", 8080)
     assert lb["target_group_arn"].startswith("${aws_lb_target_group.")
+
+
+def test_service_rolls_back_when_a_health_alarm_fires_during_a_deployment(shipped: tuple[Settings, Synth]) -> None:
+    """Every environment: ECS watches the 5xx and unhealthy-targets alarms during a rollout and
+    rolls back when one fires; the names are those of alarms this stack creates, on the
+    metrics of this service's load balancer and target group."""
+    settings, docs = shipped
+    doc = docs["platform"]
+    svc = one(doc, "aws_ecs_service")
+    assert svc["alarms"]["enable"] is True
+    assert svc["alarms"]["rollback"] is True
+    alarms = {a["alarm_name"]: a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+    names = svc["alarms"]["alarm_names"]
+    prefix = f"{settings.project}-{settings.environment_suffix}"
+    assert names == [f"{prefix}-alb-5xx", f"{prefix}-unhealthy-targets"]
+    watched = {alarms[n]["metric_name"]: alarms[n] for n in names}
+    assert set(watched) == {"HTTPCode_ELB_5XX_Count", "UnHealthyHostCount"}
+    for alarm in watched.values():
+        assert alarm["namespace"] == "AWS/ApplicationELB"
+        assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["dimensions"]["LoadBalancer"].startswith("${aws_lb.load-balancer_this_")
+    assert watched["UnHealthyHostCount"]["dimensions"]["TargetGroup"].startswith(
+        "${aws_lb_target_group.load-balancer_target-group_"
+    )
+    # Plain names, not references: the service does not wait for the observability resources.
+    assert not any("${" in n for n in names)
 
 
 def test_terraform_ignores_exactly_the_pipeline_owned_attributes(shipped: tuple[Settings, Synth]) -> None:

@@ -58,6 +58,97 @@ def test_http_redirects_to_tls13_https_with_certificate(synth: Callable[[Setting
     assert listeners[443]["default_action"][0]["type"] == "forward"
 
 
+def test_prod_serves_https_on_its_domain_with_a_validated_certificate(prod: Synth) -> None:
+    """The shipped prod: certificate requested for the domain, validated through the zone's
+    record, the listener on the *validated* ARN, HTTP only redirects, the name an alias."""
+    doc = prod["platform"]
+    zone = doc["data"]["aws_route53_zone"]
+    ((zone_key, zone_body),) = zone.items()
+    assert zone_body == {"name": "example.com", "private_zone": False}
+    cert_key, cert = next(iter(resources(doc, "aws_acm_certificate").items()))
+    assert (cert["domain_name"], cert["validation_method"]) == ("app.example.com", "DNS")
+    assert cert["lifecycle"] == {"create_before_destroy": True}
+    records = resources(doc, "aws_route53_record")
+    validation_record = next(r for r in records.values() if "for_each" in r)
+    assert validation_record["for_each"] == (
+        f"${{{{ for key, val in tolist(aws_acm_certificate.{cert_key}.domain_validation_options): "
+        "val.domain_name => val }}"
+    )
+    assert validation_record["zone_id"] == f"${{data.aws_route53_zone.{zone_key}.zone_id}}"
+    assert validation_record["type"] == "${each.value.resource_record_type}"
+    validation_key, validation = next(iter(resources(doc, "aws_acm_certificate_validation").items()))
+    assert validation["certificate_arn"] == f"${{aws_acm_certificate.{cert_key}.arn}}"
+    assert "aws_route53_record." in validation["validation_record_fqdns"]
+    listeners = {lst["port"]: lst for lst in resources(doc, "aws_lb_listener").values()}
+    assert set(listeners) == {80, 443}
+    # The listener takes the ARN from the validation: it is created only once ACM issued it.
+    assert listeners[443]["certificate_arn"] == f"${{aws_acm_certificate_validation.{validation_key}.certificate_arn}}"
+    assert listeners[443]["ssl_policy"] == TLS_POLICY
+    assert listeners[443]["default_action"][0]["type"] == "forward"
+    assert [a["type"] for a in listeners[80]["default_action"]] == ["redirect"]  # no plain-HTTP forward
+    (alias,) = [r for r in records.values() if "alias" in r]
+    assert (alias["name"], alias["type"]) == ("app.example.com", "A")
+    assert alias["alias"]["name"].startswith("${aws_lb.load-balancer_this_")
+    assert alias["alias"]["zone_id"].endswith(".zone_id}")
+    assert alias["alias"]["evaluate_target_health"] is True
+    ports = {r["from_port"] for r in resources(doc, "aws_vpc_security_group_ingress_rule").values() if "cidr_ipv4" in r}
+    assert ports == {80, 443}
+    assert doc["output"]["service_url"]["value"] == "https://app.example.com"
+
+
+def test_a_brought_certificate_is_used_and_none_requested(synth: Callable[[Settings], Synth]) -> None:
+    edge = {"certificate_arn": CERT, "domain_name": "web.example.org", "hosted_zone": "example.org"}
+    doc = synth(make_settings("dev", edge=edge))["platform"]
+    assert resources(doc, "aws_acm_certificate") == {}
+    listeners = {lst["port"]: lst for lst in resources(doc, "aws_lb_listener").values()}
+    assert listeners[443]["certificate_arn"] == CERT
+    (alias,) = resources(doc, "aws_route53_record").values()
+    assert alias["name"] == "web.example.org"
+
+
+def refusal(**edge: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        make_settings("prod", edge={"domain_name": None, "hosted_zone": None, **edge})
+    (problem,) = info.value.problems
+    return problem
+
+
+def test_prod_without_https_refused_naming_both_fields() -> None:
+    problem = refusal()
+    assert problem.startswith("edge.domain_name = None: ")
+    assert "edge.certificate_arn" in problem
+    assert "edge.allow_plain_http = true" in problem
+
+
+def test_prod_plain_http_only_by_explicit_opt_out(synth: Callable[[Settings], Synth]) -> None:
+    settings = make_settings("prod", edge={"domain_name": None, "hosted_zone": None, "allow_plain_http": True})
+    doc = synth(settings)["platform"]
+    (listener,) = resources(doc, "aws_lb_listener").values()
+    assert listener["protocol"] == "HTTP"
+    assert doc["output"]["service_url"]["value"].startswith("http://${aws_lb.")
+
+
+@pytest.mark.parametrize(
+    ("edge", "expected"),
+    [
+        ({"domain_name": "app.example.com", "hosted_zone": None}, "must be set together"),
+        ({"domain_name": "app.example.com", "hosted_zone": "example.org"}, "is not in hosted_zone example.org"),
+        ({"domain_name": "*.example.com", "hosted_zone": "example.com"}, "must be a DNS name"),
+        ({"domain_name": "-bad.example.com", "hosted_zone": "example.com"}, "must be a DNS name"),
+        ({"domain_name": "localhost", "hosted_zone": "localhost"}, "must be a DNS name"),
+    ],
+)
+def test_bad_domain_settings_refused(edge: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", edge=edge)
+    assert any(expected in p and p.startswith("edge") for p in info.value.problems), info.value.problems
+
+
+def test_domain_names_normalised() -> None:
+    edge = make_settings("dev", edge={"domain_name": "App.Example.COM.", "hosted_zone": "example.com"}).edge
+    assert (edge.domain_name, edge.hosted_zone) == ("app.example.com", "example.com")
+
+
 def test_target_group_ip_with_health_check_path(synth: Callable[[Settings], Synth]) -> None:
     doc = synth(make_settings("dev", edge={"health_check_path": "/healthz"}))["platform"]
     tg = one(doc, "aws_lb_target_group")

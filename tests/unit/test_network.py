@@ -10,7 +10,7 @@ import pytest
 
 from constructs_lib.network import INTERFACE_ENDPOINTS, subnet_cidrs
 from constructs_lib.settings import ConfigError, Settings
-from tests.helpers import make_settings, one, resources, statements
+from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, make_settings, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 NAT_TYPES = ("aws_eip", "aws_nat_gateway")
@@ -65,6 +65,41 @@ def test_default_security_group_has_no_rules(dev: Synth) -> None:
     sg = one(dev["platform"], "aws_default_security_group")
     assert sg["ingress"] == []
     assert sg["egress"] == []
+
+
+def acl_decision(rules: list[dict[str, Any]], protocol: str, port: int, source: str) -> str:
+    """What AWS does with one packet: the lowest-numbered matching rule decides, else deny.
+    https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html"""
+    import ipaddress
+
+    for rule in sorted(rules, key=lambda r: r["rule_no"]):
+        proto_ok = rule["protocol"] in ("-1", "all") or rule["protocol"] == protocol
+        port_ok = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
+        if proto_ok and port_ok and ipaddress.ip_address(source) in ipaddress.ip_network(rule["cidr_block"]):
+            return str(rule["action"])
+    return "deny"
+
+
+def test_default_network_acl_refuses_remote_administration_on_every_subnet(
+    shipped: tuple[Settings, Synth],
+) -> None:
+    """CIS 5.1 / FSBP EC2.21: no ingress from anywhere to 22 or 3389; the rest of the traffic the
+    platform needs (ALB 80/443, replies on ephemeral ports, inside the VPC) still passes."""
+    _, docs = shipped
+    doc = docs["platform"]
+    acl = one(doc, "aws_default_network_acl")
+    assert acl["default_network_acl_id"].endswith(".default_network_acl_id}")
+    subnets = {f"${{aws_subnet.{key}.id}}" for key in resources(doc, "aws_subnet")}
+    assert set(acl["subnet_ids"]) == subnets
+    internet = "198.51.100.7"
+    for port in (22, 3389):
+        for protocol in ("tcp", "udp"):
+            assert acl_decision(acl["ingress"], protocol, port, internet) == "deny", (protocol, port)
+            assert acl_decision(acl["ingress"], protocol, port, "10.0.0.5") == "deny", (protocol, port)
+    for port in (80, 443, 1024, 3388, 3390, 8080, 65535):
+        assert acl_decision(acl["ingress"], "tcp", port, internet) == "allow", port
+    assert acl_decision(acl["ingress"], "udp", 53, internet) == "allow"
+    assert acl_decision(acl["egress"], "tcp", 443, internet) == "allow"
 
 
 def test_internet_gateway_and_public_default_route(dev: Synth) -> None:
@@ -129,6 +164,68 @@ def test_endpoints_gateway_for_s3_interface_for_the_rest(dev: Synth) -> None:
     # Private DNS for interface endpoints needs both DNS attributes on the VPC.
     vpc = one(dev["platform"], "aws_vpc")
     assert (vpc["enable_dns_support"], vpc["enable_dns_hostnames"]) == (True, True)
+
+
+OTHER_ACCOUNT = "210987654321"
+
+
+def endpoint_allows(
+    policy_json: str, *, action: str, resource: str, principal_account: str, resource_account: str
+) -> bool:
+    """An endpoint policy's decision on one request (Allow statements only, as these are):
+    action and resource by IAM's wildcard rules, the two account condition keys exactly."""
+    import fnmatch
+
+    for st in json.loads(policy_json)["Statement"]:
+        assert st["Effect"] == "Allow"
+        assert st["Principal"] == "*"
+        actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+        resources_ = [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+        context = {"aws:PrincipalAccount": principal_account, "aws:ResourceAccount": resource_account}
+        conditions = st.get("Condition", {})
+        assert set(conditions) <= {"StringEquals"}
+        if (
+            any(fnmatch.fnmatchcase(action, a) for a in actions)
+            and any(fnmatch.fnmatchcase(resource, r) for r in resources_)
+            and all(context[k] == v for k, v in conditions.get("StringEquals", {}).items())
+        ):
+            return True
+    return False
+
+
+def test_endpoint_policies_keep_traffic_to_this_account(shipped: tuple[Settings, Synth]) -> None:
+    """The endpoints are the only way out of a NAT-less VPC: interface endpoints serve only this
+    account's principals; the S3 gateway only this account's buckets and ECR's layer bucket."""
+    settings, docs = shipped
+    endpoints = {e["service_name"].rsplit(".", 1)[1] if e["vpc_endpoint_type"] == "Gateway"
+                 else e["service_name"].split(f"{settings.region}.", 1)[1]: e
+                 for e in resources(docs["platform"], "aws_vpc_endpoint").values()}  # fmt: skip
+    me = ACCOUNT_TOKEN
+    for svc in INTERFACE_ENDPOINTS:
+        policy = endpoints[svc]["policy"]
+        assert endpoint_allows(policy, action="ecr:BatchGetImage", resource="*", principal_account=me,
+                               resource_account=me), svc  # fmt: skip
+        assert not endpoint_allows(policy, action="secretsmanager:GetSecretValue", resource="*",
+                                   principal_account=OTHER_ACCOUNT, resource_account=me), svc  # fmt: skip
+    s3 = endpoints["s3"]["policy"]
+    mine = f"arn:{PARTITION_TOKEN}:s3:::cicd-artifacts-dev/x"
+    assert endpoint_allows(s3, action="s3:PutObject", resource=mine, principal_account=me, resource_account=me)
+    assert endpoint_allows(s3, action="s3:ListBucket", resource=mine[:-2], principal_account=me, resource_account=me)
+    # Not the control plane: a task cannot change a bucket's policy through the endpoint.
+    assert not endpoint_allows(s3, action="s3:PutBucketPolicy", resource=mine[:-2], principal_account=me,
+                               resource_account=me)  # fmt: skip
+    # Someone else's bucket: not even with this account's credentials (the exfiltration path).
+    assert not endpoint_allows(s3, action="s3:PutObject", resource=f"arn:{PARTITION_TOKEN}:s3:::drop-box/x",
+                               principal_account=me, resource_account=OTHER_ACCOUNT)  # fmt: skip
+    # ECR's layers: an AWS-owned bucket in this region, read through a URL ECR signed.
+    layers = f"arn:{PARTITION_TOKEN}:s3:::prod-{settings.region}-starport-layer-bucket/sha256/abc"
+    assert endpoint_allows(s3, action="s3:GetObject", resource=layers, principal_account="aws",
+                           resource_account="aws")  # fmt: skip
+    assert not endpoint_allows(s3, action="s3:PutObject", resource=layers, principal_account="aws",
+                               resource_account="aws")  # fmt: skip
+    other_region = f"arn:{PARTITION_TOKEN}:s3:::prod-eu-north-9-starport-layer-bucket/x"
+    assert not endpoint_allows(s3, action="s3:GetObject", resource=other_region, principal_account="aws",
+                               resource_account="aws")  # fmt: skip
 
 
 def test_endpoint_security_group_allows_443_from_vpc_only(dev: Synth) -> None:

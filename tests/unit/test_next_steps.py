@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.helpers import make_settings
-from tools.next_steps import next_steps
+from tools.next_steps import next_steps, plain_http_notice
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cicd-notifications-prod"
 OUTPUTS = {"sns_topic_arn": TOPIC, "source_bucket": "cicd-source-prod-123456789012-us-east-1"}
@@ -32,14 +32,26 @@ def subscription(endpoint: str, arn: str) -> dict[str, str]:
 
 def test_nobody_subscribed_and_prod_on_plain_http(sns: tuple[Any, Stubber]) -> None:
     client, _ = sns
-    steps = next_steps(make_settings("prod"), OUTPUTS, client)
+    opted_out = make_settings("prod", edge={"domain_name": None, "hosted_zone": None, "allow_plain_http": True})
+    steps = next_steps(opted_out, OUTPUTS, client)
     assert steps == [
         "no e-mail is subscribed to the notifications topic, so nobody hears about failures: "
         "set observability.alarm_emails",
-        "prod serves plain HTTP: set edge.certificate_arn to an ACM certificate in us-east-1",
+        "prod serves plain HTTP (edge.allow_plain_http = true): traffic and any credentials in it cross the "
+        "internet unencrypted: set edge.domain_name and edge.hosted_zone, or edge.certificate_arn (a certificate "
+        "in us-east-1), and remove edge.allow_plain_http",
         "the pipeline's first run builds the sample application; replace it with your service by uploading your "
         "source.zip to s3://cicd-source-prod-123456789012-us-east-1/source.zip (README: Your own application)",
     ]
+
+
+def test_plain_http_notice_only_for_a_production_opt_out() -> None:
+    assert plain_http_notice(make_settings("prod")) is None  # the shipped prod serves HTTPS on its domain
+    assert plain_http_notice(make_settings("dev")) is None  # plain HTTP outside prod is the default, not news
+    opted_out = make_settings("prod", edge={"domain_name": None, "hosted_zone": None, "allow_plain_http": True})
+    notice = plain_http_notice(opted_out)
+    assert notice is not None
+    assert notice.startswith("prod serves plain HTTP (edge.allow_plain_http = true)")
 
 
 def test_subscriptions_awaiting_confirmation_are_named(sns: tuple[Any, Stubber]) -> None:

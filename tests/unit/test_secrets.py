@@ -14,6 +14,11 @@ from tests.helpers import make_settings, resources
 
 Synth = dict[str, dict[str, Any]]
 ROTATOR = "arn:aws:lambda:us-east-1:123456789012:function:rotate-app-secret"
+#: The rotation function reads the value it rotates: its role must be a reader.
+ROTATION = {
+    "secret_rotation_lambda_arn": ROTATOR,
+    "secret_readers": ["arn:aws:iam::123456789012:role/rotate-app-secret"],
+}
 
 
 def test_two_secrets_encrypted_with_the_environment_key(dev: Synth) -> None:
@@ -28,7 +33,7 @@ def test_no_rotation_without_lambda_arn(dev: Synth) -> None:
 
 
 def test_rotation_with_lambda_arn(synth: Callable[[Settings], Synth]) -> None:
-    doc = synth(make_settings("dev", security={"secret_rotation_lambda_arn": ROTATOR}))["platform"]
+    doc = synth(make_settings("dev", security=ROTATION))["platform"]
     (rotation,) = resources(doc, "aws_secretsmanager_secret_rotation").values()
     assert rotation["rotation_lambda_arn"] == ROTATOR
     assert rotation["rotation_rules"] == {"automatically_after_days": 30}
@@ -36,7 +41,7 @@ def test_rotation_with_lambda_arn(synth: Callable[[Settings], Synth]) -> None:
 
 
 def test_rotation_days_from_settings(synth: Callable[[Settings], Synth]) -> None:
-    s = make_settings("dev", security={"secret_rotation_lambda_arn": ROTATOR, "secret_rotation_days": 7})
+    s = make_settings("dev", security={**ROTATION, "secret_rotation_days": 7})
     (rotation,) = resources(synth(s)["platform"], "aws_secretsmanager_secret_rotation").values()
     assert rotation["rotation_rules"] == {"automatically_after_days": 7}
 
@@ -87,3 +92,77 @@ def test_recovery_window_zero_outside_prod(dev: Synth, prod: Synth) -> None:
     assert {
         s["recovery_window_in_days"] for s in resources(prod["platform"], "aws_secretsmanager_secret").values()
     } == {30}
+
+
+BREAK_GLASS = "arn:aws:iam::123456789012:role/break-glass"
+ROTATION_ROLE = "arn:aws:iam::123456789012:role/rotate-app-secret"
+
+
+def readers_of(doc: dict[str, Any], secret_name: str) -> list[str]:
+    """The principals a secret's policy lets read its value (everyone else is denied)."""
+    (key,) = [k for k, s in resources(doc, "aws_secretsmanager_secret").items() if s["name"] == secret_name]
+    (policy,) = [p for p in resources(doc, "aws_secretsmanager_secret_policy").values()
+                 if p["secret_arn"] == f"${{aws_secretsmanager_secret.{key}.arn}}"]  # fmt: skip
+    assert policy["block_public_policy"] is True
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
+        "Deny", "*", "secretsmanager:GetSecretValue", "*",
+    )  # fmt: skip
+    assert list(statement["Condition"]) == ["ArnNotEquals"]
+    readers: list[str] = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    return readers
+
+
+DEPLOYER = "${data.aws_iam_session_context.secrets_deployer-role_"
+
+
+def test_each_secret_readable_only_by_its_consumer_and_the_deployer(shipped: tuple[Settings, Synth]) -> None:
+    settings, docs = shipped
+    doc = docs["platform"]
+    roles = {r["name"]: f"${{aws_iam_role.{k}.arn}}" for k, r in resources(doc, "aws_iam_role").items()}
+    naming = settings.naming
+    app = readers_of(doc, naming.secret("app"))
+    orchestrator = readers_of(doc, naming.secret("orchestrator"))
+    assert app[0] == roles[naming.name("task-exec-role")]
+    assert orchestrator[0] == roles[naming.name("orchestrator-role")]
+    for readers in (app, orchestrator):
+        assert len(readers) == 2
+        # Terraform refreshes the versions it manages with GetSecretValue: the identity that
+        # applies (the role behind its session) must stay able to, or every later plan fails.
+        assert readers[1].startswith(DEPLOYER)
+        assert readers[1].endswith(".issuer_arn}")
+    (context,) = doc["data"]["aws_iam_session_context"].values()
+    assert context["arn"].startswith("${data.aws_caller_identity.secrets_deployer_")
+
+
+def test_break_glass_and_rotation_roles_read_both_secrets(synth: Callable[[Settings], Synth]) -> None:
+    settings = make_settings(
+        "dev", security={"secret_rotation_lambda_arn": ROTATOR, "secret_readers": [BREAK_GLASS, ROTATION_ROLE]}
+    )
+    doc = synth(settings)["platform"]
+    for name in ("app", "orchestrator"):
+        assert readers_of(doc, settings.naming.secret(name))[2:] == [BREAK_GLASS, ROTATION_ROLE]
+
+
+def test_rotation_without_a_reader_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", security={"secret_rotation_lambda_arn": ROTATOR})
+    (problem,) = info.value.problems
+    assert problem.startswith("security = ")
+    assert "add the rotation function's execution role to secret_readers" in problem
+
+
+@pytest.mark.parametrize(
+    ("readers", "expected"),
+    [
+        (["arn:aws:iam::123456789012:user/alice"], "not IAM role ARNs: arn:aws:iam::123456789012:user/alice"),
+        ([BREAK_GLASS, BREAK_GLASS], "lists a role twice"),
+        (["arn:aws:iam::210987654321:role/break-glass"], "outside account_id 123456789012"),
+    ],
+)
+def test_bad_secret_readers_refused(readers: list[str], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", security={"secret_readers": readers})
+    (problem,) = info.value.problems
+    assert problem.startswith("security.secret_readers = ")
+    assert expected in problem
