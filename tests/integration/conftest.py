@@ -165,6 +165,14 @@ def inventory(aws: Callable[[str], Any]) -> dict[str, list[Any]]:
         "kms aliases": [a["AliasName"] for a in aws("kms").list_aliases()["Aliases"] if "cicd" in a["AliasName"]],
         "enabled keys of ours": [k["KeyId"] for k in our_enabled_keys(aws)],
         "ecr pull-through cache rules": aws("ecr").describe_pull_through_cache_rules()["pullThroughCacheRules"],
+        "acm certificates": aws("acm").list_certificates()["CertificateSummaryList"],
+        # The hosted zone is the account's (a prerequisite, never the platform's); its records are ours.
+        "dns records": [
+            r["Name"]
+            for z in aws("route53").list_hosted_zones()["HostedZones"]
+            for r in aws("route53").list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]
+            if r["Type"] not in ("NS", "SOA")
+        ],
     }
 
 

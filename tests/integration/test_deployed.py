@@ -142,6 +142,55 @@ def test_service_in_private_subnets_with_circuit_breaker(deployment: Deployment,
     subnets = aws("ec2").describe_subnets(SubnetIds=vpc_config["subnets"])["Subnets"]
     assert {t["Value"] for s in subnets for t in s["Tags"] if t["Key"] == "tier"} == {"private"}
     assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    alarms = svc["deploymentConfiguration"]["alarms"]
+    assert (alarms["enable"], alarms["rollback"]) == (True, True)
+    existing = {
+        a["AlarmName"] for a in aws("cloudwatch").describe_alarms(AlarmNames=alarms["alarmNames"])["MetricAlarms"]
+    }
+    assert existing == set(alarms["alarmNames"]) == {"cicd-it-alb-5xx", "cicd-it-unhealthy-targets"}
+
+
+def test_https_on_the_domain_with_an_issued_certificate(deployment: Deployment, aws: Aws) -> None:
+    """The ACM certificate was validated through the zone before the listener used it."""
+    zone_id = aws("route53").list_hosted_zones_by_name(DNSName="example.com.")["HostedZones"][0]["Id"]
+    records = aws("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    (alias,) = [r for r in records if r["Name"] == "it.example.com." and r["Type"] == "A"]
+    assert alias["AliasTarget"]["DNSName"].rstrip(".").lower() == deployment.outputs["alb_dns_name"].lower()
+    (lb,) = aws("elbv2").describe_load_balancers(Names=["cicd-alb-it"])["LoadBalancers"]
+    listeners = {
+        x["Port"]: x for x in aws("elbv2").describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    }
+    assert listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    cert = aws("acm").describe_certificate(CertificateArn=listeners[443]["Certificates"][0]["CertificateArn"])
+    assert (cert["Certificate"]["DomainName"], cert["Certificate"]["Status"]) == ("it.example.com", "ISSUED")
+    (validation,) = cert["Certificate"]["DomainValidationOptions"]
+    cname = validation["ResourceRecord"]
+    assert any(r["Name"] == cname["Name"] and r["Type"] == "CNAME" for r in records)
+    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
+    assert deployment.outputs["service_url"] == "https://it.example.com"
+
+
+def test_hardening_is_in_place(deployment: Deployment, aws: Aws) -> None:
+    """Endpoint policies, secret policies and the default network ACL, as AWS would hold them."""
+    ec2 = aws("ec2")
+    vpc = deployment.outputs["vpc_id"]
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert len(endpoints) == 6
+    for endpoint in endpoints:
+        (first, *_) = json.loads(endpoint["PolicyDocument"])["Statement"]
+        assert first["Condition"]["StringEquals"] in ({"aws:PrincipalAccount": "123456789012"},
+                                                      {"aws:ResourceAccount": "123456789012"})  # fmt: skip
+    sm = aws("secretsmanager")
+    for arn in (deployment.outputs["app_secret_arn"], deployment.outputs["orchestrator_secret_arn"]):
+        (statement,) = json.loads(sm.get_resource_policy(SecretId=arn)["ResourcePolicy"])["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Action"] == "secretsmanager:GetSecretValue"
+    (acl,) = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                               {"Name": "default", "Values": ["true"]}])["NetworkAcls"]  # fmt: skip
+    denied = {(e["Protocol"], e["PortRange"]["From"]) for e in acl["Entries"]
+              if not e["Egress"] and e["RuleAction"] == "deny" and "PortRange" in e}  # fmt: skip
+    assert denied == {("6", 22), ("17", 22), ("6", 3389), ("17", 3389)}
+    assert len(acl["Associations"]) == 4  # every subnet
 
 
 def test_pipeline_stages(deployment: Deployment, aws: Aws) -> None:
