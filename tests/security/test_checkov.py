@@ -78,19 +78,22 @@ def test_suppressions_are_few_and_justified() -> None:
     assert all(len(s.justification) >= 80 for s in suppressions)
 
 
-def test_gate_fails_on_an_unencrypted_bucket(dev: Synth, tmp_path: Path) -> None:
-    doc = copy.deepcopy(dev["platform"])
-    del doc["resource"]["aws_s3_bucket_server_side_encryption_configuration"]
-    failing = unsuppressed(scan(write(tmp_path, "platform-dev", doc), "terraform_json"), load_suppressions())
-    assert any(f.check_id == "CKV_AWS_145" and "artifacts" in f.resource for f in failing), failing
-
-
-def test_gate_fails_when_key_rotation_is_off(dev: Synth, tmp_path: Path) -> None:
-    doc = copy.deepcopy(dev["platform"])
-    for key in doc["resource"]["aws_kms_key"].values():
+def test_gate_fails_on_an_unencrypted_bucket_and_on_key_rotation_off(dev: Synth, tmp_path: Path) -> None:
+    """Two broken stacks, one checkov run (each run costs seconds of CPU): each fails for its defect."""
+    unencrypted = copy.deepcopy(dev["platform"])
+    del unencrypted["resource"]["aws_s3_bucket_server_side_encryption_configuration"]
+    unrotated = copy.deepcopy(dev["platform"])
+    for key in unrotated["resource"]["aws_kms_key"].values():
         key["enable_key_rotation"] = False
-    failing = unsuppressed(scan(write(tmp_path, "platform-dev", doc), "terraform_json"), load_suppressions())
-    assert [f.check_id for f in failing] == ["CKV_AWS_7"]
+    # Folder names the suppression file knows (dev and staging share their entries).
+    write(tmp_path, "platform-dev", unencrypted)
+    write(tmp_path, "platform-staging", unrotated)
+    failing = unsuppressed(scan(tmp_path, "terraform_json"), load_suppressions())
+    by_stack: dict[str, list[Finding]] = {}
+    for finding in failing:
+        by_stack.setdefault(finding.stack, []).append(finding)
+    assert any(f.check_id == "CKV_AWS_145" and "artifacts" in f.resource for f in by_stack["platform-dev"])
+    assert [f.check_id for f in by_stack["platform-staging"]] == ["CKV_AWS_7"]
 
 
 def test_short_justification_refused(tmp_path: Path) -> None:
