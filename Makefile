@@ -30,7 +30,7 @@ DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(
 # Where `make plan` saves both stacks' plans and summary.md, and `make apply-plan` reads them.
 PLAN_DIR ?= build/plans/$(ENVIRONMENT)
 
-.PHONY: help install synth validate test lint deploy plan apply-plan drift destroy retire-legacy-buckets emulator-start emulator-stop bench
+.PHONY: help install synth validate test lint deploy plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ plan: install ## plan both stacks; saves the plans + summary.md in PLAN_DIR (exi
 
 apply-plan: install ## apply exactly the plans `make plan` saved (refused, nothing applied, if stale)
 	$(DEPLOY) apply --plan-dir $(PLAN_DIR)
+
+recover-state: install ## plan both stacks against the state's replica (prod: the primary region is down)
+	$(DEPLOY) recover
 
 drift: install ## refresh-only plan of both stacks: exit 2 with a summary when something changed by hand
 	$(DEPLOY) drift $(if $(DRIFT_SUMMARY),--summary $(DRIFT_SUMMARY))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
@@ -28,6 +29,7 @@ class EnvironmentKey(Construct):
         policy_statements: list[policies.Statement],
         deletion_window_in_days: int,
         tags: dict[str, str] | None = None,
+        provider: TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.policy_statements = policy_statements
@@ -39,8 +41,9 @@ class EnvironmentKey(Construct):
             deletion_window_in_days=deletion_window_in_days,
             policy=policies.document(*self.policy_statements),
             tags=tags,
+            provider=provider,
         )
-        self.alias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id)
+        self.alias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id, provider=provider)
         #: The key's ARN token, read once (every read is a round trip to jsii).
         self.arn: str = self.key.arn
 

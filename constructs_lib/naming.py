@@ -80,6 +80,9 @@ COMPONENTS: dict[str, NameKind] = {
     "task-role": NameKind.IAM_ROLE,
     "flowlogs-role": NameKind.IAM_ROLE,
     "events-role": NameKind.IAM_ROLE,
+    # S3 replication of the state bucket (state stack) and the artifact bucket (platform stack).
+    "tfstate-replication": NameKind.IAM_ROLE,
+    "artifacts-replication": NameKind.IAM_ROLE,
     "events-dlq": NameKind.SQS_QUEUE,
     "cluster": NameKind.GENERIC,
     "service": NameKind.GENERIC,

@@ -40,6 +40,8 @@ from constructs_lib.storage import READ_ACTIONS, WRITE_ACTIONS
 #: 0.0.0.0/0 to 22 or 3389). Nothing in the platform listens on them: tasks are reached only
 #: through the ALB, and nobody logs in to Fargate.
 ADMIN_PORTS = {"ssh": 22, "rdp": 3389}
+#: IANA protocol numbers, as network ACL entries carry them.
+TCP, UDP = "6", "17"
 
 #: Interface endpoints private tasks need when there is no NAT gateway.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray")
@@ -241,12 +243,13 @@ class Network(Construct):
         ports. Deny rules first (rules are evaluated lowest number first), then allow.
         https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html
         """
-        # TCP and UDP: RDP runs over both.
-        blocked = [(protocol, port) for port in ADMIN_PORTS.values() for protocol in ("tcp", "udp")]
+        # TCP and UDP: RDP runs over both. Protocols by number and ICMP fields stated as EC2
+        # reports them back ("6", 0), so a refresh never reads a spelling change as drift.
+        blocked = [(protocol, port) for port in ADMIN_PORTS.values() for protocol in (TCP, UDP)]
         deny = [
             DefaultNetworkAclIngress(
                 rule_no=100 + 10 * i, action="deny", protocol=protocol, from_port=port, to_port=port,
-                cidr_block="0.0.0.0/0",
+                cidr_block="0.0.0.0/0", icmp_code=0, icmp_type=0,
             )
             for i, (protocol, port) in enumerate(blocked)
         ]  # fmt: skip
@@ -259,12 +262,26 @@ class Network(Construct):
             ingress=[
                 *deny,
                 DefaultNetworkAclIngress(
-                    rule_no=200, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block="0.0.0.0/0"
+                    rule_no=200,
+                    action="allow",
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_block="0.0.0.0/0",
+                    icmp_code=0,
+                    icmp_type=0,
                 ),
             ],
             egress=[
                 DefaultNetworkAclEgress(
-                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block="0.0.0.0/0"
+                    rule_no=100,
+                    action="allow",
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_block="0.0.0.0/0",
+                    icmp_code=0,
+                    icmp_type=0,
                 )
             ],
             tags={"Name": self._ctx.naming.prefix},

@@ -445,6 +445,20 @@ class ObservabilitySettings(_Strict):
         return v
 
 
+class RecoverySettings(_Strict):
+    replicate: bool | None = None
+    """Replicate the state and artifact buckets to replica_region; unset means on in prod, off elsewhere."""
+    replica_region: str | None = None
+    """Region the replicas live in (another region of the same partition); needed while replication is on."""
+
+    @field_validator("replica_region")
+    @classmethod
+    def _replica_region(cls, v: str | None) -> str | None:
+        if v is not None and v not in KNOWN_REGIONS:
+            raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(KNOWN_REGIONS))}")
+        return v
+
+
 class Settings(_Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")] = "cicd"
     """Short project name, first part of every resource name."""
@@ -476,6 +490,8 @@ class Settings(_Strict):
     """[pipeline] section."""
     observability: ObservabilitySettings = ObservabilitySettings()
     """[observability] section."""
+    recovery: RecoverySettings = RecoverySettings()
+    """[recovery] section."""
 
     @field_validator("region")
     @classmethod
@@ -580,6 +596,35 @@ class Settings(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _replica_region_known(self) -> Settings:
+        recovery = self.recovery
+        if self.replication_on and recovery.replica_region is None:
+            why = "the prod default" if recovery.replicate is None else "recovery.replicate = true"
+            raise _field_error(
+                ("recovery", "replica_region"),
+                None,
+                f"replication of the state and artifact buckets is on ({why}): name the region the replicas "
+                "live in, e.g. us-west-2; or set recovery.replicate = false",
+            )
+        if recovery.replica_region is not None and recovery.replica_region == self.region:
+            raise _field_error(
+                ("recovery", "replica_region"),
+                recovery.replica_region,
+                f"is the stack's own region: a replica must survive the loss of {self.region}; choose another region",
+            )
+        if self.replication_on and recovery.replica_region is not None:
+            overflow = longest_overflow(self.project, self.environment_suffix, recovery.replica_region)
+            if overflow:
+                name, limit = overflow
+                raise _field_error(
+                    ("recovery", "replica_region"),
+                    recovery.replica_region,
+                    f"makes the replica bucket name {name!r} {len(name)} characters, over S3's {limit}; "
+                    "choose a region with a shorter name or a shorter environment_suffix",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _production_serves_https(self) -> Settings:
         # Prod is secure by default: plain HTTP only when someone wrote down that they accept it.
         edge = self.edge
@@ -664,6 +709,19 @@ class Settings(_Strict):
     @property
     def naming(self) -> Naming:
         return Naming(self.project, self.environment_suffix, account=self.account, region=self.region)
+
+    @property
+    def replication_on(self) -> bool:
+        flag = self.recovery.replicate
+        return self.is_production if flag is None else flag
+
+    @property
+    def replica_naming(self) -> Naming | None:
+        """Names in the replica region (bucket names end with it), or None without replication."""
+        region = self.recovery.replica_region
+        if not self.replication_on or region is None:
+            return None
+        return Naming(self.project, self.environment_suffix, account=self.account, region=region)
 
     @property
     def alb_deletion_protection(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -82,20 +83,44 @@ class SecureBucket(Construct):
         extra_statements: Sequence[policies.Statement] = (),
         access_log_bucket: SecureBucket | None = None,
         tags: dict[str, str] | None = None,
+        provider: TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
+        # Another region's provider (a replica); None: the stack's default provider.
+        self._provider = provider
         # Every resource lives under one more construct since bucket names carry the account and
         # region: a bucket's name cannot change in place, so the renamed buckets get new addresses
         # and the old ones are forgotten (never destroyed; see legacy_addresses and README:
         # "Upgrading to account-scoped bucket names").
         here = Construct(self, SCOPED)
-        self.bucket = S3Bucket(here, "this", bucket=bucket_name, force_destroy=force_destroy, tags=tags)
+        self.bucket = S3Bucket(
+            here, "this", bucket=bucket_name, force_destroy=force_destroy, tags=tags, provider=self._provider
+        )
         # Tokens read once (every read is a round trip to jsii).
         self.id: str = self.bucket.id
         self.arn: str = self.bucket.arn
         self.name: str = self.bucket.bucket
-        S3BucketVersioningA(here, "versioning", bucket=self.id, versioning_configuration={"status": "Enabled"})
+        self.versioning = S3BucketVersioningA(
+            here, "versioning", bucket=self.id, versioning_configuration={"status": "Enabled"}, provider=self._provider
+        )
         self._encryption(here, key)
+        self._private(here)
+        self.policy = S3BucketPolicy(
+            here,
+            "policy",
+            bucket=self.id,
+            policy=policies.document(policies.deny_insecure_transport(self.arn), *extra_statements),
+            depends_on=[self.public_access_block],
+            provider=self._provider,
+        )
+        self._lifecycle(here, expiration_days, noncurrent_expiration_days)
+        S3BucketNotification(here, "events", bucket=self.id, eventbridge=True, provider=self._provider)
+        if access_log_bucket is not None:
+            self._access_logging(here, bucket_name, access_log_bucket)
+        self.legacy_addresses = self._legacy_addresses(logged=access_log_bucket is not None)
+
+    def _private(self, here: Construct) -> None:
+        """No public access of any kind, and no object owned by anyone but the bucket's account."""
         self.public_access_block = S3BucketPublicAccessBlock(
             here,
             "public-access",
@@ -104,20 +129,15 @@ class SecureBucket(Construct):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
+            provider=self._provider,
         )
-        S3BucketOwnershipControls(here, "ownership", bucket=self.id, rule={"object_ownership": "BucketOwnerEnforced"})
-        self.policy = S3BucketPolicy(
+        S3BucketOwnershipControls(
             here,
-            "policy",
+            "ownership",
             bucket=self.id,
-            policy=policies.document(policies.deny_insecure_transport(self.arn), *extra_statements),
-            depends_on=[self.public_access_block],
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            provider=self._provider,
         )
-        self._lifecycle(here, expiration_days, noncurrent_expiration_days)
-        S3BucketNotification(here, "events", bucket=self.id, eventbridge=True)
-        if access_log_bucket is not None:
-            self._access_logging(here, bucket_name, access_log_bucket)
-        self.legacy_addresses = self._legacy_addresses(logged=access_log_bucket is not None)
 
     def _access_logging(self, here: Construct, bucket_name: str, target: SecureBucket) -> None:
         S3BucketLoggingA(
@@ -131,6 +151,7 @@ class SecureBucket(Construct):
             target_prefix=f"{ACCESS_LOG_PREFIX}{bucket_name}/",
             # S3 checks the target's policy grants log delivery when logging is enabled.
             depends_on=[target.policy],
+            provider=self._provider,
         )
 
     def _legacy_addresses(self, *, logged: bool) -> list[str]:
@@ -157,6 +178,7 @@ class SecureBucket(Construct):
                     apply_server_side_encryption_by_default=sse, bucket_key_enabled=key is not None
                 )
             ],
+            provider=self._provider,
         )
 
     def _lifecycle(self, here: Construct, expiration_days: int | None, noncurrent_expiration_days: int) -> None:
@@ -184,6 +206,7 @@ class SecureBucket(Construct):
                     ),
                 )
             ],
+            provider=self._provider,
         )
 
     def grant_read(self, grantee: policies.Grantee, *, sid: str, for_codepipeline: bool = False) -> None:

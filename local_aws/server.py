@@ -150,6 +150,7 @@ def serve(port: int, shims: bool = True) -> None:
         patch_acm_validation_wait,
         patch_log_target_policy,
         patch_rule_descriptions,
+        patch_s3_replication,
         patch_secure_transport,
     )
 
@@ -159,6 +160,7 @@ def serve(port: int, shims: bool = True) -> None:
         patch_rule_descriptions()
         patch_log_target_policy()
         patch_acm_validation_wait()
+        patch_s3_replication()
     app = ShimMiddleware(moto) if shims else moto
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())

@@ -72,6 +72,11 @@ that closes one fails that test and says which shim can go.
     resolves no public DNS either. :func:`patch_acm_validation_wait` makes that wait zero,
     so ``aws_acm_certificate_validation`` returns at its first poll instead of a minute
     later (on AWS, validation waits for the record the stack writes to the hosted zone).
+14. S3 replication: moto stores a bucket's replication configuration but never copies
+    an object. :func:`patch_s3_replication` copies each object written to a bucket with
+    an enabled rule (prefix filter) into the rule's destination bucket, encrypted with the
+    rule's replica key, as S3 does asynchronously on AWS. Like S3, it replicates neither
+    objects written before the rule existed nor deletes.
 """
 
 from __future__ import annotations
@@ -531,6 +536,39 @@ def patch_acm_validation_wait() -> None:
     from moto import settings
 
     settings.ACM_VALIDATION_WAIT = 0
+
+
+def patch_s3_replication() -> None:
+    """Shim 14: an object written to a bucket with an enabled replication rule is copied to
+    the rule's destination (a new version there, encrypted with the replica key)."""
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.put_object
+    if getattr(original, "_replicating", False):
+        return
+
+    def put_object(self: Any, bucket_name: str, key_name: str, value: bytes, *args: Any, **kwargs: Any) -> Any:
+        key = original(self, bucket_name, key_name, value, *args, **kwargs)
+        replication = getattr(self.get_bucket(bucket_name), "replication", None) or {}
+        for rule in replication.get("Rule", []):
+            prefix = (rule.get("Filter") or {}).get("Prefix") or rule.get("Prefix") or ""
+            if rule.get("Status") != "Enabled" or not key_name.startswith(prefix):
+                continue
+            destination = rule["Destination"]
+            replica_key = (destination.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+            original(
+                self,
+                destination["Bucket"].rsplit(":", 1)[-1],
+                key_name,
+                value,
+                encryption="aws:kms" if replica_key else None,
+                kms_key_id=replica_key,
+                disable_notification=True,
+            )
+        return key
+
+    put_object._replicating = True  # type: ignore[attr-defined]
+    S3Backend.put_object = put_object  # type: ignore[method-assign]
 
 
 def patch_rule_descriptions() -> None:

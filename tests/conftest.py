@@ -50,6 +50,7 @@ GROUPS: dict[str, str] = {
     # The last release deployed and upgraded to this code; the security plan reads it.
     "test_upgrade.py": "integration-c",
     "test_security_plan.py": "integration-c",
+    "test_recovery.py": "integration-c",
     # checkov installs its own virtualenv on first use: one worker, so two never race.
     "test_checkov.py": "checkov",
     "test_compliance_doc.py": "checkov",

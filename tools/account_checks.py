@@ -80,7 +80,11 @@ def bucket_names(settings: Settings) -> list[str]:
     """Every bucket both stacks create, by the names they will have."""
     from tools.destroy_guard import BUCKET_COMPONENTS
 
-    return [settings.naming.name(c) for c in BUCKET_COMPONENTS]
+    names = [settings.naming.name(c) for c in BUCKET_COMPONENTS]
+    replica = settings.replica_naming
+    if replica is not None:  # the replicas of the state and artifact buckets, in their region
+        names += [replica.name("tfstate"), replica.name("artifacts")]
+    return names
 
 
 def missing_hosted_zone(settings: Settings, route53: Any) -> str | None:

@@ -6,6 +6,7 @@
     python -m tools.deploy drift   --environment dev --target local [--summary FILE]  # exit 2 = drift
     python -m tools.deploy destroy --environment dev --target local [--confirm ENV]
     python -m tools.deploy retire-legacy --environment dev --target local --confirm ENV
+    python -m tools.deploy recover --environment prod --target local  # plan against the state's replica
 
 Options: ``--config FILE`` uses any settings file; ``--work-dir DIR`` keeps the
 emulator, cdktf.out, local state, plans and outputs in DIR instead of the
@@ -665,6 +666,53 @@ class Deployer:
         doc = json.loads(text)
         return doc.get("lineage"), doc.get("serial")
 
+    def replica_backend_args(self) -> list[str]:
+        """``-backend-config`` flags that point a stack's backend at the state's replica.
+
+        The replica bucket in ``recovery.replica_region``, with the same key alias (the replica
+        key carries it there), and S3 lock files instead of the lock table, which lives in the
+        region that is down (terraform >= 1.10: ``use_lockfile``; an empty ``dynamodb_table``
+        turns the table off)."""
+        replica = self.settings.replica_naming
+        if replica is None:
+            raise Refused(
+                f"refusing to recover {self.environment}: its state has no replica (recovery.replicate is off "
+                f"in {_shown(self.config_path)})"
+            )
+        return [
+            f"-backend-config=bucket={replica.name('tfstate')}",
+            f"-backend-config=region={replica.region}",
+            "-backend-config=dynamodb_table=",
+            "-backend-config=use_lockfile=true",
+        ]
+
+    def recover(self) -> int:
+        """Plan both stacks against the state's replica (the primary region is down, or its
+        bucket lost): each stack is initialised on the replica, then planned, read-only.
+
+        Applying from here is the operator's decision (README: Recovering from a region outage);
+        the stack folders stay initialised on the replica until the next verb re-initialises them.
+        """
+        self.preflight()
+        flags = self.replica_backend_args()
+        self.synth()
+        stacks = [self.stack(kind) for kind in STACK_KINDS]
+
+        def plan_one(tf: Terraform) -> tuple[int, str]:
+            self.tf(tf, "init", "-input=false", "-no-color", "-reconfigure", *flags)
+            tf.forget_init()  # every other verb initialises on the primary bucket again
+            code, output = self.tf(tf, "plan", "-input=false", "-no-color", "-detailed-exitcode", check=False)
+            if code not in (0, 2):
+                raise RuntimeError(f"terraform plan on the replica failed in {tf.dir.name}:\n{output[-4000:]}")
+            return code, output
+
+        results = self.parallel(*(lambda tf=tf: plan_one(tf) for tf in stacks))
+        bucket = flags[0].split("=", 2)[2]
+        for tf, (code, output) in zip(stacks, results, strict=True):
+            verdict = "no changes" if code == 0 else "CHANGES: " + _plan_line(output)
+            log(f"{tf.dir.name}: planned against s3://{bucket} ({self.settings.recovery.replica_region}): {verdict}")
+        return 2 if any(code == 2 for code, _ in results) else 0
+
     def drift(self, summary_file: Path | None = None) -> int:
         """A refresh-only plan of both stacks: exit 2 and name every drifted attribute."""
         self.preflight()
@@ -874,6 +922,12 @@ class Deployer:
         log(f"Tear down with: {self.teardown_command()}")
 
 
+def _plan_line(output: str) -> str:
+    """terraform's one-line count ("Plan: 1 to add, 0 to change, 0 to destroy."), or a pointer."""
+    lines = [line.strip() for line in output.splitlines() if line.strip().startswith("Plan: ")]
+    return lines[-1] if lines else "see terraform's output above"
+
+
 def _backend(tf: Terraform) -> tuple[str, str]:
     """(bucket, key) of the stack's S3 backend as synthesized."""
     s3 = json.loads((tf.dir / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"]
@@ -940,7 +994,7 @@ def _first_error(output: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.splitlines()[0])
-    parser.add_argument("verb", choices=["deploy", "plan", "apply", "drift", "destroy", "retire-legacy"])
+    parser.add_argument("verb", choices=["deploy", "plan", "apply", "drift", "destroy", "retire-legacy", "recover"])
     parser.add_argument("--environment", default="dev")
     parser.add_argument("--target", choices=["local", "aws"], default="local")
     parser.add_argument("--config", type=Path, help="settings file (default: config/<environment>.toml)")
@@ -972,6 +1026,8 @@ def main(argv: Sequence[str]) -> int:
             return deployer.destroy(args.confirm)
         if args.verb == "retire-legacy":
             return deployer.retire_legacy(args.confirm)
+        if args.verb == "recover":
+            return deployer.recover()
         return deployer.deploy()
     except Interrupted as exc:
         if exc.terraform_output:

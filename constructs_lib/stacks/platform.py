@@ -19,6 +19,7 @@ from constructs_lib.observability import Observability, Watched, alarms, notices
 from constructs_lib.orchestrator import DeployOrchestrator
 from constructs_lib.pipeline import Pipeline
 from constructs_lib.registry import Registry
+from constructs_lib.replication import CrossRegionReplica
 from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.service import Service
 from constructs_lib.settings import Settings
@@ -144,6 +145,26 @@ class PlatformStack(TerraformStack):
             force_destroy=ctx.disposable,
             access_log_bucket=self.load_balancer.access_logs,
         )
+        self.artifacts_replica: CrossRegionReplica | None = None
+        replica_naming = settings.replica_naming
+        if replica_naming is not None:
+            # What the pipeline deployed, kept in another region too.
+            self.artifacts_replica = CrossRegionReplica(
+                self,
+                "artifacts-replica",
+                aws=ctx.aws,
+                provider=add_provider(self, settings, replica=True),
+                region=replica_naming.region,
+                source=self.artifacts,
+                source_key=ctx.key,
+                bucket_name=replica_naming.name("artifacts"),
+                key_alias=ctx.naming.key_alias,
+                role_name=ctx.naming.name("artifacts-replication"),
+                deletion_window_in_days=settings.security.kms_deletion_window_days,
+                force_destroy=ctx.disposable,
+                expiration_days=settings.pipeline.artifact_expiration_days,
+                noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
+            )
         self.orchestrator = DeployOrchestrator(
             self,
             "orchestrator",

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from constructs_lib import addresses
 from constructs_lib.context import Aws
+from constructs_lib.replication import CrossRegionReplica
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
 from constructs_lib.state_store import StateStore
@@ -36,19 +37,42 @@ class StateBackendStack(TerraformStack):
             table=naming.name("tflock"),
             key=settings.bootstrap_state_key,
         )
+        aws = Aws.discover(self, settings.region)
         self.store = StateStore(
             self,
             "state",
             bucket_name=naming.name("tfstate"),
             table_name=naming.name("tflock"),
             key_alias=naming.state_key_alias,
-            aws=Aws.discover(self, settings.region),
+            aws=aws,
             deletion_window_in_days=settings.security.kms_deletion_window_days,
             deletion_protection=settings.is_production,
             access_log_bucket_name=naming.name("tfstate-logs"),
         )
+        self.replica: CrossRegionReplica | None = None
+        replica_naming = settings.replica_naming
+        if replica_naming is not None:
+            # The state's copy in another region: what terraform reads when this region is down.
+            self.replica = CrossRegionReplica(
+                self,
+                "state-replica",
+                aws=aws,
+                provider=add_provider(self, settings, replica=True),
+                region=replica_naming.region,
+                source=self.store.bucket,
+                source_key=self.store.key,
+                bucket_name=replica_naming.name("tfstate"),
+                # The same alias in the replica's region: the backend's kms_key_id works there as is.
+                key_alias=naming.state_key_alias,
+                role_name=naming.name("tfstate-replication"),
+                deletion_window_in_days=settings.security.kms_deletion_window_days,
+                force_destroy=not settings.is_production,
+            )
         # Renamed buckets (account and region in the name): the old addresses are forgotten.
         addresses.forget(self, [*self.store.bucket.legacy_addresses, *self.store.access_logs.legacy_addresses])
         TerraformOutput(self, "state_bucket", value=self.store.bucket.name)
         TerraformOutput(self, "lock_table", value=self.store.table.name)
         TerraformOutput(self, "state_key_arn", value=self.store.key.arn)
+        if self.replica is not None:
+            TerraformOutput(self, "state_replica_bucket", value=self.replica.bucket.name)
+            TerraformOutput(self, "replica_region", value=settings.recovery.replica_region)

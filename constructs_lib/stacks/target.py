@@ -21,8 +21,8 @@ from local_aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 # Every service the platform calls, so no request escapes to real AWS.
 EMULATED_SERVICES = (
-    "cloudwatch", "cloudwatchlogs", "codebuild", "codepipeline", "codestarconnections", "dynamodb",
-    "ec2", "ecr", "ecs", "elbv2", "eventbridge", "iam", "kms", "lambda_", "s3", "secretsmanager",
+    "acm", "cloudwatch", "cloudwatchlogs", "codebuild", "codepipeline", "codestarconnections", "dynamodb",
+    "ec2", "ecr", "ecs", "elbv2", "eventbridge", "iam", "kms", "lambda_", "route53", "s3", "secretsmanager",
     "sns", "sqs", "sts", "wafv2", "xray",
 )  # fmt: skip
 
@@ -47,21 +47,26 @@ def _session_name(settings: Settings) -> str:
     return f"{settings.project}-{settings.environment}-terraform"
 
 
-def add_provider(stack: TerraformStack, settings: Settings) -> AwsProvider:
+def add_provider(stack: TerraformStack, settings: Settings, *, replica: bool = False) -> AwsProvider:
     """AWS provider; on the local target every endpoint is the emulator.
 
     Options left ``None`` are omitted from the JSON, so the aws target's
     provider block carries only region, default tags and, when the settings
     name them, the allowed account and the role to assume. The emulator has
     no roles to assume: the local target never assumes ``deploy_role_arn``.
+
+    ``replica``: a second provider, alias ``replica``, in ``recovery.replica_region`` (the same
+    account, role and tags): what lives there says ``provider = aws.replica``.
     """
     url = settings.endpoint_url if settings.deploy_target == "local" else None
     local = True if url else None
     role = settings.deploy_role_arn if not url else None
+    region = settings.recovery.replica_region if replica else settings.region
     return AwsProvider(
         stack,
-        "aws",
-        region=settings.region,
+        "replica" if replica else "aws",
+        alias="replica" if replica else None,
+        region=region,
         allowed_account_ids=_allowed_accounts(settings),
         assume_role=[AwsProviderAssumeRole(role_arn=role, session_name=_session_name(settings))] if role else None,
         default_tags=[AwsProviderDefaultTags(tags=default_tags(settings))],

@@ -39,11 +39,11 @@ class Deployment:
     endpoint: str
     log: str
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = REGION) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
-            region_name=REGION,
+            region_name=region,
             **CLIENT_CREDENTIALS,
         )
 

@@ -72,9 +72,10 @@ def test_suppressions_are_few_and_justified() -> None:
     unset by default because AWS refuses it in accounts with a low concurrency quota; 15th:
     CKV_AWS_394, the account's own zones when none are pinned, as AWS's zone mapping requires;
     16th: CKV_AWS_173 on the image mirror's plan, a function without environment variables that
-    checkov's plan parser misreads)."""
+    checkov's plan parser misreads; 17th: CKV_AWS_18 on the cross-region replicas, logged by
+    CloudTrail instead of a log bucket per replica region)."""
     suppressions = load_suppressions()
-    assert len(suppressions) <= 16
+    assert len(suppressions) <= 17
     assert all(len(s.justification) >= 80 for s in suppressions)
 
 

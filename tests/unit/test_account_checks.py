@@ -140,3 +140,9 @@ def test_no_hosted_zone_setting_asks_nothing() -> None:
     route53 = boto3.client("route53", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(route53):  # any call would raise: nothing is queued
         assert account_checks.missing_hosted_zone(make_settings("dev"), route53) is None
+
+
+def test_replica_buckets_are_checked_too() -> None:
+    names = account_checks.bucket_names(make_settings("prod"))
+    assert "cicd-tfstate-prod-123456789012-us-west-2" in names
+    assert "cicd-artifacts-prod-123456789012-us-west-2" in names

@@ -73,7 +73,8 @@ def acl_decision(rules: list[dict[str, Any]], protocol: str, port: int, source: 
     import ipaddress
 
     for rule in sorted(rules, key=lambda r: r["rule_no"]):
-        proto_ok = rule["protocol"] in ("-1", "all") or rule["protocol"] == protocol
+        numbers = {"tcp": "6", "udp": "17"}
+        proto_ok = rule["protocol"] in ("-1", "all") or rule["protocol"] == numbers[protocol]
         port_ok = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
         if proto_ok and port_ok and ipaddress.ip_address(source) in ipaddress.ip_network(rule["cidr_block"]):
             return str(rule["action"])

@@ -1,0 +1,174 @@
+"""Cross-region replication of a bucket: a replica bucket and key in another region, a role S3
+assumes, and the replication rule on the source.
+
+Why: the state bucket is the only record of what terraform manages in an environment, and the
+artifact bucket holds what the pipeline deployed; a region outage (or a lost bucket) must not
+take either with it. The replica is a full bucket of its own (versioned, SSE-KMS with a key of
+its region, TLS only, public access blocked, the same retention), so terraform can use it as
+its backend during an outage (README: Recovering from a region outage).
+
+Choices, each a documented S3 option:
+
+- **Delete markers are not replicated.** Deleting the state object (by mistake or by an
+  attacker) leaves the replica's current version readable; S3 never replicates deletes of a
+  version ID either, so old versions survive on both sides until their lifecycle expires them.
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
+- **Replica modifications are not synced back.** Nothing writes to the replica except S3's
+  replication while the primary region lives (the recovery procedure writes to it only when
+  the primary is gone), so there is nothing to sync.
+- **SSE-KMS objects are replicated** (``sse_kms_encrypted_objects``), re-encrypted with the
+  replica key: "you must ... specify the KMS key ... for the destination". The role decrypts
+  with the source key and encrypts with the replica key, each only through S3 in its region and
+  only for its bucket's objects (the encryption context is the object ARN, or the bucket ARN
+  where an S3 Bucket Key is used).
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+- **Versioning on both sides** (S3 refuses a rule otherwise); the rule waits for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
+from constructs import Construct
+
+from constructs_lib import policies
+from constructs_lib.context import Aws
+from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.iam import ServiceRole
+from constructs_lib.storage import SecureBucket
+
+#: What the replication role reads of the source (the bucket's rule, each object version).
+SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
+SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
+#: What it writes to the replica.
+REPLICA_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags")
+#: The S3 encryption context of an SSE-KMS object (its ARN, or its bucket's with a Bucket Key).
+S3_CONTEXT = "kms:EncryptionContext:aws:s3:arn"
+
+
+class CrossRegionReplica(Construct):
+    """Attributes: ``key`` and ``bucket`` (in the replica region), ``role``, ``configuration``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        aws: Aws,
+        provider: TerraformProvider,
+        region: str,
+        source: SecureBucket,
+        source_key: EnvironmentKey,
+        bucket_name: str,
+        key_alias: str,
+        role_name: str,
+        deletion_window_in_days: int,
+        force_destroy: bool,
+        expiration_days: int | None = None,
+        noncurrent_expiration_days: int = 90,
+    ) -> None:
+        super().__init__(scope, id)
+        there = replace(aws, region=region)
+        # Used only through S3 in its own region (replication writes, a recovery reads).
+        self.key = EnvironmentKey(
+            self,
+            "key",
+            alias_name=key_alias,
+            description=f"Replica of {source.node.path.split('/')[-1]} in {region}",
+            policy_statements=policies.key_policy_for_account(there, via_services=("s3",)),
+            deletion_window_in_days=deletion_window_in_days,
+            provider=provider,
+        )
+        self.bucket = SecureBucket(
+            self,
+            "bucket",
+            bucket_name=bucket_name,
+            key=self.key,
+            force_destroy=force_destroy,
+            expiration_days=expiration_days,
+            noncurrent_expiration_days=noncurrent_expiration_days,
+            provider=provider,
+        )
+        self.role = ServiceRole(
+            self,
+            "role",
+            role_name=role_name,
+            service="s3.amazonaws.com",
+            account_id=aws.account_id,
+            source_arn=source.arn,
+        )
+        self._grant(aws, there, source, source_key)
+        self.configuration = self._rule(source)
+
+    def _rule(self, source: SecureBucket) -> S3BucketReplicationConfigurationA:
+        """Every object, SSE-KMS ones included, to the replica under its key; no delete markers."""
+        return S3BucketReplicationConfigurationA(
+            self,
+            "configuration",
+            bucket=source.id,
+            role=self.role.arn,
+            rule=[
+                S3BucketReplicationConfigurationRule(
+                    id="to-replica-region",
+                    status="Enabled",
+                    # Every object (an empty filter), in the V2 schema that delete-marker replication needs.
+                    filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
+                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                        status="Disabled"
+                    ),
+                    source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                        sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                            status="Enabled"
+                        )
+                    ),
+                    destination=S3BucketReplicationConfigurationRuleDestination(
+                        bucket=self.bucket.arn,
+                        storage_class="STANDARD",
+                        encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                            replica_kms_key_id=self.key.arn
+                        ),
+                    ),
+                )
+            ],
+            # S3 refuses a replication rule unless both buckets are versioned.
+            depends_on=[source.versioning, self.bucket.versioning, self.role.policy],
+        )
+
+    def _grant(self, aws: Aws, there: Aws, source: SecureBucket, source_key: EnvironmentKey) -> None:
+        """Exactly the two buckets and the two keys, each key only through S3 in its region."""
+        replica = self.bucket
+
+        def through_s3(at: Aws, bucket_arn: str) -> dict[str, dict[str, object]]:
+            return {
+                "StringEquals": {"kms:ViaService": f"s3.{at.region}.amazonaws.com"},
+                "StringLike": {S3_CONTEXT: [bucket_arn, f"{bucket_arn}/*"]},
+            }
+
+        self.role.add_statements(
+            policies.Statement(sid="SourceBucket", actions=SOURCE_BUCKET_ACTIONS, resources=[source.arn]),
+            policies.Statement(sid="SourceObjects", actions=SOURCE_OBJECT_ACTIONS, resources=[f"{source.arn}/*"]),
+            policies.Statement(sid="ReplicaObjects", actions=REPLICA_OBJECT_ACTIONS, resources=[f"{replica.arn}/*"]),
+            policies.Statement(
+                sid="DecryptSource",
+                actions=policies.KEY_DECRYPT_ACTIONS,
+                resources=[source_key.arn],
+                conditions=through_s3(aws, source.arn),
+            ),
+            policies.Statement(
+                sid="EncryptReplica",
+                actions=("kms:Encrypt", "kms:GenerateDataKey"),
+                resources=[self.key.arn],
+                conditions=through_s3(there, replica.arn),
+            ),
+        )
