@@ -73,10 +73,13 @@ that closes one fails that test and says which shim can go.
     so ``aws_acm_certificate_validation`` returns at its first poll instead of a minute
     later (on AWS, validation waits for the record the stack writes to the hosted zone).
 14. S3 replication: moto stores a bucket's replication configuration but never copies
-    an object. :func:`patch_s3_replication` copies each object written to a bucket with
-    an enabled rule (prefix filter) into the rule's destination bucket, encrypted with the
-    rule's replica key, as S3 does asynchronously on AWS. Like S3, it replicates neither
-    objects written before the rule existed nor deletes.
+    an object, and ``GetBucketReplication`` answers a fixed shape (no
+    ``SourceSelectionCriteria``, ``DeleteMarkerReplication`` always disabled, an empty
+    filter): a perpetual diff. :func:`patch_s3_replication` copies each object written to a
+    bucket with an enabled rule (prefix filter) into the rule's destination bucket, encrypted
+    with the rule's replica key, as S3 does asynchronously on AWS (like S3, it replicates
+    neither objects written before the rule existed nor deletes), and reports each rule as
+    it was stored.
 """
 
 from __future__ import annotations
@@ -569,6 +572,29 @@ def patch_s3_replication() -> None:
 
     put_object._replicating = True  # type: ignore[attr-defined]
     S3Backend.put_object = put_object  # type: ignore[method-assign]
+
+    from moto.core.common_types import TYPE_RESPONSE
+    from moto.s3.responses import S3Response
+
+    reported = S3Response.get_bucket_replication
+
+    def get_bucket_replication(self: Any) -> str | TYPE_RESPONSE:
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            return reported(self)  # moto's own error
+        fields = ("ID", "Priority", "Status", "Filter", "DeleteMarkerReplication", "SourceSelectionCriteria",
+                  "Destination")  # fmt: skip
+        # An empty <Filter><Prefix/></Filter> is stored as None: it is the empty prefix.
+        rules = [{"Filter": {"Prefix": ""}, **{k: rule[k] for k in fields if rule.get(k) is not None}}
+                 for rule in replication["Rule"]]  # fmt: skip
+        from moto.core.responses import ActionResult
+
+        self.data["Action"] = "GetBucketReplication"
+        return self.serialized(  # type: ignore[no-any-return]
+            ActionResult({"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}})
+        )
+
+    S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
 
 
 def patch_rule_descriptions() -> None:

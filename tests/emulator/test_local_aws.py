@@ -525,3 +525,21 @@ def test_acm_issues_a_dns_validated_certificate_at_once(endpoint: str) -> None:
     assert option["ResourceRecord"]["Name"].endswith(".shim.example.com.")
     assert option["ResourceRecord"]["Type"] == "CNAME"
     assert cert["Status"] == "ISSUED"
+
+
+def test_s3_replicates_each_write_and_reports_its_rule_as_stored(endpoint: str) -> None:
+    """Shim 14: a write to the source is copied to the destination under the replica key."""
+    from tests.emulator.test_moto_gaps import replicated_pair
+
+    s3 = replicated_pair(endpoint, "shim14")
+    s3.put_object(Bucket="shim14-source", Key="state", Body=b"v2")
+    assert s3.get_object(Bucket="shim14-replica", Key="state")["Body"].read() == b"v2"
+    versions = s3.list_object_versions(Bucket="shim14-replica", Prefix="state")["Versions"]
+    assert len(versions) == 2  # each write a version on the replica too
+    head = s3.head_object(Bucket="shim14-replica", Key="state")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "alias/replica")
+    (rule,) = s3.get_bucket_replication(Bucket="shim14-source")["ReplicationConfiguration"]["Rules"]
+    assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    assert rule["DeleteMarkerReplication"] == {"Status": "Disabled"}
+    s3.delete_object(Bucket="shim14-source", Key="state")  # deletes are not replicated
+    assert s3.get_object(Bucket="shim14-replica", Key="state")["Body"].read() == b"v2"

@@ -201,3 +201,33 @@ def test_shim_13_acm_keeps_a_dns_validated_certificate_pending_for_a_minute(raw:
     acm = client(raw, "acm")
     arn = acm.request_certificate(DomainName="gap.example.com", ValidationMethod="DNS")["CertificateArn"]
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "PENDING_VALIDATION"
+
+
+def replicated_pair(endpoint: str, name: str) -> Any:
+    """A versioned source with a rule replicating SSE-KMS objects to a versioned destination."""
+    s3 = client(endpoint, "s3")
+    for bucket in (f"{name}-source", f"{name}-replica"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(
+        Bucket=f"{name}-source",
+        ReplicationConfiguration={
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "Rules": [{
+                "ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                "Destination": {"Bucket": f"arn:aws:s3:::{name}-replica",
+                                "EncryptionConfiguration": {"ReplicaKmsKeyID": "alias/replica"}},
+            }],
+        },
+    )  # fmt: skip
+    s3.put_object(Bucket=f"{name}-source", Key="state", Body=b"v1")
+    return s3
+
+
+def test_shim_14_s3_never_replicates_and_forgets_the_rules_criteria(raw: str) -> None:
+    s3 = replicated_pair(raw, "gap14")
+    assert "Contents" not in s3.list_objects_v2(Bucket="gap14-replica")
+    (rule,) = s3.get_bucket_replication(Bucket="gap14-source")["ReplicationConfiguration"]["Rules"]
+    assert "SourceSelectionCriteria" not in rule
