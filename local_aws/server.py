@@ -149,6 +149,7 @@ def serve(port: int, shims: bool = True) -> None:
         WsgiApp,
         patch_acm_validation_wait,
         patch_log_target_policy,
+        patch_metric_filter_update,
         patch_rule_descriptions,
         patch_s3_replication,
         patch_secure_transport,
@@ -161,6 +162,7 @@ def serve(port: int, shims: bool = True) -> None:
         patch_log_target_policy()
         patch_acm_validation_wait()
         patch_s3_replication()
+        patch_metric_filter_update()
     app = ShimMiddleware(moto) if shims else moto
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())

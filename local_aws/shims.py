@@ -80,6 +80,10 @@ that closes one fails that test and says which shim can go.
     with the rule's replica key, as S3 does asynchronously on AWS (like S3, it replicates
     neither objects written before the rule existed nor deletes), and reports each rule as
     it was stored.
+15. CloudWatch Logs ``PutMetricFilter`` of an existing filter (same name and log group)
+    adds a second filter instead of updating the first ("Creates or updates a metric
+    filter"), so ``DescribeMetricFilters`` reports the old one and a changed filter shows
+    as a perpetual diff. :func:`patch_metric_filter_update` replaces it.
 """
 
 from __future__ import annotations
@@ -485,7 +489,12 @@ class EcsServiceFields:
         if action in ("CreateService", "UpdateService"):
             request = json.loads(read_body(environ) or b"{}")
             name = str(request.get("serviceName") or request.get("service", "")).rsplit("/", 1)[-1]
-            self.fields.setdefault(name, {}).update({k: request[k] for k in self.FIELDS if k in request})
+            known = self.fields.setdefault(name, {})
+            for k in (k for k in self.FIELDS if k in request):
+                # UpdateService changes the deployment configuration's members it names and keeps
+                # the others (the provider sends only what changed, e.g. just the alarms).
+                merge = isinstance(request[k], dict) and isinstance(known.get(k), dict)
+                known[k] = {**known[k], **request[k]} if merge else request[k]
             return self.rewriter.call(environ, start_response, self._restore)
         if action == "DescribeServices":
             return self.rewriter.call(environ, start_response, self._restore)
@@ -539,6 +548,25 @@ def patch_acm_validation_wait() -> None:
     from moto import settings
 
     settings.ACM_VALIDATION_WAIT = 0
+
+
+def patch_metric_filter_update() -> None:
+    """Shim 15: PutMetricFilter of an existing filter replaces it."""
+    from moto.logs.metric_filters import MetricFilters
+
+    original = MetricFilters.add_filter
+    if getattr(original, "_replacing", False):
+        return
+
+    def add_filter(self: Any, filter_name: str, filter_pattern: str, log_group_name: str, *args: Any) -> None:
+        self.metric_filters = [
+            f for f in self.metric_filters
+            if (f["filterName"], f["logGroupName"]) != (filter_name, log_group_name)
+        ]  # fmt: skip
+        original(self, filter_name, filter_pattern, log_group_name, *args)
+
+    add_filter._replacing = True  # type: ignore[attr-defined]
+    MetricFilters.add_filter = add_filter  # type: ignore[method-assign,assignment]
 
 
 def patch_s3_replication() -> None:

@@ -709,6 +709,8 @@ class Deployer:
         results = self.parallel(*(lambda tf=tf: plan_one(tf) for tf in stacks))
         bucket = flags[0].split("=", 2)[2]
         for tf, (code, output) in zip(stacks, results, strict=True):
+            if code == 2:  # what terraform would change: the operator reads it before anything else
+                print(output)
             verdict = "no changes" if code == 0 else "CHANGES: " + _plan_line(output)
             log(f"{tf.dir.name}: planned against s3://{bucket} ({self.settings.recovery.replica_region}): {verdict}")
         return 2 if any(code == 2 for code, _ in results) else 0

@@ -394,6 +394,12 @@ def test_ecs_service_reports_fields_it_was_created_with(endpoint: str) -> None:
     assert svc["enableECSManagedTags"] is True
     assert svc["healthCheckGracePeriodSeconds"] == 90
     assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    # An update naming one member of the deployment configuration keeps the others.
+    alarms = {"alarmNames": ["a"], "enable": True, "rollback": True}
+    ecs.update_service(cluster="shim-cluster", service="shim-service", deploymentConfiguration={"alarms": alarms})
+    svc = ecs.describe_services(cluster="shim-cluster", services=["shim-service"])["services"][0]
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert svc["deploymentConfiguration"]["alarms"] == alarms
 
 
 # --- shim 8: S3 EventBridge notifications ------------------------------------------
@@ -543,3 +549,16 @@ def test_s3_replicates_each_write_and_reports_its_rule_as_stored(endpoint: str) 
     assert rule["DeleteMarkerReplication"] == {"Status": "Disabled"}
     s3.delete_object(Bucket="shim14-source", Key="state")  # deletes are not replicated
     assert s3.get_object(Bucket="shim14-replica", Key="state")["Body"].read() == b"v2"
+
+
+def test_put_metric_filter_updates_the_filter(endpoint: str) -> None:
+    """Shim 15: the second PutMetricFilter of a name replaces the first (its default value goes)."""
+    logs = client(endpoint, "logs")
+    logs.create_log_group(logGroupName="shim15")
+    with_default = {"metricName": "m", "metricNamespace": "n", "metricValue": "1", "defaultValue": 0.0}
+    without = {"metricName": "m", "metricNamespace": "n", "metricValue": "1"}
+    for transformation in (with_default, without):
+        logs.put_metric_filter(logGroupName="shim15", filterName="f", filterPattern="x",
+                               metricTransformations=[transformation])  # fmt: skip
+    (only,) = logs.describe_metric_filters(logGroupName="shim15")["metricFilters"]
+    assert "defaultValue" not in only["metricTransformations"][0]

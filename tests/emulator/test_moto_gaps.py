@@ -232,3 +232,15 @@ def test_shim_14_s3_never_replicates_and_forgets_the_rules_criteria(raw: str) ->
     assert "Contents" not in s3.list_objects_v2(Bucket="gap14-replica")
     (rule,) = s3.get_bucket_replication(Bucket="gap14-source")["ReplicationConfiguration"]["Rules"]
     assert "SourceSelectionCriteria" not in rule
+
+
+def test_shim_15_put_metric_filter_adds_a_second_filter_instead_of_updating(raw: str) -> None:
+    logs = client(raw, "logs")
+    logs.create_log_group(logGroupName="gap15")
+    for default in ("0", None):
+        transformation = {"metricName": "m", "metricNamespace": "n", "metricValue": "1"}
+        if default is not None:
+            transformation["defaultValue"] = float(default)  # type: ignore[assignment]
+        logs.put_metric_filter(logGroupName="gap15", filterName="f", filterPattern="x",
+                               metricTransformations=[transformation])  # fmt: skip
+    assert len(logs.describe_metric_filters(logGroupName="gap15")["metricFilters"]) == 2

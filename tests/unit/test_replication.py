@@ -126,3 +126,16 @@ def test_bad_replica_region_refused(recovery: dict[str, Any], field: str, expect
     (problem,) = info.value.problems
     assert problem.startswith(field)
     assert expected in problem
+
+
+def test_a_replica_region_whose_bucket_names_overflow_is_refused() -> None:
+    """Replica bucket names end with the replica region: a longer region name can push the longest
+    name past S3's 63 characters even when the stack's own region fits (22 characters of suffix fit
+    us-east-1, 17 fit ap-southeast-2)."""
+    suffix = "a" * 20
+    make_settings("prod", environment_suffix=suffix)  # fits in us-east-1 with the us-west-2 replica
+    with pytest.raises(ConfigError) as info:
+        make_settings("prod", environment_suffix=suffix, recovery={"replica_region": "ap-southeast-2"})
+    (problem,) = info.value.problems
+    assert problem.startswith("recovery.replica_region = 'ap-southeast-2': makes the replica bucket name ")
+    assert "over S3's 63" in problem
