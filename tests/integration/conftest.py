@@ -38,6 +38,8 @@ class Deployment:
     outputs: dict[str, Any]
     endpoint: str
     log: str
+    #: The settings file every verb of this deployment uses.
+    config: Path = CONFIG
 
     def client(self, service: str, region: str = REGION) -> Any:
         return boto3.client(
@@ -50,10 +52,23 @@ class Deployment:
     def cli(
         self, verb: str, *extra: str, check: bool = True, timeout: int = 600, cwd: Path = ROOT
     ) -> subprocess.CompletedProcess[str]:
-        return run_cli(self.workspace, verb, *extra, check=check, timeout=timeout, cwd=cwd)
+        return run_cli(self.workspace, verb, *extra, check=check, timeout=timeout, cwd=cwd, config=self.config)
 
     def stack_dir(self, kind: str = "platform") -> Path:
         return self.workspace / "cdktf.out" / "stacks" / f"{kind}-{ENVIRONMENT}"
+
+
+#: Cross-region replication as prod ships it. Only the upgrade group's deployment turns it on
+#: (tests/integration/test_recovery.py): every terraform run of a replicated stack starts a
+#: second provider and refreshes its replica's resources, which the other groups do not need.
+REPLICATION = '\n[recovery]\nreplicate = true\nreplica_region = "us-west-2"\n'
+
+
+def replicated_config(folder: Path) -> Path:
+    """The integration settings with cross-region replication on, written into ``folder``."""
+    path = folder / "it-replicated.toml"
+    path.write_text(CONFIG.read_text() + REPLICATION)
+    return path
 
 
 def deploy_command(workspace: Path, verb: str, *extra: str, config: Path = CONFIG) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Deployment, run_cli
+from tests.integration.conftest import Deployment
 from tests.integration.upgrade import Upgrade
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def test_both_buckets_replicate_to_the_replica_region_with_its_key(deployment: D
 
 
 def test_the_documented_recovery_plans_no_changes_against_the_replica(deployment: Deployment) -> None:
-    proc = run_cli(deployment.workspace, "recover")
+    proc = deployment.cli("recover")  # with the deployment's settings (replication on)
     for stack in ("state-backend-it", "platform-it"):
         assert f"{stack}: planned against s3://{STATE_REPLICA} ({REPLICA_REGION}): no changes" in proc.stdout
     # The lock table lives in the primary region: the recovery locked with S3 lock files instead,

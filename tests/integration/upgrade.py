@@ -19,7 +19,14 @@ import pytest
 
 from local_aws.server import start, stop
 from tests.helpers import ROOT
-from tests.integration.conftest import ENVIRONMENT, Deployment, cli_env, deploy_command, emulator_terraform_env
+from tests.integration.conftest import (
+    ENVIRONMENT,
+    Deployment,
+    cli_env,
+    deploy_command,
+    emulator_terraform_env,
+    replicated_config,
+)
 
 #: main as it landed on 2026-11-30 (stop 18): the last release with global bucket names.
 LAST_RELEASE = "1941fd78ccbe5f5eac41b4163975ef5b66f09ea6"
@@ -107,19 +114,21 @@ def upgrade_last_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[U
 
         env = dict(cli_env(), PYTHONPATH=str(ROOT))
         plans = workspace / "plans" / "upgrade"
-        plan = subprocess.run(deploy_command(workspace, "plan", "--out", str(plans)), cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=900)  # fmt: skip
+        # This code with replication on, as prod ships it: the upgrade adds the replicas too.
+        config = replicated_config(tmp_path_factory.mktemp("config"))
+        plan = subprocess.run(deploy_command(workspace, "plan", "--out", str(plans), config=config), cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
         assert plan.returncode == 2, f"plan: {plan.returncode}\n{plan.stdout[-3000:]}\n{plan.stderr[-3000:]}"
         planned = {
             kind: planned_actions(deployment.stack_dir(kind), plans / f"{kind}-{ENVIRONMENT}.tfplan")
             for kind in STATE_KEYS
         }
-        new = subprocess.run(deploy_command(workspace, "deploy"), cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=900)  # fmt: skip
+        new = subprocess.run(deploy_command(workspace, "deploy", config=config), cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=900)  # fmt: skip
         assert new.returncode == 0, f"upgrade deploy: {new.returncode}\n{new.stdout[-4000:]}\n{new.stderr[-3000:]}"
         outputs = json.loads((workspace / "cfn-outputs" / "flat-outputs.json").read_text())
         yield Upgrade(
-            Deployment(workspace, outputs, emulator.endpoint, new.stdout),
+            Deployment(workspace, outputs, emulator.endpoint, new.stdout, config),
             before,
             planned,
             (plans / "summary.md").read_text(),
