@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import TypeVar
 
 from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
@@ -106,6 +107,19 @@ def s3_gateway_endpoint_policy(aws: Aws) -> str:
             resources=[ecr_layer_bucket_arn(aws)],
         ),
     )
+
+
+_Entry = TypeVar("_Entry", DefaultNetworkAclIngress, DefaultNetworkAclEgress)
+
+
+def _acl_entry(kind: type[_Entry], rule_no: int, action: str, protocol: str = "-1", port: int = 0) -> _Entry:
+    """One network ACL rule for any source or destination. Protocols by number and the ICMP
+    fields stated as EC2 reports them back ("6", 0), so a refresh never reads a spelling change
+    as drift; protocol "-1" (all) takes port 0."""
+    return kind(
+        rule_no=rule_no, action=action, protocol=protocol, from_port=port, to_port=port,
+        cidr_block="0.0.0.0/0", icmp_code=0, icmp_type=0,
+    )  # fmt: skip
 
 
 def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -243,47 +257,20 @@ class Network(Construct):
         ports. Deny rules first (rules are evaluated lowest number first), then allow.
         https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html
         """
-        # TCP and UDP: RDP runs over both. Protocols by number and ICMP fields stated as EC2
-        # reports them back ("6", 0), so a refresh never reads a spelling change as drift.
+        # TCP and UDP: RDP runs over both.
         blocked = [(protocol, port) for port in ADMIN_PORTS.values() for protocol in (TCP, UDP)]
         deny = [
-            DefaultNetworkAclIngress(
-                rule_no=100 + 10 * i, action="deny", protocol=protocol, from_port=port, to_port=port,
-                cidr_block="0.0.0.0/0", icmp_code=0, icmp_type=0,
-            )
+            _acl_entry(DefaultNetworkAclIngress, 100 + 10 * i, "deny", protocol, port)
             for i, (protocol, port) in enumerate(blocked)
-        ]  # fmt: skip
+        ]
         DefaultNetworkAcl(
             self,
             "default-acl",
             default_network_acl_id=self.vpc.default_network_acl_id,
             # Every subnet, named: a subnet left out would show as a change on every plan.
             subnet_ids=[*self.public_subnet_ids, *self.private_subnet_ids],
-            ingress=[
-                *deny,
-                DefaultNetworkAclIngress(
-                    rule_no=200,
-                    action="allow",
-                    protocol="-1",
-                    from_port=0,
-                    to_port=0,
-                    cidr_block="0.0.0.0/0",
-                    icmp_code=0,
-                    icmp_type=0,
-                ),
-            ],
-            egress=[
-                DefaultNetworkAclEgress(
-                    rule_no=100,
-                    action="allow",
-                    protocol="-1",
-                    from_port=0,
-                    to_port=0,
-                    cidr_block="0.0.0.0/0",
-                    icmp_code=0,
-                    icmp_type=0,
-                )
-            ],
+            ingress=[*deny, _acl_entry(DefaultNetworkAclIngress, 200, "allow")],
+            egress=[_acl_entry(DefaultNetworkAclEgress, 100, "allow")],
             tags={"Name": self._ctx.naming.prefix},
         )
 
