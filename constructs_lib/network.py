@@ -161,7 +161,8 @@ class Network(Construct):
         # No rules: nothing may rely on the default group (CIS 5.4 / FSBP EC2.2).
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id, ingress=[], egress=[])
         igw = InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": prefix})
-        self._subnets(settings, self._zones(settings.az_count, availability_zones), igw)
+        zones = self._zones(settings.az_count, availability_zones, settings.availability_zone_ids)
+        self._subnets(settings, zones, igw)
         self._network_acl()
         self.nat_gateways: list[NatGateway] = []
         if settings.enable_nat_gateway:
@@ -171,34 +172,46 @@ class Network(Construct):
             self._endpoints()
         self._flow_logs()
 
-    def _zones(self, count: int, pinned: list[str] | None) -> list[str]:
-        """The zones the settings pin, or the first ``count`` zones the account has.
+    def _zones(self, count: int, pinned: list[str] | None, zone_ids: list[str] | None) -> list[str]:
+        """The zone names the settings pin, the zones of the pinned zone IDs, or the first
+        ``count`` zones the account has.
 
         Zone names are mapped per account, and not every region offers every letter
         to every account, so unpinned zones are read at plan time (only real
         availability zones: no Local or Wavelength zones the account opted into),
-        and the first ``count`` are used.
+        and the first ``count`` are used. Zone IDs name the same physical zone in every
+        account ("AZ IDs are the same across all AWS accounts"), so a pinned ID list
+        is read back as this account's names with an identity filter: the set is
+        closed, and a zone AWS adds to the region can never join it.
         https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html
         """
         if pinned is not None:
             return pinned
-        zones = DataAwsAvailabilityZones(
-            self,
-            "zones",
+        if zone_ids is not None:
+            identity = DataAwsAvailabilityZonesFilter(name="zone-id", values=zone_ids)
+            condition = f"${{length(self.names) == {count}}}"
+            problem = (
+                f"network.availability_zone_ids = {', '.join(zone_ids)}, but this account's region has only "
+                "some of them; list zone IDs of the stack's region (aws ec2 describe-availability-zones)."
+            )
+        else:
             # No state filter: an impaired zone must not drop out of the list and shift every
             # subnet after it. Names come sorted, and a zone AWS adds later sorts after the
             # ones in use, so the first `count` stay the same.
-            filter=[DataAwsAvailabilityZonesFilter(name="zone-type", values=["availability-zone"])],
+            identity = DataAwsAvailabilityZonesFilter(name="zone-type", values=["availability-zone"])
+            condition = f"${{length(self.names) >= {count}}}"
+            problem = (
+                f"network.az_count = {count}, but this account has fewer availability "
+                "zones in the region; lower az_count or pin network.availability_zones."
+            )
+        zones = DataAwsAvailabilityZones(
+            self,
+            "zones",
+            filter=[identity],
             # element() wraps around: without this, too few zones would silently
             # put two subnets in one zone.
             lifecycle=TerraformResourceLifecycle(
-                postcondition=[
-                    Postcondition(
-                        condition=f"${{length(self.names) >= {count}}}",
-                        error_message=f"network.az_count = {count}, but this account has fewer availability "
-                        "zones in the region; lower az_count or pin network.availability_zones.",
-                    )
-                ]
+                postcondition=[Postcondition(condition=condition, error_message=problem)]
             ),
         )
         names = zones.names

@@ -130,6 +130,8 @@ class NetworkSettings(_Strict):
     """S3 gateway endpoint plus interface endpoints for ECR, Logs, Secrets Manager and X-Ray."""
     availability_zones: list[str] | None = None
     """Zone names, one per az_count; unset means the first az_count zones the account has (plan time)."""
+    availability_zone_ids: list[str] | None = None
+    """Zone IDs (like use1-az1), one per az_count: the same zones in every account. Excludes availability_zones."""
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -144,6 +146,23 @@ class NetworkSettings(_Strict):
         ):
             raise ValueError("must be distinct zone names like us-east-1a")
         return v
+
+    @field_validator("availability_zone_ids")
+    @classmethod
+    def _zone_ids(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (len(set(v)) != len(v) or not all(re.fullmatch(r"[a-z]{2,6}\d+-az\d+", z) for z in v)):
+            raise ValueError("must be distinct zone IDs like use1-az1 (aws ec2 describe-availability-zones)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_way_to_pin(self) -> NetworkSettings:
+        if self.availability_zones is not None and self.availability_zone_ids is not None:
+            raise ValueError("set availability_zones or availability_zone_ids, not both")
+        if self.availability_zone_ids is not None and len(self.availability_zone_ids) != self.az_count:
+            raise ValueError(
+                f"availability_zone_ids {self.availability_zone_ids} must list exactly az_count = {self.az_count} zones"
+            )
+        return self
 
     @model_validator(mode="after")
     def _egress_path(self) -> NetworkSettings:

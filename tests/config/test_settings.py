@@ -245,8 +245,32 @@ def test_state_key_layout() -> None:
         ({"network": {"availability_zones": ["us-east-1a", "us-east-1a"]}}, "network.availability_zones", "distinct"),
         ({"network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]}}, "(top level)", "zones of region us-east-1"),
         ({"network": {"availability_zones": ["us-east-1a"]}}, "(top level)", "exactly az_count = 2"),
+        ({"network": {"availability_zone_ids": ["us-east-1a", "use1-az2"]}}, "network.availability_zone_ids", "IDs"),
+        ({"network": {"availability_zone_ids": ["use1-az1", "use1-az1"]}}, "network.availability_zone_ids", "distinct"),
+        ({"network": {"availability_zone_ids": ["use1-az1"]}}, "network", "exactly az_count = 2"),
+        (
+            {
+                "network": {
+                    "availability_zones": ["us-east-1a", "us-east-1b"],
+                    "availability_zone_ids": ["use1-az1", "use1-az2"],
+                }
+            },
+            "network",
+            "not both",
+        ),
     ],
-    ids=["acm", "codestar", "repo", "zones-duplicate", "zones-region", "zones-count"],
+    ids=[
+        "acm",
+        "codestar",
+        "repo",
+        "zones-duplicate",
+        "zones-region",
+        "zones-count",
+        "ids-shape",
+        "ids-duplicate",
+        "ids-count",
+        "names-and-ids",
+    ],
 )
 def test_arns_and_zones_validated(overrides: dict[str, object], path: str, message: str) -> None:
     err = refused(**overrides)

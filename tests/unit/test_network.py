@@ -31,20 +31,37 @@ def test_vpc_cidr_and_subnets_per_az(prod: Synth) -> None:
     assert all(s.get("map_public_ip_on_launch") is False for s in subnets if s["tags"]["tier"] == "public")
 
 
-def test_subnets_use_the_accounts_zones_unless_pinned(prod: Synth, synth: Callable[[Settings], Synth]) -> None:
+def test_prod_pins_zone_ids_with_an_identity_filter(prod: Synth) -> None:
+    """Zone IDs are the same physical zones in every account: prod reads exactly the pinned
+    IDs back as this account's names (a closed set: CKV_AWS_394), and a plan fails unless the
+    region has every one of them."""
+    (name, zones) = next(iter(prod["platform"]["data"]["aws_availability_zones"].items()))
+    assert zones["filter"] == [{"name": "zone-id", "values": ["use1-az6", "use1-az1", "use1-az2"]}]
+    assert "state" not in zones
+    (check,) = zones["lifecycle"]["postcondition"]
+    assert check["condition"] == "${length(self.names) == 3}"
+    assert "availability_zone_ids" in check["error_message"]
+    subnets = resources(prod["platform"], "aws_subnet").values()
+    assert sorted({s["availability_zone"] for s in subnets}) == [
+        f"${{element(data.aws_availability_zones.{name}.names, {i})}}" for i in range(3)
+    ]
+
+
+def test_subnets_use_the_accounts_zones_unless_pinned(synth: Callable[[Settings], Synth]) -> None:
     """Zone names are mapped per account and not every region offers a, b and c to every
     account: unpinned, each public/private pair takes the account's i-th zone (checked at plan
     time to exist); pinned, exactly the zones given."""
-    doc = prod["platform"]
+    doc = synth(make_settings("staging"))["platform"]
+    count = len(resources(doc, "aws_subnet")) // 2
     (name, zones) = next(iter(doc["data"]["aws_availability_zones"].items()))
     assert "state" not in zones  # an impaired zone stays in the list: no subnet shifts
     assert zones["filter"] == [{"name": "zone-type", "values": ["availability-zone"]}]
     (check,) = zones["lifecycle"]["postcondition"]
-    assert check["condition"] == "${length(self.names) >= 3}"
+    assert check["condition"] == f"${{length(self.names) >= {count}}}"
     by_tier: dict[str, list[str]] = {"public": [], "private": []}
     for subnet in sorted(resources(doc, "aws_subnet").values(), key=lambda s: s["tags"]["Name"]):
         by_tier[subnet["tags"]["tier"]].append(subnet["availability_zone"])
-    expected = [f"${{element(data.aws_availability_zones.{name}.names, {i})}}" for i in range(3)]
+    expected = [f"${{element(data.aws_availability_zones.{name}.names, {i})}}" for i in range(count)]
     assert by_tier == {"public": expected, "private": expected}
 
     pinned = synth(make_settings("dev", network={"availability_zones": ["us-east-1d", "us-east-1f"]}))["platform"]
