@@ -97,7 +97,14 @@ class ImageMirror(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, ctx: PlatformContext, notifications: Notifications, keep_tagged: int
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ctx: PlatformContext,
+        notifications: Notifications,
+        keep_tagged: int,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.ctx = ctx
@@ -130,6 +137,9 @@ class ImageMirror(Construct):
             source_code_hash=code.asset_hash,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
+            # Reserved (where the settings ask): copies before a deploy are never starved by the
+            # account's other functions, and never exceed the reservation.
+            reserved_concurrent_executions=reserved_concurrency,
             # Outside the VPC on purpose: it needs the internet (ECR Public), which NAT-less
             # private subnets do not have. It pushes only into the repositories above.
             tracing_config={"mode": "Active"},

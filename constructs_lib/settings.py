@@ -380,6 +380,8 @@ class PipelineSettings(_Strict):
     """Days before pipeline artifacts and source objects expire."""
     orchestrator_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
     """Executions reserved for the deploy orchestrator; unset reserves none (AWS keeps 100 unreserved)."""
+    mirror_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Executions reserved for the image mirror (invoked once per changed public image); unset reserves none."""
 
     @field_validator("codestar_connection_arn")
     @classmethod

@@ -28,35 +28,51 @@ from constructs_lib.settings import Settings
 UNRESERVED_MINIMUM = 100
 
 
-def reserved_concurrency_problem(requested: int, unreserved: int, ours: int) -> str | None:
-    """None when reserving ``requested`` leaves at least 100 unreserved.
+#: Each reservation setting and the function (its name component) it reserves for.
+RESERVATIONS = {
+    "pipeline.orchestrator_reserved_concurrency": "orchestrator",
+    "pipeline.mirror_reserved_concurrency": "mirror",
+}
+
+
+def reserved_concurrency_problem(requested: dict[str, int], unreserved: int, ours: int) -> str | None:
+    """None when reserving the sum of ``requested`` (setting -> executions) leaves at least 100 unreserved.
 
     ``unreserved`` is the account's ``AccountLimit.UnreservedConcurrentExecutions``, which
-    already excludes what our function reserves today (``ours``); redeploying the same
-    reservation must not count it twice.
+    already excludes what our functions reserve today (``ours``); redeploying the same
+    reservations must not count them twice.
     """
+    total = sum(requested.values())
     available = unreserved + ours
-    if available - requested >= UNRESERVED_MINIMUM:
+    if available - total >= UNRESERVED_MINIMUM:
         return None
     most = max(available - UNRESERVED_MINIMUM, 0)
+    asked = " and ".join(f"{field} = {value}" for field, value in requested.items())
     return (
-        f"pipeline.orchestrator_reserved_concurrency = {requested}: the account has {available} unreserved "
+        f"{asked}: the account has {available} unreserved "
         f"concurrent executions and AWS keeps {UNRESERVED_MINIMUM} unreserved, so at most {most} can be reserved. "
-        "Unset the setting, or request a higher Lambda 'Concurrent executions' quota in Service Quotas "
-        f"(at least {requested + UNRESERVED_MINIMUM})"
+        f"Unset the setting{'s' if len(requested) > 1 else ''}, or request a higher Lambda 'Concurrent executions' "
+        f"quota in Service Quotas (at least {total + UNRESERVED_MINIMUM})"
     )
 
 
 def check_reserved_concurrency(settings: Settings, lambda_client: Any) -> str | None:
-    requested = settings.pipeline.orchestrator_reserved_concurrency
-    if requested is None:
+    values = {
+        "pipeline.orchestrator_reserved_concurrency": settings.pipeline.orchestrator_reserved_concurrency,
+        "pipeline.mirror_reserved_concurrency": settings.pipeline.mirror_reserved_concurrency,
+    }
+    requested = {field: value for field, value in values.items() if value is not None}
+    if not requested:
         return None
     unreserved = int(lambda_client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"])
-    function = settings.naming.name("orchestrator")
-    try:
-        ours = int(lambda_client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions", 0))
-    except lambda_client.exceptions.ResourceNotFoundException:
-        ours = 0  # not deployed yet
+    ours = 0
+    for field in requested:
+        function = settings.naming.name(RESERVATIONS[field])
+        try:
+            current = lambda_client.get_function_concurrency(FunctionName=function)
+            ours += int(current.get("ReservedConcurrentExecutions", 0))
+        except lambda_client.exceptions.ResourceNotFoundException:
+            pass  # not deployed yet
     return reserved_concurrency_problem(requested, unreserved, ours)
 
 

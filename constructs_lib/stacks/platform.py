@@ -118,6 +118,7 @@ class PlatformStack(TerraformStack):
             ctx=ctx,
             notifications=self.notifications,
             keep_tagged=settings.service.ecr_keep_tagged_images,
+            reserved_concurrency=settings.pipeline.mirror_reserved_concurrency,
         )
         self.service = Service(
             self,

@@ -52,16 +52,30 @@ def lambda_client() -> Iterator[tuple[Any, Stubber]]:
     ],
 )
 def test_reservation_must_leave_100_unreserved(requested: int, unreserved: int, ours: int, ok: bool) -> None:
-    problem = account_checks.reserved_concurrency_problem(requested, unreserved, ours)
+    problem = account_checks.reserved_concurrency_problem(
+        {"pipeline.orchestrator_reserved_concurrency": requested}, unreserved, ours
+    )
     assert (problem is None) == ok, problem
 
 
 def test_the_refusal_names_the_setting_the_numbers_and_the_quota_to_request() -> None:
-    problem = account_checks.reserved_concurrency_problem(5, 10, 0)
+    problem = account_checks.reserved_concurrency_problem({"pipeline.orchestrator_reserved_concurrency": 5}, 10, 0)
     assert problem == (
         "pipeline.orchestrator_reserved_concurrency = 5: the account has 10 unreserved concurrent executions and "
         "AWS keeps 100 unreserved, so at most 0 can be reserved. Unset the setting, or request a higher Lambda "
         "'Concurrent executions' quota in Service Quotas (at least 105)"
+    )
+
+
+def test_both_reservations_count_together() -> None:
+    """Prod reserves for the orchestrator and the mirror: AWS keeps 100 unreserved after both."""
+    both = {"pipeline.orchestrator_reserved_concurrency": 5, "pipeline.mirror_reserved_concurrency": 2}
+    assert account_checks.reserved_concurrency_problem(both, 107, 0) is None
+    assert account_checks.reserved_concurrency_problem(both, 100, 7) is None  # redeploy: ours counted once
+    assert account_checks.reserved_concurrency_problem(both, 106, 0) == (
+        "pipeline.orchestrator_reserved_concurrency = 5 and pipeline.mirror_reserved_concurrency = 2: the account "
+        "has 106 unreserved concurrent executions and AWS keeps 100 unreserved, so at most 6 can be reserved. "
+        "Unset the settings, or request a higher Lambda 'Concurrent executions' quota in Service Quotas (at least 107)"
     )
 
 
@@ -84,6 +98,28 @@ def test_a_reservation_reads_the_account_and_the_functions_current_one(lambda_cl
     problem = account_checks.check_reserved_concurrency(settings, client)
     assert problem is not None
     assert "at most 0 can be reserved" in problem
+
+
+def test_prod_reads_both_functions_current_reservations(lambda_client: tuple[Any, Stubber]) -> None:
+    client, stubber = lambda_client
+    settings = make_settings("prod")
+    stubber.add_response("get_account_settings", account_settings(100), {})
+    stubber.add_response(
+        "get_function_concurrency", {"ReservedConcurrentExecutions": 5}, {"FunctionName": "cicd-orchestrator-prod"}
+    )
+    stubber.add_response(
+        "get_function_concurrency", {"ReservedConcurrentExecutions": 2}, {"FunctionName": "cicd-mirror-prod"}
+    )
+    assert account_checks.check_reserved_concurrency(settings, client) is None  # 100 + 7 ours - 7 = 100 left
+
+    stubber.add_response("get_account_settings", account_settings(100), {})
+    stubber.add_response(
+        "get_function_concurrency", {"ReservedConcurrentExecutions": 5}, {"FunctionName": "cicd-orchestrator-prod"}
+    )
+    stubber.add_response("get_function_concurrency", {}, {"FunctionName": "cicd-mirror-prod"})  # none reserved yet
+    problem = account_checks.check_reserved_concurrency(settings, client)
+    assert problem is not None
+    assert "at most 5 can be reserved" in problem
 
 
 def test_a_bucket_name_owned_by_another_account_is_found() -> None:

@@ -419,10 +419,18 @@ def test_orchestrator_function_settings(dev: Synth) -> None:
     assert "reserved_concurrent_executions" not in fn
 
 
-def test_reserved_concurrency_only_when_set(synth: Callable[[Settings], Synth]) -> None:
-    doc = synth(make_settings("dev", pipeline={"orchestrator_reserved_concurrency": 5}))["platform"]
-    (fn,) = [f for k, f in resources(doc, "aws_lambda_function").items() if k.startswith("orchestrator_")]
-    assert fn["reserved_concurrent_executions"] == 5
+def test_reserved_concurrency_only_when_set(synth: Callable[[Settings], Synth], dev: Synth, prod: Synth) -> None:
+    """Each function reserves exactly its own setting (the two values are set apart), and prod
+    ships both, so a deploy or rollback is never starved by the account's other functions."""
+
+    def reserved(doc: Synth) -> dict[str, int | None]:
+        functions = resources(doc["platform"], "aws_lambda_function").items()
+        return {k.split("_")[0]: f.get("reserved_concurrent_executions") for k, f in functions}
+
+    both = {"orchestrator_reserved_concurrency": 5, "mirror_reserved_concurrency": 3}
+    assert reserved(synth(make_settings("dev", pipeline=both))) == {"orchestrator": 5, "mirror": 3}
+    assert reserved(dev) == {"orchestrator": None, "mirror": None}
+    assert reserved(prod) == {"orchestrator": 5, "mirror": 2}
 
 
 def test_orchestrator_role_statements_exact(dev: Synth) -> None:
