@@ -10,9 +10,10 @@ https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
 So each ECR Public image the task definition runs (the X-Ray daemon, the bootstrap image)
 gets a Terraform-managed repository (the environment's key, immutable tags, scan on push,
 lifecycle, emptied on destroy outside prod), and the image mirror function (outside the
-VPC: Lambda's own internet access) copies the pinned upstream image into it, invoked by
-Terraform itself (``aws_lambda_invocation``). The task definition runs the image by the
-digest the invocation returns, so Terraform's graph orders it: the repository, then the
+VPC without NAT, using Lambda's own internet access; in the private subnets with NAT)
+copies the pinned upstream image into it, invoked by Terraform itself
+(``aws_lambda_invocation``). The task definition runs the image by the digest the
+invocation returns, so Terraform's graph orders it: the repository, then the
 copy, then the task definition and the service. A changed image (a new X-Ray daemon version
 in settings) changes the invocation's input, which copies the new image before the task
 definition changes; an unchanged one invokes nothing (repeated deploys are no-ops).
@@ -36,6 +37,7 @@ from constructs_lib.functions import LAMBDA_SOURCES, RUNTIME, package_source
 from constructs_lib.iam import ServiceRole
 from constructs_lib.images import ImageRef
 from constructs_lib.logs import EncryptedLogGroup
+from constructs_lib.network import FunctionPlacement
 from constructs_lib.notifications import Notifications
 from constructs_lib.registry import LOGIN, PULL_ACTIONS, lifecycle_policy
 
@@ -105,6 +107,7 @@ class ImageMirror(Construct):
         notifications: Notifications,
         keep_tagged: int,
         reserved_concurrency: int | None = None,
+        placement: FunctionPlacement | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.ctx = ctx
@@ -124,6 +127,8 @@ class ImageMirror(Construct):
         )
         notifications.grant_send_dead_letter(self.role, sid="DeadLetter")
         ctx.key.grant_data(self.role)  # the encrypted dead-letter queue
+        if placement is not None:
+            placement.grant_attach(self.role)
         code = TerraformAsset(self, "code", path=str(package_source(SOURCE_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
@@ -140,8 +145,9 @@ class ImageMirror(Construct):
             # Reserved (where the settings ask): copies before a deploy are never starved by the
             # account's other functions, and never exceed the reservation.
             reserved_concurrent_executions=reserved_concurrency,
-            # Outside the VPC on purpose: it needs the internet (ECR Public), which NAT-less
-            # private subnets do not have. It pushes only into the repositories above.
+            # It needs the internet (ECR Public): in the private subnets where they have NAT,
+            # outside the VPC where they do not. It pushes only into the repositories above.
+            vpc_config=placement.vpc_config if placement is not None else None,
             tracing_config={"mode": "Active"},
             dead_letter_config={"target_arn": notifications.dead_letter_queue_arn},
             depends_on=[self.log_group.group, self.role.policy],

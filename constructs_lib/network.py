@@ -19,6 +19,7 @@ from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunctionVpcConfig
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
@@ -27,6 +28,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
 from constructs_lib import policies
@@ -388,3 +390,77 @@ class Network(Construct):
                 policy=interface_policy,
                 tags={"Name": f"{prefix}-{svc}"},
             )
+
+
+#: What Lambda does with a function's execution role to attach it to the VPC
+#: (AWSLambdaVPCAccessExecutionRole, minus the logs actions the log group grants).
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html
+FUNCTION_ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+
+
+class FunctionPlacement(Construct):
+    """Where the platform's Lambda functions run when the VPC has NAT: its private subnets,
+    behind a security group of their own that opens nothing inbound and HTTPS outbound.
+
+    Inside the VPC their calls to AWS go through the interface endpoints (which admit the
+    VPC's CIDR) or the NAT gateways, the flow logs record them, and the network ACL applies.
+    A NAT-less VPC has no way to the public APIs and registries the functions call (ECR
+    Public, CodePipeline, ECS), so there they run outside it (``network.enable_nat_gateway``).
+
+    Attributes: security_group, vpc_config (for ``LambdaFunction(vpc_config=...)``).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, ctx: PlatformContext, network: Network) -> None:
+        super().__init__(scope, id)
+        self._aws = ctx.aws
+        self.security_group = SecurityGroup(
+            self,
+            "sg",
+            name=ctx.naming.scoped("functions"),
+            description="Platform Lambda functions: HTTPS out, nothing in",
+            vpc_id=network.vpc_id,
+        )
+        self._security_group_id: str = self.security_group.id
+        VpcSecurityGroupEgressRule(
+            self,
+            "out-https",
+            security_group_id=self._security_group_id,
+            description="HTTPS to AWS APIs and ECR Public via endpoints or NAT",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )
+        self._subnet_ids = network.private_subnet_ids
+        self.vpc_config = LambdaFunctionVpcConfig(
+            subnet_ids=self._subnet_ids, security_group_ids=[self._security_group_id]
+        )
+
+    def grant_attach(self, grantee: policies.Grantee) -> None:
+        """What Lambda needs from ``grantee`` (an execution role) to place the function here.
+
+        "ec2:DescribeNetworkInterfaces – This action only works if it's allowed on all
+        resources"; "ec2:DeleteNetworkInterface – If you don't specify a resource ID ... your
+        function may not be able to access the VPC. Either specify a unique resource ID, or
+        include all resource IDs, for example, "Resource": "arn:aws:ec2:us-west-2:123456789012:*/*""
+        (Lambda developer guide, configuration-vpc): deleting names every network interface
+        (``network-interface/*``, the one resource type the action takes), and creating one is
+        scoped to these subnets and this security group.
+        """
+        aws = self._aws
+        interfaces = aws.arn("ec2", "network-interface/*")
+        grantee.add_statements(
+            policies.Statement(
+                sid="VpcDescribe", actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]
+            ),
+            policies.Statement(
+                sid="VpcAttach",
+                actions=FUNCTION_ENI_ACTIONS,
+                resources=[
+                    interfaces,
+                    *(aws.arn("ec2", f"subnet/{subnet}") for subnet in self._subnet_ids),
+                    aws.arn("ec2", f"security-group/{self._security_group_id}"),
+                ],
+            ),
+            policies.Statement(sid="VpcDetach", actions=["ec2:DeleteNetworkInterface"], resources=[interfaces]),
+        )

@@ -12,6 +12,7 @@ from constructs_lib.functions import LAMBDA_SOURCES, RUNTIME, package_source
 from constructs_lib.iam import ServiceRole
 from constructs_lib.logs import EncryptedLogGroup
 from constructs_lib.metrics import Metric
+from constructs_lib.network import FunctionPlacement
 from constructs_lib.notifications import Notifications
 from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.service import Service
@@ -30,7 +31,12 @@ __all__ = ["HANDLER", "RUNTIME", "DeployOrchestrator", "package_source"]
 class DeployOrchestrator(Construct):
     """Attributes: function, role, log_group.
 
-    ``reserved_concurrency``: executions reserved for the function (default: none).
+    ``reserved_concurrency``: executions reserved for the function (default: none). AWS refuses a
+    reservation that leaves fewer than 100 unreserved executions, which new accounts with a low
+    quota cannot spare ("You can reserve up to the Unreserved account concurrency value minus
+    100"); the deploy tool checks the account before applying one (tools/account_checks.py).
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+    ``placement``: the VPC subnets it runs in (None: outside the VPC; see FunctionPlacement).
     """
 
     def __init__(
@@ -44,6 +50,7 @@ class DeployOrchestrator(Construct):
         artifacts: SecureBucket,
         notifications: Notifications,
         reserved_concurrency: int | None = None,
+        placement: FunctionPlacement | None = None,
     ) -> None:
         super().__init__(scope, id)
         function_name = ctx.naming.name("orchestrator")
@@ -58,6 +65,8 @@ class DeployOrchestrator(Construct):
             account_id=ctx.aws.account_id,
         )
         self._grant(ctx, secrets, service, artifacts, notifications)
+        if placement is not None:
+            placement.grant_attach(self.role)
         code = TerraformAsset(self, "code", path=str(package_source(SOURCE_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self,
@@ -71,17 +80,13 @@ class DeployOrchestrator(Construct):
             source_code_hash=code.asset_hash,
             timeout=60,
             memory_size=256,
-            # Unset by default: AWS refuses a reservation that leaves fewer than 100 unreserved
-            # executions, which new accounts with a low quota cannot spare ("You can reserve up
-            # to the Unreserved account concurrency value minus 100"); the deploy tool checks the
-            # account before applying one (tools/account_checks.py).
-            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
             reserved_concurrent_executions=reserved_concurrency,
             tracing_config={"mode": "Active"},
             # CodePipeline invokes synchronously; an asynchronous invocation
             # (say, by hand) that keeps failing lands here and raises the DLQ alarm.
             dead_letter_config={"target_arn": notifications.dead_letter_queue_arn},
             kms_key_arn=ctx.key.arn,
+            vpc_config=placement.vpc_config if placement is not None else None,
             environment={
                 "variables": {
                     contract.ENV_CLUSTER: service.cluster_name,

@@ -60,6 +60,8 @@ PLACEHOLDERS: Mapping[tuple[str, str], str] = {
     ("aws_codepipeline", "arn"): "arn:aws:codepipeline:{region}:{account}:placeholder",
     ("aws_cloudwatch_event_rule", "arn"): "arn:aws:events:{region}:{account}:rule/placeholder",
     ("aws_dynamodb_table", "arn"): "arn:aws:dynamodb:{region}:{account}:table/placeholder",
+    ("aws_subnet", "id"): "subnet-0123456789abcdef0",
+    ("aws_security_group", "id"): "sg-0123456789abcdef0",
 }
 _TOKEN = re.compile(r"\$\{((?:data\.)?[\w]+)\.[\w-]+\.(\w+)\}")
 

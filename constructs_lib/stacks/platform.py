@@ -13,7 +13,7 @@ from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.load_balancer import LoadBalancer
 from constructs_lib.mirror import ImageMirror
-from constructs_lib.network import Network
+from constructs_lib.network import FunctionPlacement, Network
 from constructs_lib.notifications import Notifications
 from constructs_lib.observability import Observability, Watched, alarms, notices
 from constructs_lib.orchestrator import DeployOrchestrator
@@ -87,6 +87,10 @@ class PlatformStack(TerraformStack):
         self.network = Network(
             self, "network", ctx=ctx, settings=settings.network, availability_zones=settings.availability_zones
         )
+        # The functions run in the private subnets when these have a way out (NAT).
+        self.function_placement: FunctionPlacement | None = None
+        if settings.network.enable_nat_gateway:
+            self.function_placement = FunctionPlacement(self.network, "functions", ctx=ctx, network=self.network)
         edge = settings.edge
         self.domain: PublicDomain | None = None
         if edge.domain_name is not None and edge.hosted_zone is not None:
@@ -119,6 +123,7 @@ class PlatformStack(TerraformStack):
             notifications=self.notifications,
             keep_tagged=settings.service.ecr_keep_tagged_images,
             reserved_concurrency=settings.pipeline.mirror_reserved_concurrency,
+            placement=self.function_placement,
         )
         self.service = Service(
             self,
@@ -175,6 +180,7 @@ class PlatformStack(TerraformStack):
             artifacts=self.artifacts,
             notifications=self.notifications,
             reserved_concurrency=settings.pipeline.orchestrator_reserved_concurrency,
+            placement=self.function_placement,
         )
         self.pipeline = Pipeline(
             self,

@@ -86,15 +86,15 @@ def test_gate_fails_on_an_unencrypted_bucket_and_on_key_rotation_off(dev: Synth,
     unrotated = copy.deepcopy(dev["platform"])
     for key in unrotated["resource"]["aws_kms_key"].values():
         key["enable_key_rotation"] = False
-    # Folder names the suppression file knows (dev and staging share their entries).
+    # Folder names the suppression file knows (the integration deployment is dev-like).
     write(tmp_path, "platform-dev", unencrypted)
-    write(tmp_path, "platform-staging", unrotated)
+    write(tmp_path, "platform-it", unrotated)
     failing = unsuppressed(scan(tmp_path, "terraform_json"), load_suppressions())
     by_stack: dict[str, list[Finding]] = {}
     for finding in failing:
         by_stack.setdefault(finding.stack, []).append(finding)
     assert any(f.check_id == "CKV_AWS_145" and "artifacts" in f.resource for f in by_stack["platform-dev"])
-    assert [f.check_id for f in by_stack["platform-staging"]] == ["CKV_AWS_7"]
+    assert [f.check_id for f in by_stack["platform-it"]] == ["CKV_AWS_7"]
 
 
 def test_short_justification_refused(tmp_path: Path) -> None:

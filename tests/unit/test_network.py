@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.network import INTERFACE_ENDPOINTS, subnet_cidrs
+from constructs_lib.network import FUNCTION_ENI_ACTIONS, INTERFACE_ENDPOINTS, subnet_cidrs
 from constructs_lib.settings import ConfigError, Settings
 from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, make_settings, one, resources, statements
 
@@ -152,16 +152,81 @@ def test_nat_per_az(prod: Synth) -> None:
     assert len({r["nat_gateway_id"] for r in default_routes(doc).values()}) == 3
 
 
-def test_nat_toggle_changes_nothing_else(synth: Callable[[Settings], Synth]) -> None:
+def test_nat_toggle_adds_nat_and_moves_the_functions_into_the_vpc(synth: Callable[[Settings], Synth]) -> None:
+    """NAT is the functions' way out of the private subnets: turning it on adds the NAT path and
+    the functions' placement, and changes nothing but the two functions and their roles' policies."""
     off = synth(make_settings("dev"))["platform"]["resource"]
     on = synth(make_settings("dev", network={"enable_nat_gateway": True}))["platform"]["resource"]
     added = {(rtype, name) for rtype, items in on.items() for name in items if name not in off.get(rtype, {})}
-    assert {rtype for rtype, _ in added} == {"aws_eip", "aws_nat_gateway", "aws_route"}
+    assert {rtype for rtype, _ in added} == {
+        "aws_eip", "aws_nat_gateway", "aws_route", "aws_security_group", "aws_vpc_security_group_egress_rule",
+    }  # fmt: skip
+    assert {name for rtype, name in added if rtype.startswith(("aws_security_group", "aws_vpc_security"))} == {
+        n for n in on["aws_security_group"] if n.startswith("network_functions_")
+    } | {n for n in on["aws_vpc_security_group_egress_rule"] if n.startswith("network_functions_")}
     removed = {(rtype, name) for rtype, items in off.items() for name in items if name not in on.get(rtype, {})}
     assert removed == set()
-    for rtype, items in off.items():
-        for name, body in items.items():
-            assert json.dumps(on[rtype][name], sort_keys=True) == json.dumps(body, sort_keys=True), (rtype, name)
+    changed = {
+        (rtype, name.split("_")[0])
+        for rtype, items in off.items()
+        for name, body in items.items()
+        if json.dumps(on[rtype][name], sort_keys=True) != json.dumps(body, sort_keys=True)
+    }
+    assert changed == {
+        ("aws_lambda_function", "orchestrator"),
+        ("aws_lambda_function", "mirror"),
+        ("aws_iam_role_policy", "orchestrator"),
+        ("aws_iam_role_policy", "mirror"),
+    }
+
+
+def test_functions_run_in_the_private_subnets_where_there_is_nat(prod: Synth, dev: Synth) -> None:
+    """Prod (NAT): both functions in every private subnet behind their own group, which opens
+    nothing inbound and only HTTPS outbound; their roles may attach them there and nowhere else.
+    dev (no NAT, so no way out of the subnets): outside the VPC."""
+    doc = prod["platform"]
+    (sg_name, sg) = next(
+        (k, v) for k, v in resources(doc, "aws_security_group").items() if k.startswith("network_functions_")
+    )
+    assert sg["name"] == "cicd-prod-functions"
+    assert "ingress" not in sg
+    (rule,) = [
+        r for k, r in resources(doc, "aws_vpc_security_group_egress_rule").items() if k.startswith("network_functions_")
+    ]
+    assert (rule["security_group_id"], rule["ip_protocol"], rule["from_port"], rule["to_port"], rule["cidr_ipv4"]) == (
+        f"${{aws_security_group.{sg_name}.id}}", "tcp", 443, 443, "0.0.0.0/0",
+    )  # fmt: skip
+    private = sorted(
+        f"${{aws_subnet.{k}.id}}" for k, v in resources(doc, "aws_subnet").items() if v["tags"]["tier"] == "private"
+    )
+    assert len(private) == 3
+    functions = resources(doc, "aws_lambda_function")
+    assert set(functions) == {k for k in functions if k.startswith(("orchestrator_", "mirror_"))}
+    for fn in functions.values():
+        assert sorted(fn["vpc_config"]["subnet_ids"]) == private
+        assert fn["vpc_config"]["security_group_ids"] == [f"${{aws_security_group.{sg_name}.id}}"]
+    for prefix in ("orchestrator_", "mirror_"):
+        (policy,) = [p for k, p in resources(doc, "aws_iam_role_policy").items() if k.startswith(prefix)]
+        statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+        assert statements["VpcDescribe"]["Action"] == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+        assert statements["VpcDescribe"]["Resource"] == "*"
+        ec2 = f"arn:{PARTITION_TOKEN}:ec2:us-east-1:{ACCOUNT_TOKEN}"
+        attach = statements["VpcAttach"]
+        assert attach["Action"] == list(FUNCTION_ENI_ACTIONS)
+        assert sorted(attach["Resource"]) == sorted(
+            [
+                f"{ec2}:network-interface/*",
+                f"{ec2}:security-group/${{aws_security_group.{sg_name}.id}}",
+                *(f"{ec2}:subnet/{s}" for s in private),
+            ]
+        )
+        assert statements["VpcDetach"] == {
+            "Sid": "VpcDetach", "Effect": "Allow", "Action": "ec2:DeleteNetworkInterface",
+            "Resource": f"{ec2}:network-interface/*",
+        }  # fmt: skip
+    for fn in resources(dev["platform"], "aws_lambda_function").values():
+        assert "vpc_config" not in fn
+    assert not [k for k in resources(dev["platform"], "aws_security_group") if k.startswith("network_functions_")]
 
 
 def test_neither_nat_nor_endpoints_refused() -> None:
