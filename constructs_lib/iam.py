@@ -34,7 +34,7 @@ class ServiceRole(Construct):
         service: str,
         account_id: str,
         statements: Sequence[policies.Statement] = (),
-        source_arn: str | None = None,
+        source_arn: str | Sequence[str] | None = None,
         assume_role_policy: str | None = None,
     ) -> None:
         super().__init__(scope, id)

@@ -40,6 +40,9 @@ ELB_LOG_ACCOUNTS = {
 
 ACCESS_LOG_PREFIX = "alb"
 
+#: Days the ALB access logs (and the platform buckets' S3 access logs) are kept, in each region.
+ACCESS_LOG_DAYS = 90
+
 
 def log_delivery_statement(aws: Aws, bucket_name: str) -> policies.Statement:
     principal = (
@@ -82,7 +85,7 @@ class LoadBalancer(Construct):
             "access-logs",
             bucket_name=logs_bucket,
             key=None,
-            expiration_days=90,
+            expiration_days=ACCESS_LOG_DAYS,
             force_destroy=not deletion_protection,
             extra_statements=[
                 log_delivery_statement(ctx.aws, logs_bucket),

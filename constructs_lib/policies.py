@@ -99,17 +99,17 @@ def source_account(account_id: str) -> dict[str, dict[str, str]]:
     return {"StringEquals": {"aws:SourceAccount": account_id}}
 
 
-def service_trust(service: str, account_id: str, *, source_arn: str | None = None) -> str:
+def service_trust(service: str, account_id: str, *, source_arn: str | Sequence[str] | None = None) -> str:
     """Trust policy letting exactly one service principal assume a role.
 
     ``aws:SourceAccount`` limits it to this account (confused-deputy
     protection); ``source_arn`` narrows it to one resource where the service
-    sets ``aws:SourceArn``.
+    sets ``aws:SourceArn`` (or to several: any of them).
     https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
     """
-    conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    conditions: dict[str, dict[str, str | list[str]]] = {"StringEquals": {"aws:SourceAccount": account_id}}
     if source_arn is not None:
-        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn if isinstance(source_arn, str) else list(source_arn)}
     return document(
         Statement(
             sid="TrustService",

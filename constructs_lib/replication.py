@@ -27,7 +27,8 @@ Choices, each a documented S3 option:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
@@ -57,8 +58,35 @@ REPLICA_OBJECT_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete", "s3:Replic
 S3_CONTEXT = "kms:EncryptionContext:aws:s3:arn"
 
 
+@dataclass(frozen=True)
+class Replicated:
+    """One source bucket and its replica: ``encrypted`` sources are SSE-KMS under the source key
+    (re-encrypted with the replica key); the others are log buckets, SSE-S3 on both sides."""
+
+    source: SecureBucket
+    replica: SecureBucket
+    encrypted: bool
+
+
+@dataclass(frozen=True)
+class ExtraSource:
+    """Another SSE-KMS bucket (under the same source key) replicated by the same role to a
+    replica bucket of its own, named ``bucket_name`` in the replica region."""
+
+    id: str
+    source: SecureBucket
+    bucket_name: str
+    noncurrent_expiration_days: int = 90
+
+
 class CrossRegionReplica(Construct):
-    """Attributes: ``key`` and ``bucket`` (in the replica region), ``role``, ``configuration``."""
+    """Attributes: ``key``, ``bucket`` and ``access_logs`` (in the replica region), ``role``,
+    ``configuration`` (the main bucket's rule), ``replicated`` (every source/replica pair).
+
+    Besides the main bucket, the source's access-log bucket (``log_source``) replicates to
+    ``access_logs``, which also receives the replicas' own server access logs, and each
+    ``extra`` bucket replicates to a replica of its own: logs and sources survive the region too.
+    """
 
     def __init__(
         self,
@@ -75,8 +103,12 @@ class CrossRegionReplica(Construct):
         role_name: str,
         deletion_window_in_days: int,
         force_destroy: bool,
+        log_source: SecureBucket,
+        log_bucket_name: str,
+        log_expiration_days: int,
         expiration_days: int | None = None,
         noncurrent_expiration_days: int = 90,
+        extra: Sequence[ExtraSource] = (),
     ) -> None:
         super().__init__(scope, id)
         there = replace(aws, region=region)
@@ -90,6 +122,17 @@ class CrossRegionReplica(Construct):
             deletion_window_in_days=deletion_window_in_days,
             provider=provider,
         )
+        # SSE-S3 like its source: S3 delivers server access logs only to such a bucket.
+        self.access_logs = SecureBucket(
+            self,
+            "access-logs",
+            bucket_name=log_bucket_name,
+            key=None,
+            force_destroy=force_destroy,
+            expiration_days=log_expiration_days,
+            extra_statements=[SecureBucket.allow_s3_access_logs(there, log_bucket_name)],
+            provider=provider,
+        )
         self.bucket = SecureBucket(
             self,
             "bucket",
@@ -98,25 +141,43 @@ class CrossRegionReplica(Construct):
             force_destroy=force_destroy,
             expiration_days=expiration_days,
             noncurrent_expiration_days=noncurrent_expiration_days,
+            access_log_bucket=self.access_logs,
             provider=provider,
         )
+        self.replicated = [Replicated(source, self.bucket, True), Replicated(log_source, self.access_logs, False)]
+        for more in extra:
+            replica = SecureBucket(
+                self,
+                more.id,
+                bucket_name=more.bucket_name,
+                key=self.key,
+                force_destroy=force_destroy,
+                noncurrent_expiration_days=more.noncurrent_expiration_days,
+                access_log_bucket=self.access_logs,
+                provider=provider,
+            )
+            self.replicated.append(Replicated(more.source, replica, True))
         self.role = ServiceRole(
             self,
             "role",
             role_name=role_name,
             service="s3.amazonaws.com",
             account_id=aws.account_id,
-            source_arn=source.arn,
+            source_arn=[r.source.arn for r in self.replicated],
         )
-        self._grant(aws, there, source, source_key)
-        self.configuration = self._rule(source)
+        self._grant(aws, there, source_key)
+        self.configuration = self._rule("configuration", self.replicated[0])
+        self._rule("access-logs-configuration", self.replicated[1])
+        for more, pair in zip(extra, self.replicated[2:], strict=True):
+            self._rule(f"{more.id}-configuration", pair)
 
-    def _rule(self, source: SecureBucket) -> S3BucketReplicationConfigurationA:
-        """Every object, SSE-KMS ones included, to the replica under its key; no delete markers."""
+    def _rule(self, id: str, pair: Replicated) -> S3BucketReplicationConfigurationA:
+        """Every object to the replica (SSE-KMS ones under the replica key); no delete markers."""
+        kms = pair.encrypted
         return S3BucketReplicationConfigurationA(
             self,
-            "configuration",
-            bucket=source.id,
+            id,
+            bucket=pair.source.id,
             role=self.role.arn,
             rule=[
                 S3BucketReplicationConfigurationRule(
@@ -131,44 +192,54 @@ class CrossRegionReplica(Construct):
                         sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
                             status="Enabled"
                         )
-                    ),
+                    )
+                    if kms
+                    else None,
                     destination=S3BucketReplicationConfigurationRuleDestination(
-                        bucket=self.bucket.arn,
+                        bucket=pair.replica.arn,
                         storage_class="STANDARD",
                         encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
                             replica_kms_key_id=self.key.arn
-                        ),
+                        )
+                        if kms
+                        else None,
                     ),
                 )
             ],
             # S3 refuses a replication rule unless both buckets are versioned.
-            depends_on=[source.versioning, self.bucket.versioning, self.role.policy],
+            depends_on=[pair.source.versioning, pair.replica.versioning, self.role.policy],
         )
 
-    def _grant(self, aws: Aws, there: Aws, source: SecureBucket, source_key: EnvironmentKey) -> None:
-        """Exactly the two buckets and the two keys, each key only through S3 in its region."""
-        replica = self.bucket
+    def _grant(self, aws: Aws, there: Aws, source_key: EnvironmentKey) -> None:
+        """Exactly these buckets and the two keys, each key only through S3 in its region."""
 
-        def through_s3(at: Aws, bucket_arn: str) -> dict[str, dict[str, object]]:
+        def through_s3(at: Aws, bucket_arns: list[str]) -> dict[str, dict[str, object]]:
             return {
                 "StringEquals": {"kms:ViaService": f"s3.{at.region}.amazonaws.com"},
-                "StringLike": {S3_CONTEXT: [bucket_arn, f"{bucket_arn}/*"]},
+                "StringLike": {S3_CONTEXT: [a for arn in bucket_arns for a in (arn, f"{arn}/*")]},
             }
 
+        sources = [r.source.arn for r in self.replicated]
+        replicas = [r.replica.arn for r in self.replicated]
+        encrypted = [r for r in self.replicated if r.encrypted]
         self.role.add_statements(
-            policies.Statement(sid="SourceBucket", actions=SOURCE_BUCKET_ACTIONS, resources=[source.arn]),
-            policies.Statement(sid="SourceObjects", actions=SOURCE_OBJECT_ACTIONS, resources=[f"{source.arn}/*"]),
-            policies.Statement(sid="ReplicaObjects", actions=REPLICA_OBJECT_ACTIONS, resources=[f"{replica.arn}/*"]),
+            policies.Statement(sid="SourceBucket", actions=SOURCE_BUCKET_ACTIONS, resources=sources),
+            policies.Statement(
+                sid="SourceObjects", actions=SOURCE_OBJECT_ACTIONS, resources=[f"{a}/*" for a in sources]
+            ),
+            policies.Statement(
+                sid="ReplicaObjects", actions=REPLICA_OBJECT_ACTIONS, resources=[f"{a}/*" for a in replicas]
+            ),
             policies.Statement(
                 sid="DecryptSource",
                 actions=policies.KEY_DECRYPT_ACTIONS,
                 resources=[source_key.arn],
-                conditions=through_s3(aws, source.arn),
+                conditions=through_s3(aws, [r.source.arn for r in encrypted]),
             ),
             policies.Statement(
                 sid="EncryptReplica",
                 actions=("kms:Encrypt", "kms:GenerateDataKey"),
                 resources=[self.key.arn],
-                conditions=through_s3(there, replica.arn),
+                conditions=through_s3(there, [r.replica.arn for r in encrypted]),
             ),
         )

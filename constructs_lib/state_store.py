@@ -10,6 +10,9 @@ from constructs_lib.context import Aws
 from constructs_lib.encryption import EnvironmentKey
 from constructs_lib.storage import SecureBucket
 
+#: Days the state bucket's server access logs are kept (here and in the replica region).
+STATE_ACCESS_LOG_DAYS = 365
+
 
 class StateStore(Construct):
     """Where Terraform keeps the platform's state and its lock.
@@ -50,7 +53,7 @@ class StateStore(Construct):
             "access-logs",
             bucket_name=access_log_bucket_name,
             key=None,  # S3 log delivery writes SSE-S3 only
-            expiration_days=365,
+            expiration_days=STATE_ACCESS_LOG_DAYS,
             force_destroy=not deletion_protection,
             extra_statements=[SecureBucket.allow_s3_access_logs(aws, access_log_bucket_name)],
         )

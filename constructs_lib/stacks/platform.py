@@ -11,7 +11,7 @@ from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.domain import PublicDomain
 from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
-from constructs_lib.load_balancer import LoadBalancer
+from constructs_lib.load_balancer import ACCESS_LOG_DAYS, LoadBalancer
 from constructs_lib.mirror import ImageMirror
 from constructs_lib.network import FunctionPlacement, Network
 from constructs_lib.notifications import Notifications
@@ -19,7 +19,7 @@ from constructs_lib.observability import Observability, Watched, alarms, notices
 from constructs_lib.orchestrator import DeployOrchestrator
 from constructs_lib.pipeline import Pipeline
 from constructs_lib.registry import Registry
-from constructs_lib.replication import CrossRegionReplica
+from constructs_lib.replication import CrossRegionReplica, ExtraSource
 from constructs_lib.secrets import PlatformSecrets
 from constructs_lib.service import Service
 from constructs_lib.settings import Settings
@@ -151,26 +151,6 @@ class PlatformStack(TerraformStack):
             force_destroy=ctx.disposable,
             access_log_bucket=self.load_balancer.access_logs,
         )
-        self.artifacts_replica: CrossRegionReplica | None = None
-        replica_naming = settings.replica_naming
-        if replica_naming is not None:
-            # What the pipeline deployed, kept in another region too.
-            self.artifacts_replica = CrossRegionReplica(
-                self,
-                "artifacts-replica",
-                aws=ctx.aws,
-                provider=add_provider(self, settings, replica=True),
-                region=replica_naming.region,
-                source=self.artifacts,
-                source_key=ctx.key,
-                bucket_name=replica_naming.name("artifacts"),
-                key_alias=ctx.naming.key_alias,
-                role_name=ctx.naming.name("artifacts-replication"),
-                deletion_window_in_days=settings.security.kms_deletion_window_days,
-                force_destroy=ctx.disposable,
-                expiration_days=settings.pipeline.artifact_expiration_days,
-                noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
-            )
         self.orchestrator = DeployOrchestrator(
             self,
             "orchestrator",
@@ -195,6 +175,40 @@ class PlatformStack(TerraformStack):
             require_manual_approval=settings.require_manual_approval,
             container_port=settings.service.container_port,
         )
+        self.artifacts_replica: CrossRegionReplica | None = None
+        replica_naming = settings.replica_naming
+        if replica_naming is not None:
+            # What the pipeline deployed, kept in another region too.
+            self.artifacts_replica = CrossRegionReplica(
+                self,
+                "artifacts-replica",
+                aws=ctx.aws,
+                provider=add_provider(self, settings, replica=True),
+                region=replica_naming.region,
+                source=self.artifacts,
+                source_key=ctx.key,
+                bucket_name=replica_naming.name("artifacts"),
+                key_alias=ctx.naming.key_alias,
+                role_name=ctx.naming.name("artifacts-replication"),
+                deletion_window_in_days=settings.security.kms_deletion_window_days,
+                force_destroy=ctx.disposable,
+                expiration_days=settings.pipeline.artifact_expiration_days,
+                noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
+                # The ALB's and the platform buckets' access logs, and the pipeline's source.
+                log_source=self.load_balancer.access_logs,
+                log_bucket_name=replica_naming.name("alb-logs"),
+                log_expiration_days=ACCESS_LOG_DAYS,
+                extra=[
+                    ExtraSource(
+                        id="source",
+                        source=self.pipeline.source,
+                        bucket_name=replica_naming.name("source"),
+                        noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
+                    )
+                ]
+                if self.pipeline.source is not None
+                else [],
+            )
 
     def _observability(self, settings: Settings) -> None:
         self.tracing = Tracing(

@@ -18,7 +18,7 @@ from constructs_lib.context import Aws
 from constructs_lib.replication import CrossRegionReplica
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
-from constructs_lib.state_store import StateStore
+from constructs_lib.state_store import STATE_ACCESS_LOG_DAYS, StateStore
 
 
 def state_backend_stack_name(settings: Settings) -> str:
@@ -67,6 +67,10 @@ class StateBackendStack(TerraformStack):
                 role_name=naming.name("tfstate-replication"),
                 deletion_window_in_days=settings.security.kms_deletion_window_days,
                 force_destroy=not settings.is_production,
+                # Who read or wrote the state survives the region too.
+                log_source=self.store.access_logs,
+                log_bucket_name=replica_naming.name("tfstate-logs"),
+                log_expiration_days=STATE_ACCESS_LOG_DAYS,
             )
         # Renamed buckets (account and region in the name): the old addresses are forgotten.
         addresses.forget(self, [*self.store.bucket.legacy_addresses, *self.store.access_logs.legacy_addresses])

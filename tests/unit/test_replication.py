@@ -29,39 +29,76 @@ def key_ref(body: dict[str, Any]) -> str:
     return str(body["rule"][0]["destination"]["encryption_configuration"]["replica_kms_key_id"])
 
 
-@pytest.mark.parametrize(
-    ("stack", "component", "alias"), [("state", "tfstate", "state"), ("platform", "artifacts", "")]
-)
-def test_prod_replicates_the_bucket_to_its_replica_region(prod: Synth, stack: str, component: str, alias: str) -> None:
+#: Per stack: source bucket component -> whether it is SSE-KMS (else SSE-S3 logs), all replicated.
+REPLICATED = {
+    "state": {"tfstate": True, "tfstate-logs": False},
+    "platform": {"artifacts": True, "alb-logs": False, "source": True},
+}
+
+
+def bucket_names(doc: dict[str, Any]) -> dict[str, str]:
+    """Terraform reference (``aws_s3_bucket.<name>``) -> bucket name."""
+    return {f"aws_s3_bucket.{k}": b["bucket"] for k, b in resources(doc, "aws_s3_bucket").items()}
+
+
+def ref(token: str) -> str:
+    """``${aws_s3_bucket.x.arn}`` -> ``aws_s3_bucket.x``."""
+    return token.removeprefix("${").rsplit(".", 1)[0]
+
+
+@pytest.mark.parametrize(("stack", "alias"), [("state", "state"), ("platform", "")])
+def test_prod_replicates_every_bucket_to_its_replica_region(prod: Synth, stack: str, alias: str) -> None:
+    """The main bucket, its access logs and (platform) the pipeline's source each replicate to a
+    bucket of the same name in the replica region: SSE-KMS ones under the replica key, logs SSE-S3."""
     doc = prod[stack]
     (provider,) = [p for p in doc["provider"]["aws"] if p.get("alias") == "replica"]
     assert provider["region"] == REPLICA_REGION
+    names = bucket_names(doc)
     there = replicas(doc)
-    (replica,) = there["aws_s3_bucket"].values()
-    assert replica["bucket"] == f"cicd-{component}-prod-123456789012-{REPLICA_REGION}"
-    assert replica["force_destroy"] is False  # prod
-    # A full bucket of its own: versioned, the replica key, TLS only, nothing public.
-    assert next(iter(there["aws_s3_bucket_versioning"].values()))["versioning_configuration"] == {"status": "Enabled"}
-    sse = next(iter(there["aws_s3_bucket_server_side_encryption_configuration"].values()))["rule"][0]
     (key_name,) = there["aws_kms_key"]
-    assert sse["apply_server_side_encryption_by_default"]["kms_master_key_id"] == f"${{aws_kms_key.{key_name}.arn}}"
     assert there["aws_kms_key"][key_name]["enable_key_rotation"] is True
-    assert "DenyInsecureTransport" in next(iter(there["aws_s3_bucket_policy"].values()))["policy"]
     (alias_body,) = there["aws_kms_alias"].values()
     assert alias_body["name"] == (f"alias/cicd-{alias}-prod" if alias else "alias/cicd-prod")
-
-    (config,) = resources(doc, "aws_s3_bucket_replication_configuration").values()
-    assert "provider" not in config  # the rule belongs to the source, in the stack's region
-    (rule,) = config["rule"]
-    assert rule["status"] == "Enabled"
-    assert rule["filter"] == {"prefix": ""}
-    assert rule["delete_marker_replication"] == {"status": "Disabled"}
-    assert rule["source_selection_criteria"] == {"sse_kms_encrypted_objects": {"status": "Enabled"}}
-    (replica_name,) = there["aws_s3_bucket"]
-    assert rule["destination"]["bucket"] == f"${{aws_s3_bucket.{replica_name}.arn}}"
-    assert key_ref(config) == f"${{aws_kms_key.{key_name}.arn}}"
-    # Both sides versioned before S3 accepts the rule.
-    assert sum("aws_s3_bucket_versioning." in d for d in config["depends_on"]) == 2
+    pairs = {}
+    for config in resources(doc, "aws_s3_bucket_replication_configuration").values():
+        assert "provider" not in config  # the rule belongs to the source, in the stack's region
+        (rule,) = config["rule"]
+        assert (rule["status"], rule["filter"], rule["delete_marker_replication"]) == (
+            "Enabled", {"prefix": ""}, {"status": "Disabled"},
+        )  # fmt: skip
+        source, replica = names[ref(config["bucket"])], names[ref(rule["destination"]["bucket"])]
+        kms = "encryption_configuration" in rule["destination"]
+        assert ("source_selection_criteria" in rule) == kms
+        if kms:
+            assert rule["source_selection_criteria"] == {"sse_kms_encrypted_objects": {"status": "Enabled"}}
+            assert key_ref(config) == f"${{aws_kms_key.{key_name}.arn}}"
+        # Both sides versioned before S3 accepts the rule.
+        assert sum("aws_s3_bucket_versioning." in d for d in config["depends_on"]) == 2
+        pairs[source] = (replica, kms)
+    assert pairs == {
+        f"cicd-{c}-prod-123456789012-us-east-1": (f"cicd-{c}-prod-123456789012-{REPLICA_REGION}", kms)
+        for c, kms in REPLICATED[stack].items()
+    }
+    # Every replica a full bucket of its own: versioned, encrypted, TLS only, nothing public,
+    # kept in prod, and access-logged to the replica region's log bucket (itself a log target).
+    replica_buckets = there["aws_s3_bucket"]
+    assert {b["bucket"] for b in replica_buckets.values()} == {r for r, _ in pairs.values()}
+    assert all(b["force_destroy"] is False for b in replica_buckets.values())
+    assert len(there["aws_s3_bucket_versioning"]) == len(replica_buckets)
+    assert len(there["aws_s3_bucket_policy"]) == len(replica_buckets)
+    assert all("DenyInsecureTransport" in p["policy"] for p in there["aws_s3_bucket_policy"].values())
+    (log_ref,) = [f"aws_s3_bucket.{k}" for k, b in replica_buckets.items() if "-logs-" in b["bucket"]]
+    logging = there["aws_s3_bucket_logging"].values()
+    assert sorted(names[ref(lg["bucket"])] for lg in logging) == sorted(r for r, kms in pairs.values() if kms)
+    assert {ref(lg["target_bucket"]) for lg in logging} == {log_ref}
+    (log_policy,) = [p for p in there["aws_s3_bucket_policy"].values() if ref(p["bucket"]) == log_ref]
+    assert "logging.s3.amazonaws.com" in log_policy["policy"]
+    for sse in there["aws_s3_bucket_server_side_encryption_configuration"].values():
+        default = sse["rule"][0]["apply_server_side_encryption_by_default"]
+        if ref(sse["bucket"]) == log_ref:
+            assert default == {"sse_algorithm": "AES256"}  # S3 delivers access logs only to SSE-S3
+        else:
+            assert default["kms_master_key_id"] == f"${{aws_kms_key.{key_name}.arn}}"
 
 
 def role_policy(doc: dict[str, Any], role_name: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -71,29 +108,37 @@ def role_policy(doc: dict[str, Any], role_name: str) -> tuple[dict[str, Any], di
 
 
 @pytest.mark.parametrize(("stack", "component"), [("state", "tfstate"), ("platform", "artifacts")])
-def test_replication_role_names_only_its_two_buckets_and_keys(prod: Synth, stack: str, component: str) -> None:
+def test_replication_role_names_only_its_buckets_and_keys(prod: Synth, stack: str, component: str) -> None:
     doc = prod[stack]
     role, st = role_policy(doc, f"cicd-{component}-replication-prod")
     (trust,) = json.loads(role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_TOKEN}
-    (config,) = resources(doc, "aws_s3_bucket_replication_configuration").values()
-    source_arn = trust["Condition"]["ArnLike"]["aws:SourceArn"]
-    assert config["bucket"].replace(".id}", ".arn}") == source_arn
-    replica_arn = config["rule"][0]["destination"]["bucket"]
+    configs = resources(doc, "aws_s3_bucket_replication_configuration").values()
+    sources = [c["bucket"].replace(".id}", ".arn}") for c in configs]
+    replicas_ = [c["rule"][0]["destination"]["bucket"] for c in configs]
+    encrypted = [c for c in configs if "encryption_configuration" in c["rule"][0]["destination"]]
+    kms_sources = [c["bucket"].replace(".id}", ".arn}") for c in encrypted]
+    kms_replicas = [c["rule"][0]["destination"]["bucket"] for c in encrypted]
+    assert len(sources) == len(REPLICATED[stack])
+    assert sorted(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(sources)
     assert set(st) == {"SourceBucket", "SourceObjects", "ReplicaObjects", "DecryptSource", "EncryptReplica"}
-    assert st["SourceBucket"]["Resource"] == source_arn
-    assert st["SourceObjects"]["Resource"] == f"{source_arn}/*"
-    assert st["ReplicaObjects"]["Resource"] == f"{replica_arn}/*"
+    assert sorted(st["SourceBucket"]["Resource"]) == sorted(sources)
+    assert sorted(st["SourceObjects"]["Resource"]) == sorted(f"{a}/*" for a in sources)
+    assert sorted(st["ReplicaObjects"]["Resource"]) == sorted(f"{a}/*" for a in replicas_)
     assert st["ReplicaObjects"]["Action"] == ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
-    assert st["EncryptReplica"]["Resource"] == key_ref(config)
+    assert st["EncryptReplica"]["Resource"] == key_ref(encrypted[0])
     assert st["DecryptSource"]["Action"] == "kms:Decrypt"
-    # Each key only through S3 in its own region, only for its own bucket's objects.
+    # Each key only through S3 in its own region, only for the SSE-KMS buckets' objects.
     assert st["DecryptSource"]["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
     assert st["EncryptReplica"]["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{REPLICA_REGION}.amazonaws.com"}
     context = "kms:EncryptionContext:aws:s3:arn"
-    assert st["DecryptSource"]["Condition"]["StringLike"] == {context: [source_arn, f"{source_arn}/*"]}
-    assert st["EncryptReplica"]["Condition"]["StringLike"] == {context: [replica_arn, f"{replica_arn}/*"]}
+    assert sorted(st["DecryptSource"]["Condition"]["StringLike"][context]) == sorted(
+        a for arn in kms_sources for a in (arn, f"{arn}/*")
+    )
+    assert sorted(st["EncryptReplica"]["Condition"]["StringLike"][context]) == sorted(
+        a for arn in kms_replicas for a in (arn, f"{arn}/*")
+    )
 
 
 def test_no_replication_outside_prod_by_default(dev: Synth) -> None:
@@ -105,9 +150,10 @@ def test_no_replication_outside_prod_by_default(dev: Synth) -> None:
 
 def test_replication_can_be_turned_on_anywhere_and_off_in_prod(synth: Callable[[Settings], Synth]) -> None:
     dev = synth(make_settings("dev", recovery={"replicate": True, "replica_region": "eu-west-1"}))
-    assert len(resources(dev["state"], "aws_s3_bucket_replication_configuration")) == 1
-    (replica,) = replicas(dev["state"])["aws_s3_bucket"].values()
-    assert replica["force_destroy"] is True  # a disposable environment's replica goes with it
+    assert len(resources(dev["state"], "aws_s3_bucket_replication_configuration")) == 2
+    there = replicas(dev["state"])["aws_s3_bucket"].values()
+    assert all(b["bucket"].endswith("-eu-west-1") for b in there)
+    assert all(b["force_destroy"] is True for b in there)  # a disposable environment's replicas go with it
     prod = synth(make_settings("prod", recovery={"replicate": False}))
     assert resources(prod["state"], "aws_s3_bucket_replication_configuration") == {}
 
