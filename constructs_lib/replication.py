@@ -112,6 +112,7 @@ class CrossRegionReplica(Construct):
     ) -> None:
         super().__init__(scope, id)
         there = replace(aws, region=region)
+        self._provider = provider
         # Used only through S3 in its own region (replication writes, a recovery reads).
         self.key = EnvironmentKey(
             self,
@@ -122,40 +123,11 @@ class CrossRegionReplica(Construct):
             deletion_window_in_days=deletion_window_in_days,
             provider=provider,
         )
-        # SSE-S3 like its source: S3 delivers server access logs only to such a bucket.
-        self.access_logs = SecureBucket(
-            self,
-            "access-logs",
-            bucket_name=log_bucket_name,
-            key=None,
-            force_destroy=force_destroy,
-            expiration_days=log_expiration_days,
-            extra_statements=[SecureBucket.allow_s3_access_logs(there, log_bucket_name)],
-            provider=provider,
-        )
-        self.bucket = SecureBucket(
-            self,
-            "bucket",
-            bucket_name=bucket_name,
-            key=self.key,
-            force_destroy=force_destroy,
-            expiration_days=expiration_days,
-            noncurrent_expiration_days=noncurrent_expiration_days,
-            access_log_bucket=self.access_logs,
-            provider=provider,
-        )
+        self.access_logs = self._log_bucket(there, log_bucket_name, force_destroy, log_expiration_days)
+        self.bucket = self._replica("bucket", bucket_name, force_destroy, noncurrent_expiration_days, expiration_days)
         self.replicated = [Replicated(source, self.bucket, True), Replicated(log_source, self.access_logs, False)]
         for more in extra:
-            replica = SecureBucket(
-                self,
-                more.id,
-                bucket_name=more.bucket_name,
-                key=self.key,
-                force_destroy=force_destroy,
-                noncurrent_expiration_days=more.noncurrent_expiration_days,
-                access_log_bucket=self.access_logs,
-                provider=provider,
-            )
+            replica = self._replica(more.id, more.bucket_name, force_destroy, more.noncurrent_expiration_days)
             self.replicated.append(Replicated(more.source, replica, True))
         self.role = ServiceRole(
             self,
@@ -170,6 +142,40 @@ class CrossRegionReplica(Construct):
         self._rule("access-logs-configuration", self.replicated[1])
         for more, pair in zip(extra, self.replicated[2:], strict=True):
             self._rule(f"{more.id}-configuration", pair)
+
+    def _log_bucket(self, there: Aws, name: str, force_destroy: bool, expiration_days: int) -> SecureBucket:
+        """SSE-S3 like its source: S3 delivers server access logs only to such a bucket."""
+        return SecureBucket(
+            self,
+            "access-logs",
+            bucket_name=name,
+            key=None,
+            force_destroy=force_destroy,
+            expiration_days=expiration_days,
+            extra_statements=[SecureBucket.allow_s3_access_logs(there, name)],
+            provider=self._provider,
+        )
+
+    def _replica(
+        self,
+        id: str,
+        name: str,
+        force_destroy: bool,
+        noncurrent_expiration_days: int,
+        expiration_days: int | None = None,
+    ) -> SecureBucket:
+        """A replica of an SSE-KMS bucket: the replica key, access-logged to the replica region's log bucket."""
+        return SecureBucket(
+            self,
+            id,
+            bucket_name=name,
+            key=self.key,
+            force_destroy=force_destroy,
+            expiration_days=expiration_days,
+            noncurrent_expiration_days=noncurrent_expiration_days,
+            access_log_bucket=self.access_logs,
+            provider=self._provider,
+        )
 
     def _rule(self, id: str, pair: Replicated) -> S3BucketReplicationConfigurationA:
         """Every object to the replica (SSE-KMS ones under the replica key); no delete markers."""

@@ -468,7 +468,7 @@ class ObservabilitySettings(_Strict):
 
 class RecoverySettings(_Strict):
     replicate: bool | None = None
-    """Replicate the state and artifact buckets to replica_region; unset means on in prod, off elsewhere."""
+    """Replicate every bucket (state, artifacts, source, logs) to replica_region; unset: on in prod only."""
     replica_region: str | None = None
     """Region the replicas live in (another region of the same partition); needed while replication is on."""
 

@@ -175,40 +175,44 @@ class PlatformStack(TerraformStack):
             require_manual_approval=settings.require_manual_approval,
             container_port=settings.service.container_port,
         )
-        self.artifacts_replica: CrossRegionReplica | None = None
+        self.artifacts_replica = self._replicate(settings)
+
+    def _replicate(self, settings: Settings) -> CrossRegionReplica | None:
+        """What the pipeline deployed and built from, and who accessed it, kept in another region too."""
         replica_naming = settings.replica_naming
-        if replica_naming is not None:
-            # What the pipeline deployed, kept in another region too.
-            self.artifacts_replica = CrossRegionReplica(
-                self,
-                "artifacts-replica",
-                aws=ctx.aws,
-                provider=add_provider(self, settings, replica=True),
-                region=replica_naming.region,
-                source=self.artifacts,
-                source_key=ctx.key,
-                bucket_name=replica_naming.name("artifacts"),
-                key_alias=ctx.naming.key_alias,
-                role_name=ctx.naming.name("artifacts-replication"),
-                deletion_window_in_days=settings.security.kms_deletion_window_days,
-                force_destroy=ctx.disposable,
-                expiration_days=settings.pipeline.artifact_expiration_days,
-                noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
-                # The ALB's and the platform buckets' access logs, and the pipeline's source.
-                log_source=self.load_balancer.access_logs,
-                log_bucket_name=replica_naming.name("alb-logs"),
-                log_expiration_days=ACCESS_LOG_DAYS,
-                extra=[
-                    ExtraSource(
-                        id="source",
-                        source=self.pipeline.source,
-                        bucket_name=replica_naming.name("source"),
-                        noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
-                    )
-                ]
-                if self.pipeline.source is not None
-                else [],
-            )
+        if replica_naming is None:
+            return None
+        ctx = self.ctx
+        return CrossRegionReplica(
+            self,
+            "artifacts-replica",
+            aws=ctx.aws,
+            provider=add_provider(self, settings, replica=True),
+            region=replica_naming.region,
+            source=self.artifacts,
+            source_key=ctx.key,
+            bucket_name=replica_naming.name("artifacts"),
+            key_alias=ctx.naming.key_alias,
+            role_name=ctx.naming.name("artifacts-replication"),
+            deletion_window_in_days=settings.security.kms_deletion_window_days,
+            force_destroy=ctx.disposable,
+            expiration_days=settings.pipeline.artifact_expiration_days,
+            noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
+            # The ALB's and the platform buckets' access logs, and the pipeline's source.
+            log_source=self.load_balancer.access_logs,
+            log_bucket_name=replica_naming.name("alb-logs"),
+            log_expiration_days=ACCESS_LOG_DAYS,
+            extra=[
+                ExtraSource(
+                    id="source",
+                    source=self.pipeline.source,
+                    bucket_name=replica_naming.name("source"),
+                    noncurrent_expiration_days=settings.pipeline.artifact_expiration_days,
+                )
+            ]
+            if self.pipeline.source is not None
+            else [],
+        )
 
     def _observability(self, settings: Settings) -> None:
         self.tracing = Tracing(

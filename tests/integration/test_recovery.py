@@ -48,6 +48,26 @@ def test_both_buckets_replicate_to_the_replica_region_with_its_key(deployment: D
         assert (replica["lineage"], replica["serial"]) == (primary["lineage"], primary["serial"]), key
 
 
+def test_logs_and_source_replicate_and_the_replicas_are_access_logged(deployment: Deployment) -> None:
+    """The access-log buckets replicate SSE-S3 to log buckets of the same name in the replica
+    region, which log the replicas' own access; the pipeline's source replicates like the
+    artifacts. Read back from the emulator's S3, as the upgraded deployment left them."""
+    s3 = deployment.client("s3")
+
+    def name(component: str, region: str = "us-east-1") -> str:
+        return f"cicd-{component}-it-123456789012-{region}"
+
+    for component, kms in (("tfstate-logs", False), ("alb-logs", False), ("source", True)):
+        (rule,) = s3.get_bucket_replication(Bucket=name(component))["ReplicationConfiguration"]["Rules"]
+        assert rule["Status"] == "Enabled", component
+        assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{name(component, REPLICA_REGION)}"
+        assert ("EncryptionConfiguration" in rule["Destination"]) == kms, component
+        assert s3.get_bucket_versioning(Bucket=name(component, REPLICA_REGION))["Status"] == "Enabled"
+    for component, logs in (("tfstate", "tfstate-logs"), ("artifacts", "alb-logs"), ("source", "alb-logs")):
+        logging = s3.get_bucket_logging(Bucket=name(component, REPLICA_REGION))["LoggingEnabled"]
+        assert logging["TargetBucket"] == name(logs, REPLICA_REGION), component
+
+
 def test_the_documented_recovery_plans_no_changes_against_the_replica(deployment: Deployment) -> None:
     proc = deployment.cli("recover")  # with the deployment's settings (replication on)
     for stack in ("state-backend-it", "platform-it"):

@@ -52,7 +52,8 @@ def test_state_bucket_access_logged_and_disposable_outside_prod(dev: Synth, prod
     assert force == {
         "cicd-tfstate-prod-123456789012-us-east-1": False,
         "cicd-tfstate-logs-prod-123456789012-us-east-1": False,
-        "cicd-tfstate-prod-123456789012-us-west-2": False,  # the replica
+        "cicd-tfstate-prod-123456789012-us-west-2": False,  # the replicas
+        "cicd-tfstate-logs-prod-123456789012-us-west-2": False,
     }
 
 
