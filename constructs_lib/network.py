@@ -392,10 +392,17 @@ class Network(Construct):
             )
 
 
-#: What Lambda does with a function's execution role to attach it to the VPC
-#: (AWSLambdaVPCAccessExecutionRole, minus the logs actions the log group grants).
+#: What Lambda does with a function's execution role to attach it to the VPC: exactly
+#: AWSLambdaVPCAccessExecutionRole's EC2 actions (its logs actions come with the log group).
 #: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html
-FUNCTION_ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+FUNCTION_ENI_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 
 class FunctionPlacement(Construct):
@@ -412,7 +419,6 @@ class FunctionPlacement(Construct):
 
     def __init__(self, scope: Construct, id: str, *, ctx: PlatformContext, network: Network) -> None:
         super().__init__(scope, id)
-        self._aws = ctx.aws
         self.security_group = SecurityGroup(
             self,
             "sg",
@@ -437,30 +443,18 @@ class FunctionPlacement(Construct):
         )
 
     def grant_attach(self, grantee: policies.Grantee) -> None:
-        """What Lambda needs from ``grantee`` (an execution role) to place the function here.
+        """What Lambda needs from ``grantee`` (an execution role) to place the function here:
+        the EC2 actions of AWS's managed AWSLambdaVPCAccessExecutionRole, on ``"*"`` as there.
 
-        "ec2:DescribeNetworkInterfaces – This action only works if it's allowed on all
-        resources"; "ec2:DeleteNetworkInterface – If you don't specify a resource ID ... your
-        function may not be able to access the VPC. Either specify a unique resource ID, or
-        include all resource IDs, for example, "Resource": "arn:aws:ec2:us-west-2:123456789012:*/*""
-        (Lambda developer guide, configuration-vpc): deleting names every network interface
-        (``network-interface/*``, the one resource type the action takes), and creating one is
-        scoped to these subnets and this security group.
+        Lambda checks the role when it creates or updates the function, and AWS documents no
+        narrower shape that passes: "ec2:DescribeNetworkInterfaces – This action only works if
+        it's allowed on all resources"; "ec2:DeleteNetworkInterface – If you don't specify a
+        resource ID ... your function may not be able to access the VPC" (Lambda developer guide,
+        configuration-vpc), and roles scoped to subnets or conditions are reported to fail the
+        check. The function depends on this policy, so Lambda can still delete its interfaces
+        when the function goes ("If you delete the execution role before Lambda deletes the
+        Hyperplane ENI, Lambda won't be able to delete the Hyperplane ENI").
         """
-        aws = self._aws
-        interfaces = aws.arn("ec2", "network-interface/*")
         grantee.add_statements(
-            policies.Statement(
-                sid="VpcDescribe", actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]
-            ),
-            policies.Statement(
-                sid="VpcAttach",
-                actions=FUNCTION_ENI_ACTIONS,
-                resources=[
-                    interfaces,
-                    *(aws.arn("ec2", f"subnet/{subnet}") for subnet in self._subnet_ids),
-                    aws.arn("ec2", f"security-group/{self._security_group_id}"),
-                ],
-            ),
-            policies.Statement(sid="VpcDetach", actions=["ec2:DeleteNetworkInterface"], resources=[interfaces]),
+            policies.Statement(sid="VpcNetworkInterfaces", actions=FUNCTION_ENI_ACTIONS, resources=["*"])
         )

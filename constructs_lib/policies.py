@@ -37,6 +37,14 @@ STAR_ONLY_ACTIONS = frozenset(
         "codepipeline:PutJobFailureResult",
         "ecs:RegisterTaskDefinition",
         "ecs:DescribeTaskDefinition",
+        # Lambda functions in the VPC: Lambda checks the execution role when it creates or updates
+        # the function, and roles narrower than AWS's managed AWSLambdaVPCAccessExecutionRole
+        # ("Resource": "*") are reported to fail that check (terraform-provider-aws #20698,
+        # serverless-application-model #1074); constructs_lib/network.py FunctionPlacement.
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
         # VPC flow logs / CodeBuild VPC config describe calls have no resource type.
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSubnets",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.network import FUNCTION_ENI_ACTIONS, INTERFACE_ENDPOINTS, subnet_cidrs
+from constructs_lib.network import INTERFACE_ENDPOINTS, subnet_cidrs
 from constructs_lib.settings import ConfigError, Settings
 from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, make_settings, one, resources, statements
 
@@ -182,7 +182,7 @@ def test_nat_toggle_adds_nat_and_moves_the_functions_into_the_vpc(synth: Callabl
 
 def test_functions_run_in_the_private_subnets_where_there_is_nat(prod: Synth, dev: Synth) -> None:
     """Prod (NAT): both functions in every private subnet behind their own group, which opens
-    nothing inbound and only HTTPS outbound; their roles may attach them there and nowhere else.
+    nothing inbound and only HTTPS outbound; their roles may manage the interfaces Lambda needs.
     dev (no NAT, so no way out of the subnets): outside the VPC."""
     doc = prod["platform"]
     (sg_name, sg) = next(
@@ -208,22 +208,25 @@ def test_functions_run_in_the_private_subnets_where_there_is_nat(prod: Synth, de
     for prefix in ("orchestrator_", "mirror_"):
         (policy,) = [p for k, p in resources(doc, "aws_iam_role_policy").items() if k.startswith(prefix)]
         statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
-        assert statements["VpcDescribe"]["Action"] == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
-        assert statements["VpcDescribe"]["Resource"] == "*"
-        ec2 = f"arn:{PARTITION_TOKEN}:ec2:us-east-1:{ACCOUNT_TOKEN}"
-        attach = statements["VpcAttach"]
-        assert attach["Action"] == list(FUNCTION_ENI_ACTIONS)
-        assert sorted(attach["Resource"]) == sorted(
-            [
-                f"{ec2}:network-interface/*",
-                f"{ec2}:security-group/${{aws_security_group.{sg_name}.id}}",
-                *(f"{ec2}:subnet/{s}" for s in private),
-            ]
-        )
-        assert statements["VpcDetach"] == {
-            "Sid": "VpcDetach", "Effect": "Allow", "Action": "ec2:DeleteNetworkInterface",
-            "Resource": f"{ec2}:network-interface/*",
+        # AWS's managed AWSLambdaVPCAccessExecutionRole, EC2 part: Lambda checks the role when it
+        # creates the function, and documents no narrower shape that passes that check.
+        assert statements["VpcNetworkInterfaces"] == {
+            "Sid": "VpcNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Resource": "*",
         }  # fmt: skip
+        assert not [
+            s
+            for s in statements.values()
+            if any(str(a).startswith("ec2:") for a in s["Action"]) and s["Sid"] != "VpcNetworkInterfaces"
+        ]
+    # The role outlives the function: Lambda deletes its interfaces with it.
+    for fn in functions.values():
+        assert any(d.startswith("aws_iam_role_policy.") for d in fn["depends_on"])
     for fn in resources(dev["platform"], "aws_lambda_function").values():
         assert "vpc_config" not in fn
     assert not [k for k in resources(dev["platform"], "aws_security_group") if k.startswith("network_functions_")]
