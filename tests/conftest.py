@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -133,14 +134,33 @@ def _synth(settings: Settings) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def synth() -> Callable[[Settings], Synth]:
-    """Synthesize a configuration once per session: {"platform": doc, "state": doc}."""
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synth]:
+    """Synthesize a configuration once per session: {"platform": doc, "state": doc}.
+
+    Once per session across xdist's workers too: each synthesized configuration is also written
+    to a folder the workers share (the parent of their own temp folders), and a worker that
+    finds it there reads it instead of synthesizing again; every worker would otherwise spend
+    seconds of CPU on each shipped environment. The file appears atomically (written aside,
+    then renamed), so a reader never sees half of one; two workers that miss at once both
+    synthesize, which is only what each did before. The folder belongs to this session only.
+    """
     cache: dict[str, Synth] = {}
+    # Under xdist each worker's temp folder sits in the session's; alone, the session's is our own.
+    session = tmp_path_factory.getbasetemp()
+    shared = (session.parent if os.environ.get("PYTEST_XDIST_WORKER") else session) / "synth-cache"
+    shared.mkdir(exist_ok=True)
 
     def get(settings: Settings) -> Synth:
         key = settings.model_dump_json()
         if key not in cache:
-            cache[key] = _synth(settings)
+            path = shared / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+            if path.exists():
+                cache[key] = json.loads(path.read_text())
+            else:
+                cache[key] = _synth(settings)
+                aside = path.with_name(f".{path.name}.{os.getpid()}")
+                aside.write_text(json.dumps(cache[key]))
+                aside.replace(path)
         return cache[key]
 
     return get

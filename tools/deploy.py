@@ -67,6 +67,14 @@ INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 _APPLIED = re.compile(r"Apply complete! Resources: (.*)\.")
 OVERRIDE_UNPROTECT = "zz_destroy_override.tf.json"
 
+#: Plans (pull requests, the deploy workflow's plan job, `make plan`) and drift checks read the
+#: state and write nothing, so they take no state lock: the read-only plan role needs no write to
+#: the lock table or the state bucket, and a colleague's apply never blocks a review. It is safe
+#: because nothing is applied from a plan unchecked: terraform refuses a saved plan whose state
+#: changed since it was made ("Saved plan is stale"), and `apply` compares lineage and serial
+#: before it starts. A drift check applies nothing at all.
+READ_ONLY_LOCK_FLAG = "-lock=false"
+
 
 class Refused(Exception):
     """A run the tool will not start or continue: one line for the user, and an exit status."""
@@ -581,8 +589,9 @@ class Deployer:
 
         def plan_one(tf: Terraform) -> tuple[bool, str, dict[str, Any], list[plan_risk.Finding]]:
             plan_file = folder / f"{tf.dir.name}.tfplan"
-            args = ("plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
-            code, output = self.locked(tf, *args, f"-out={plan_file}")
+            # Read-only: no state lock (READ_ONLY_LOCK_FLAG).
+            args = ("plan", "-input=false", "-no-color", "-detailed-exitcode", READ_ONLY_LOCK_FLAG)
+            code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan failed in {tf.dir.name} (exit {code}):\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))
@@ -724,8 +733,8 @@ class Deployer:
 
         def drift_one(tf: Terraform) -> tuple[str, bool]:
             plan_file = folder / f"{tf.dir.name}.tfplan"
-            args = ("plan", "-refresh-only", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=10s")
-            code, output = self.locked(tf, *args, f"-out={plan_file}")
+            args = ("plan", "-refresh-only", "-input=false", "-no-color", "-detailed-exitcode", READ_ONLY_LOCK_FLAG)
+            code, output = self.tf(tf, *args, f"-out={plan_file}", check=False)
             if code not in (0, 2):
                 raise RuntimeError(f"terraform plan -refresh-only failed in {tf.dir.name}:\n{output[-4000:]}")
             _, shown = self.tf(tf, "show", "-json", str(plan_file))

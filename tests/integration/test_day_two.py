@@ -35,9 +35,6 @@ def our_keys(aws: Aws) -> list[str]:
 
 
 def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(deployment: Deployment, aws: Aws) -> None:
-    # Day one: right after the first deploy nothing has drifted (what a refresh reads
-    # back from sibling resources, like a bucket's policy, is not drift).
-    assert deployment.cli("drift").stdout.count("**No drift.**") == 2  # exit 0
     # A new machine (a CI runner, a teammate): no local state, no cdktf.out, no pid file.
     for leftover in ("state", "cdktf.out"):
         shutil.rmtree(deployment.workspace / leftover, ignore_errors=True)
@@ -50,6 +47,12 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
             "Created": "2026-01-01T00:00:00Z", "Path": path}  # fmt: skip
     key = {"LockID": {"S": path}}
     aws("dynamodb").put_item(TableName=deployment.outputs["lock_table"], Item={**key, "Info": {"S": json.dumps(info)}})
+    # Reviews are read-only and take no lock, so the colleague's run neither blocks nor loses it.
+    # Day one: right after the first deploy nothing has drifted (what a refresh reads back from
+    # sibling resources, like a bucket's policy, is not drift).
+    assert deployment.cli("drift").stdout.count("**No drift.**") == 2  # exit 0
+    held = aws("dynamodb").get_item(TableName=deployment.outputs["lock_table"], Key=key)["Item"]
+    assert json.loads(held["Info"]["S"])["ID"] == holder
     before = state_serial(aws)
     proc = deployment.cli("deploy", check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -88,8 +91,17 @@ def test_drift_is_named_and_the_reviewed_plan_is_the_applied_plan(deployment: De
     assert "`image_scanning_configuration[0].scan_on_push`: true → false" in proc.stdout
 
     reviewed, other = deployment.workspace / "plans" / "reviewed", deployment.workspace / "plans" / "other"
+    # A colleague's apply holds the platform's lock meanwhile: a plan is read-only, takes no lock,
+    # and neither waits for this one nor touches it.
+    table = deployment.outputs["lock_table"]
+    key = {"LockID": {"S": f"{deployment.outputs['state_bucket']}/{PLATFORM_STATE}"}}
+    info = {"ID": "held-by-dave", "Operation": "OperationTypeApply", "Who": "dave@ci", "Version": "1.11.4",
+            "Created": "2026-01-01T00:00:00Z", "Path": key["LockID"]["S"]}  # fmt: skip
+    aws("dynamodb").put_item(TableName=table, Item={**key, "Info": {"S": json.dumps(info)}})
     proc = deployment.cli("plan", "--out", str(reviewed), check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert json.loads(aws("dynamodb").get_item(TableName=table, Key=key)["Item"]["Info"]["S"])["ID"] == "held-by-dave"
+    aws("dynamodb").delete_item(TableName=table, Key=key)  # dave's apply ends
     assert sorted(p.name for p in reviewed.iterdir()) == [
         "comment.md",
         "platform-it.json",  # terraform show -json: for the artifact and the scanners
