@@ -105,3 +105,19 @@ class AwsTarget:
                 return False
             raise
         return True
+
+    def release_own_lock(self, table: str, lock_path: str, lock_id: str) -> None:
+        """Delete the DynamoDB state lock ``lock_path`` only while it still holds ``lock_id``: a
+        lock another run took meanwhile (another ID) stays where it is."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client("dynamodb").delete_item(
+                TableName=table,
+                Key={"LockID": {"S": lock_path}},
+                ConditionExpression="contains(Info, :id)",
+                ExpressionAttributeValues={":id": {"S": lock_id}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.aws_target import AwsTarget
+from tools.state_lock import lock_error, taken_by_this_run
 from tools.terraform import Terraform
 
 #: Runs ``terraform <args>`` in the stack (the deploy tool's interruptible runner).
@@ -94,7 +96,18 @@ class BootstrapState:
 
     def migrate_to_bucket(self) -> None:
         self._use_remote()
-        self._init("-migrate-state", "-force-copy")
+        started = datetime.now(UTC)
+        try:
+            self._init("-migrate-state", "-force-copy")
+        except RuntimeError as exc:
+            # The lock on the bucket's copy can be its own request, stored and then retried by
+            # the SDK (tools/state_lock.py): nothing else can hold a state nobody has migrated
+            # yet, but only a lock this machine took after the migration started is released.
+            lock = lock_error(str(exc))
+            if lock is None or not taken_by_this_run(lock, "migrate", started):
+                raise
+            self.aws.release_own_lock(self._backend["dynamodb_table"], f"{self.bucket}/{self.key}", lock.id)
+            self._init("-migrate-state", "-force-copy")
         if not self.remote():
             raise BootstrapError(f"state migration did not write {self.location}; {self.local_file} is kept")
         for leftover in (self.local_file, self.local_file.with_name(self.local_file.name + ".backup")):

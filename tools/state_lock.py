@@ -63,7 +63,13 @@ def this_machine() -> str:
 
 
 #: The lock operation terraform records for each command that locks.
-OPERATIONS = {"plan": "OperationTypePlan", "apply": "OperationTypeApply", "destroy": "OperationTypeApply"}
+OPERATIONS = {
+    "plan": "OperationTypePlan",
+    "apply": "OperationTypeApply",
+    "destroy": "OperationTypeApply",
+    # `init -migrate-state` locks the state it copies into.
+    "migrate": "migration destination state",
+}
 
 
 def taken_by_this_run(lock: LockInfo, command: str, started: datetime) -> bool:
