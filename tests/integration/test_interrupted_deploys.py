@@ -32,6 +32,24 @@ def lock_held(deployment: Deployment, aws: Aws) -> bool:
     return bool(item and "Info" in item)
 
 
+def s3_endpoints(deployment: Deployment, aws: Aws) -> list[dict[str, Any]]:
+    """The VPC's S3 gateway endpoints that are not deleted."""
+    endpoints = aws("ec2").describe_vpc_endpoints(
+        Filters=[
+            {"Name": "vpc-id", "Values": [deployment.outputs["vpc_id"]]},
+            {"Name": "service-name", "Values": ["com.amazonaws.us-east-1.s3"]},
+        ]
+    )["VpcEndpoints"]
+    return [e for e in endpoints if e["State"].lower() != "deleted"]
+
+
+def wait_for_new_endpoint(deployment: Deployment, aws: Aws, before: set[str]) -> None:
+    deadline = time.monotonic() + 120
+    while not [e for e in s3_endpoints(deployment, aws) if e["VpcEndpointId"] not in before]:
+        assert time.monotonic() < deadline, "the replacing endpoint was never created"
+        time.sleep(0.1)
+
+
 def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deployment, aws: Aws) -> None:
     """A terminal's Ctrl-C reaches every process in the foreground group. terraform
     runs in its own group, so it gets exactly one SIGINT (from the tool)."""
@@ -41,6 +59,7 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     subprocess.run(["terraform", "taint", "-no-color", endpoint], cwd=deployment.stack_dir(), env=env, check=True,
                    capture_output=True, timeout=120)  # fmt: skip
 
+    before = {e["VpcEndpointId"] for e in s3_endpoints(deployment, aws)}
     proc = subprocess.Popen(
         deploy_command(deployment.workspace, "deploy"),
         cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -50,12 +69,15 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     for line in proc.stdout:
         seen.append(line)
         if f"destruction {endpoint}" in line:  # the endpoint is being created again: mid-apply
-            # The provider creates it (milliseconds), then waits 5 s for it to be
-            # available. Interrupt in that wait: terraform's first SIGINT makes the
-            # provider cancel its in-flight requests, and a create request cancelled
-            # after AWS acted on it leaves a resource no state knows (terraform's
-            # behaviour, README "Interrupts"); a cancelled wait leaves it in state.
-            time.sleep(2)
+            # The provider creates it, then waits 5 s for it to be available. Interrupt in
+            # that wait: terraform's first SIGINT makes the provider cancel its in-flight
+            # requests, and a create request cancelled after AWS acted on it leaves a resource
+            # no state knows (terraform's behaviour, README "Interrupts"); a cancelled wait
+            # leaves it in state. So the signal goes once the new endpoint exists (a fixed
+            # delay hit the create request itself on a loaded machine), plus a moment for its
+            # response to reach the provider.
+            wait_for_new_endpoint(deployment, aws, before)
+            time.sleep(1)
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
             break
     out = "".join(seen) + proc.stdout.read()
@@ -67,13 +89,8 @@ def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deploym
     assert not lock_held(deployment, aws), "terraform released the state lock"
 
     deployment.cli("deploy")  # finishes what the interrupted one left, creating nothing twice
-    endpoints = aws("ec2").describe_vpc_endpoints(
-        Filters=[
-            {"Name": "vpc-id", "Values": [deployment.outputs["vpc_id"]]},
-            {"Name": "service-name", "Values": ["com.amazonaws.us-east-1.s3"]},
-        ]
-    )["VpcEndpoints"]
-    assert len([e for e in endpoints if e["State"].lower() != "deleted"]) == 1, endpoints
+    endpoints = s3_endpoints(deployment, aws)
+    assert len(endpoints) == 1, endpoints
 
 
 def test_sigint_during_synthesis_stops_with_130_before_terraform(tmp_path: Path) -> None:
