@@ -30,7 +30,7 @@ DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(
 # Where `make plan` saves both stacks' plans and summary.md, and `make apply-plan` reads them.
 PLAN_DIR ?= build/plans/$(ENVIRONMENT)
 
-.PHONY: help install synth validate test lint deploy plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench
+.PHONY: help install synth validate test test-prod lint deploy plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,9 +68,12 @@ test: install ## lint, types and every test (unit, snapshot, security, validate,
 	$(RUN) ruff format --check .
 	@mkdir -p build
 	@(nice -n 10 $(RUN) mypy > build/mypy.log 2>&1; echo $$? > build/mypy.rc) & mypy=$$!; \
-	$(RUN) pytest -n 4 --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100; \
+	$(RUN) pytest -n 4 -m "not prod_emulator" --durations=25 --junitxml=build/test-report.xml --cov --cov-report=term-missing --cov-fail-under=100; \
 	tests=$$?; wait $$mypy; echo "mypy:"; cat build/mypy.log; \
 	test "$$tests" -eq 0 && test "$$(cat build/mypy.rc)" -eq 0
+
+test-prod: install ## deploy the shipped prod settings to a fresh emulator and read them back (minutes; not in `make test`)
+	$(RUN) pytest -p no:cacheprovider --no-cov -m prod_emulator tests/prod
 
 bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench
