@@ -15,7 +15,7 @@ from constructs import Construct
 from constructs_lib import policies
 from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.metrics import Metric
-from constructs_lib.network import Network
+from constructs_lib.network import Network, https_egress
 from constructs_lib.settings import EdgeSettings
 from constructs_lib.storage import SecureBucket
 
@@ -163,15 +163,11 @@ class LoadBalancer(Construct):
             to_port=container_port,
             referenced_security_group_id=self.alb_security_group_id,
         )
-        VpcSecurityGroupEgressRule(
+        https_egress(
             self,
             "service-out-https",
-            security_group_id=self.service_security_group_id,
-            description="HTTPS to AWS APIs (ECR, Logs, Secrets Manager, X-Ray) via endpoints or NAT",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
+            self.service_security_group_id,
+            "HTTPS to AWS APIs (ECR, Logs, Secrets Manager, X-Ray) via endpoints or NAT",
         )
 
     def _target_group_and_listeners(

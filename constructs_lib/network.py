@@ -392,6 +392,21 @@ class Network(Construct):
             )
 
 
+def https_egress(scope: Construct, id: str, security_group_id: str, description: str) -> VpcSecurityGroupEgressRule:
+    """HTTPS out to anywhere: AWS APIs through the interface endpoints or NAT (a task's or a
+    function's only way out; the network ACL and the endpoints' policies narrow it further)."""
+    return VpcSecurityGroupEgressRule(
+        scope,
+        id,
+        security_group_id=security_group_id,
+        description=description,
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        cidr_ipv4="0.0.0.0/0",
+    )
+
+
 #: What Lambda does with a function's execution role to attach it to the VPC: exactly
 #: AWSLambdaVPCAccessExecutionRole's EC2 actions (its logs actions come with the log group).
 #: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html
@@ -427,15 +442,8 @@ class FunctionPlacement(Construct):
             vpc_id=network.vpc_id,
         )
         self._security_group_id: str = self.security_group.id
-        VpcSecurityGroupEgressRule(
-            self,
-            "out-https",
-            security_group_id=self._security_group_id,
-            description="HTTPS to AWS APIs and ECR Public via endpoints or NAT",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
+        https_egress(
+            self, "out-https", self._security_group_id, "HTTPS to AWS APIs and ECR Public via endpoints or NAT"
         )
         self._subnet_ids = network.private_subnet_ids
         self.vpc_config = LambdaFunctionVpcConfig(
