@@ -30,7 +30,7 @@ DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(
 # Where `make plan` saves both stacks' plans and summary.md, and `make apply-plan` reads them.
 PLAN_DIR ?= build/plans/$(ENVIRONMENT)
 
-.PHONY: help install synth validate test test-prod lint deploy plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench
+.PHONY: help install synth validate test test-prod lint deploy bootstrap-ci plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci
 
 deploy: install ## main job: deploy state backend + platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
 	$(DEPLOY) deploy
+
+bootstrap-ci: install ## administrator, once per environment: CI's GitHub OIDC roles (access stack), then the GitHub steps left
+	$(DEPLOY) bootstrap-ci
 
 plan: install ## plan both stacks; saves the plans + summary.md in PLAN_DIR (exit 2 = changes pending)
 	$(DEPLOY) plan --out $(PLAN_DIR)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from cdktf import App
 
+from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import Settings
+from constructs_lib.stacks.access import AccessStack, access_stack_name
 from constructs_lib.stacks.platform import PlatformStack, platform_stack_name
 from constructs_lib.stacks.state_backend import StateBackendStack, state_backend_stack_name
 
@@ -23,8 +25,14 @@ class SynthResult:
 
 def build_app(app: App, all_settings: Sequence[Settings]) -> None:
     for settings in all_settings:
-        StateBackendStack(app, state_backend_stack_name(settings), settings=settings)
-        PlatformStack(app, platform_stack_name(settings), settings=settings)
+        backend = StateBackendStack(app, state_backend_stack_name(settings), settings=settings)
+        platform = PlatformStack(app, platform_stack_name(settings), settings=settings)
+        if settings.ci_on:
+            # The boundary caps the roles of both stacks at exactly what they are granted.
+            roles = [
+                node for stack in (backend, platform) for node in stack.node.find_all() if isinstance(node, ServiceRole)
+            ]
+            AccessStack(app, access_stack_name(settings), settings=settings, platform_roles=roles)
 
 
 def summarize(outdir: Path) -> list[SynthResult]:

@@ -54,3 +54,19 @@ class ServiceRole(Construct):
         self.statements.extend(statements)
         if self.statements:
             self.policy.policy = policies.document(*self.statements)
+
+
+def bound_every_role(stack: Construct, boundary_arn: str | None) -> list[IamRole]:
+    """Give every IAM role in ``stack`` the permissions boundary ``boundary_arn`` (None: none).
+
+    CI's deploy role may create or change a role only when it carries this boundary
+    (constructs_lib/ci_access.py), so every role the platform defines must carry it; one walk
+    over the finished stack covers the roles a later construct adds without anyone remembering.
+    Returns the roles it bounded (for tests).
+    """
+    if boundary_arn is None:
+        return []
+    roles = [node for node in stack.node.find_all() if isinstance(node, IamRole)]
+    for role in roles:
+        role.permissions_boundary = boundary_arn
+    return roles

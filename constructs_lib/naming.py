@@ -83,6 +83,11 @@ COMPONENTS: dict[str, NameKind] = {
     # S3 replication of the state bucket (state stack) and the artifact bucket (platform stack).
     "tfstate-replication": NameKind.IAM_ROLE,
     "artifacts-replication": NameKind.IAM_ROLE,
+    # CI's access (access stack): GitHub's plan and deploy roles and the boundary of every role.
+    "ci-plan": NameKind.IAM_ROLE,
+    "ci-deploy": NameKind.IAM_ROLE,
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html (128 characters)
+    "ci-boundary": NameKind.GENERIC,
     "events-dlq": NameKind.SQS_QUEUE,
     "cluster": NameKind.GENERIC,
     "service": NameKind.GENERIC,

@@ -66,6 +66,8 @@ class Replicated:
     source: SecureBucket
     replica: SecureBucket
     encrypted: bool
+    #: Replicate delete markers too (the state bucket: terraform's ``.tflock`` objects).
+    delete_markers: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class CrossRegionReplica(Construct):
         expiration_days: int | None = None,
         noncurrent_expiration_days: int = 90,
         extra: Sequence[ExtraSource] = (),
+        replicate_delete_markers: bool = False,
     ) -> None:
         super().__init__(scope, id)
         there = replace(aws, region=region)
@@ -125,7 +128,10 @@ class CrossRegionReplica(Construct):
         )
         self.access_logs = self._log_bucket(there, log_bucket_name, force_destroy, log_expiration_days)
         self.bucket = self._replica("bucket", bucket_name, force_destroy, noncurrent_expiration_days, expiration_days)
-        self.replicated = [Replicated(source, self.bucket, True), Replicated(log_source, self.access_logs, False)]
+        self.replicated = [
+            Replicated(source, self.bucket, True, delete_markers=replicate_delete_markers),
+            Replicated(log_source, self.access_logs, False),
+        ]
         for more in extra:
             replica = self._replica(more.id, more.bucket_name, force_destroy, more.noncurrent_expiration_days)
             self.replicated.append(Replicated(more.source, replica, True))
@@ -178,7 +184,13 @@ class CrossRegionReplica(Construct):
         )
 
     def _rule(self, id: str, pair: Replicated) -> S3BucketReplicationConfigurationA:
-        """Every object to the replica (SSE-KMS ones under the replica key); no delete markers."""
+        """Every object to the replica (SSE-KMS ones under the replica key); delete markers only
+        where the pair asks for them: terraform's S3 lock file (``<key>.tflock``) is written and
+        then deleted on every locked run, and without its delete marker the replica would keep a
+        lock that ``recover`` (which locks with lock files) finds held. S3 replicates delete
+        markers of a V2 rule (one with a ``Filter``) when ``DeleteMarkerReplication`` is enabled;
+        deletes of a version id are never replicated, so older state versions stay recoverable.
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html"""
         kms = pair.encrypted
         return S3BucketReplicationConfigurationA(
             self,
@@ -192,7 +204,7 @@ class CrossRegionReplica(Construct):
                     # Every object (an empty filter), in the V2 schema that delete-marker replication needs.
                     filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
                     delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
-                        status="Disabled"
+                        status="Enabled" if pair.delete_markers else "Disabled"
                     ),
                     source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
                         sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(

@@ -9,6 +9,8 @@ ignores later changes to the value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import json
 from typing import Protocol
 
@@ -122,13 +124,20 @@ class PlatformSecrets(Construct):
         )
         self._readers.setdefault(secret.node.id, []).append(grantee.arn)
 
-    def restrict_readers(self) -> None:
-        """Give each secret its resource policy; call once every reader was granted."""
-        caller = DataAwsCallerIdentity(self, "deployer")
-        # The role behind an assumed-role session (what aws:PrincipalArn carries), not the session.
-        deployer = DataAwsIamSessionContext(self, "deployer-role", arn=caller.arn).issuer_arn
+    def restrict_readers(self, appliers: Sequence[str] | None = None) -> None:
+        """Give each secret its resource policy; call once every reader was granted.
+
+        ``appliers``: the roles that plan and apply this stack (CI's plan and deploy roles, when
+        [ci] is set). Without them, the identity running terraform is the applier; with them it
+        is not, so the policy is the same whoever plans (no diff between the plan role and the
+        deploy role) and an administrator applying by hand is listed in ``secret_readers``.
+        """
+        if appliers is None:
+            caller = DataAwsCallerIdentity(self, "deployer")
+            # The role behind an assumed-role session (what aws:PrincipalArn carries), not the session.
+            appliers = [DataAwsIamSessionContext(self, "deployer-role", arn=caller.arn).issuer_arn]
         for secret in (self.orchestrator, self.app):
-            readers = [*self._readers.get(secret.node.id, []), deployer, *self._extra_readers]
+            readers = [*self._readers.get(secret.node.id, []), *appliers, *self._extra_readers]
             self.policies[secret.node.id] = SecretsmanagerSecretPolicy(
                 self,
                 f"{secret.node.id}-policy",

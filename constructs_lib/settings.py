@@ -480,6 +480,35 @@ class RecoverySettings(_Strict):
         return v
 
 
+#: GitHub's OIDC issuer and the audience its tokens carry for AWS (aws-actions/configure-aws-credentials).
+#: https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
+GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+# GitHub: an owner is 1-39 letters, digits or single inner hyphens; a repository name is letters,
+# digits, ".", "_" and "-" (not "." or ".."). No wildcard can get through either part.
+_CI_REPOSITORY = re.compile(r"^(?P<owner>[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38})/(?P<name>[A-Za-z0-9_.-]{1,100})$")
+
+
+class CiSettings(_Strict):
+    github_repository: str | None = None
+    """GitHub repository (owner/name) whose workflows plan and deploy this environment; unset: no CI roles."""
+    oidc_provider: Literal["create", "existing"] = "create"
+    """\"create\": this environment creates the account's GitHub OIDC provider; \"existing\": it uses the one there."""
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repository(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        match = _CI_REPOSITORY.match(v)
+        if not match or match.group("name") in (".", ".."):
+            raise ValueError(
+                "must be one GitHub repository as owner/name (letters, digits, '-' in the owner; letters, "
+                "digits, '.', '_', '-' in the name; no wildcards), e.g. 'example-org/cicd-platform'"
+            )
+        return v
+
+
 class Settings(_Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,11}$")] = "cicd"
     """Short project name, first part of every resource name."""
@@ -513,6 +542,8 @@ class Settings(_Strict):
     """[observability] section."""
     recovery: RecoverySettings = RecoverySettings()
     """[recovery] section."""
+    ci: CiSettings = CiSettings()
+    """[ci] section."""
 
     @field_validator("region")
     @classmethod
@@ -737,6 +768,19 @@ class Settings(_Strict):
         return self.is_production if flag is None else flag
 
     @property
+    def ci_on(self) -> bool:
+        """CI has its own roles ([ci] names the repository): the access stack is synthesized."""
+        return self.ci.github_repository is not None
+
+    @property
+    def ci_boundary_arn(self) -> str | None:
+        """The permissions boundary every role of the platform carries while CI deploys it: the
+        deploy role may create and change only roles that carry it (constructs_lib/ci_access.py)."""
+        if not self.ci_on:
+            return None
+        return f"arn:aws:iam::{self.account}:policy/{self.naming.name('ci-boundary')}"
+
+    @property
     def replica_naming(self) -> Naming | None:
         """Names in the replica region (bucket names end with it), or None without replication."""
         region = self.recovery.replica_region
@@ -763,6 +807,11 @@ class Settings(_Strict):
     def bootstrap_state_key(self) -> str:
         """The state-backend stack's own state object, in the bucket it creates."""
         return f"{self.project}/{self.environment}/state-backend.tfstate"
+
+    @property
+    def access_state_key(self) -> str:
+        """The access stack's state (CI's roles), in the state bucket; CI's roles cannot write it."""
+        return f"{self.project}/{self.environment}/access.tfstate"
 
 
 #: Environment variables main.py applies on top of the TOML (the only env reads).

@@ -78,7 +78,8 @@ that closes one fails that test and says which shim can go.
     filter): a perpetual diff. :func:`patch_s3_replication` copies each object written to a
     bucket with an enabled rule (prefix filter) into the rule's destination bucket, encrypted
     with the rule's replica key, as S3 does asynchronously on AWS (like S3, it replicates
-    neither objects written before the rule existed nor deletes), and reports each rule as
+    neither objects written before the rule existed nor the delete of a version; a delete
+    marker only where the rule enables ``DeleteMarkerReplication``), and reports each rule as
     it was stored.
 15. CloudWatch Logs ``PutMetricFilter`` of an existing filter (same name and log group)
     adds a second filter instead of updating the first ("Creates or updates a metric
@@ -571,7 +572,8 @@ def patch_metric_filter_update() -> None:
 
 def patch_s3_replication() -> None:
     """Shim 14: an object written to a bucket with an enabled replication rule is copied to
-    the rule's destination (a new version there, encrypted with the replica key)."""
+    the rule's destination (a new version there, encrypted with the replica key), and, where the
+    rule replicates delete markers, a delete without a version id leaves a marker there too."""
     from moto.s3.models import S3Backend
 
     original = S3Backend.put_object
@@ -600,6 +602,24 @@ def patch_s3_replication() -> None:
 
     put_object._replicating = True  # type: ignore[attr-defined]
     S3Backend.put_object = put_object  # type: ignore[method-assign]
+
+    deleting = S3Backend.delete_object
+
+    def delete_object(
+        self: Any, bucket_name: str, key_name: str, version_id: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        # A delete without a version id leaves a delete marker; a rule with DeleteMarkerReplication
+        # enabled copies the marker (AWS never replicates the delete of a version id).
+        result = deleting(self, bucket_name, key_name, version_id, *args, **kwargs)
+        replication = getattr(self.get_bucket(bucket_name), "replication", None) or {}
+        for rule in replication.get("Rule", []) if version_id is None else []:
+            prefix = (rule.get("Filter") or {}).get("Prefix") or rule.get("Prefix") or ""
+            markers = (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled"
+            if rule.get("Status") == "Enabled" and markers and key_name.startswith(prefix):
+                deleting(self, rule["Destination"]["Bucket"].rsplit(":", 1)[-1], key_name)
+        return result
+
+    S3Backend.delete_object = delete_object  # type: ignore[method-assign]
 
     from moto.core.common_types import TYPE_RESPONSE
     from moto.s3.responses import S3Response

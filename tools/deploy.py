@@ -56,6 +56,7 @@ from local_aws.server import alive, running, start, stop
 from tools import account_checks, destroy_guard, plan_risk, plan_verdict
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
+from tools.ci_setup import ci_setup_lines
 from tools.next_steps import next_steps, plain_http_notice
 from tools.plan_summary import STEP_SUMMARY_LIMIT, Context, bounded, drift_summary, policy_templates, summarize
 from tools.state_lock import lock_error, taken_by_this_run, this_machine
@@ -63,6 +64,8 @@ from tools.synth import synth
 from tools.terraform import ROOT, ProviderUnavailable, Terraform, terraform_env
 
 STACK_KINDS = ("state-backend", "platform")
+#: CI's roles: deployed by `deploy` and `bootstrap-ci` (an administrator), never planned or applied by CI.
+ACCESS = "access"
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 _APPLIED = re.compile(r"Apply complete! Resources: (.*)\.")
 OVERRIDE_UNPROTECT = "zz_destroy_override.tf.json"
@@ -473,15 +476,21 @@ class Deployer:
         if legacy is not None:
             self.rest_beside_platform(backend)
         elif remote:
-            # The state stack first (the platform's state lives in it), then the platform.
-            self.parallel(lambda: self.apply(backend, backend.dir.name), lambda: self.init_platform(platform))
+            # CI's access first (every role of the other two carries its boundary), then the state
+            # stack (the platform's state lives in it), then the platform.
+            self.parallel(self.apply_access, lambda: self.init_platform(platform))
+            self.apply(backend, backend.dir.name)
             self.apply(platform, platform.dir.name)
         else:
             self.first_deploy(backend, state)
-        platform_outputs, backend_outputs, resources = self.parallel(
-            lambda: self.outputs(platform), lambda: self.outputs(backend), lambda: self.resource_count()
+        access = self.access_stack()
+        platform_outputs, backend_outputs, access_outputs, resources = self.parallel(
+            lambda: self.outputs(platform),
+            lambda: self.outputs(backend),
+            lambda: self.outputs(access) if access is not None else {},
+            lambda: self.resource_count(),
         )
-        outputs = {**platform_outputs, **backend_outputs}
+        outputs = {**platform_outputs, **backend_outputs, **access_outputs}
         self.ws.outputs_file.parent.mkdir(parents=True, exist_ok=True)
         self.ws.outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
         self.ws.deploy_pid.unlink(missing_ok=True)
@@ -512,6 +521,7 @@ class Deployer:
         state stack: it starts at once, while the state stack applies the rest (lifecycle rules
         wait about a minute in the provider; on an upgrade, the old buckets are forgotten)."""
         label = backend.dir.name
+        self.apply_access()
         rest: dict[str, str] = {}
         worker = threading.Thread(target=self._apply_in_background, args=(backend, label, rest), daemon=True)
         worker.start()
@@ -527,6 +537,48 @@ class Deployer:
         if "error" in rest:
             raise RuntimeError(rest["error"])
         self.checkpoint()
+
+    def access_stack(self) -> Terraform | None:
+        """CI's roles (constructs_lib/stacks/access.py), when the settings name a repository."""
+        return self.stack(ACCESS) if self.settings.ci_on else None
+
+    def apply_access(self) -> None:
+        """Apply the access stack (its state is in the state bucket, which exists by now)."""
+        access = self.access_stack()
+        if access is None:
+            return
+        self.init(access)
+        self.apply(access, access.dir.name)
+
+    def bootstrap_ci(self) -> int:
+        """An administrator's one-time step: the state stack and CI's access, then what to set in
+        GitHub. Afterwards CI plans and applies the other two stacks with its own roles."""
+        if not self.settings.ci_on:
+            raise Refused(
+                f'{_shown(self.config_path)} names no repository: set [ci] github_repository = "owner/name" '
+                "(README: Connect a GitHub repository)",
+                code=2,
+            )
+        self.preflight()
+        self.synth()
+        self.check_account()
+        backend = self.stack("state-backend")
+        state, remote = self.init_state_backend(backend)
+        if remote:
+            self.apply(backend, backend.dir.name)
+        else:
+            self.apply(backend, f"{backend.dir.name} (bucket, lock table, key)", *self.state_core(backend))
+            state.migrate_to_bucket()
+            log(f"{backend.dir.name}: state moved into {state.location}")
+        access = self.access_stack()
+        assert access is not None
+        self.apply_access()
+        if not remote:
+            self.apply(backend, backend.dir.name)  # the rest: its roles carry the boundary just made
+        outputs = self.outputs(access)
+        for line in ci_setup_lines(self.settings, outputs):
+            log(line)
+        return 0
 
     def _apply_in_background(self, tf: Terraform, label: str, result: dict[str, str]) -> None:
         try:
@@ -768,12 +820,15 @@ class Deployer:
             state.release()
             raise Refused(f"{self.environment} is not deployed ({state.location} does not exist): nothing to destroy")
         self.init(platform)
+        access = self.access_stack()
+        if access is not None:
+            self.init(access)
         states = self.parallel(lambda: self._state_json(platform), lambda: self._state_json(backend))
         found = [
             *destroy_guard.protections(platform.dir.name, states[0]),
             *destroy_guard.protections(backend.dir.name, states[1]),
         ]
-        own = {state.bucket: {state.key, self._backend_key(platform)}}
+        own = {state.bucket: {state.key, self._backend_key(platform), *([self._backend_key(access)] if access else [])}}
         blocking = destroy_guard.blockers(found, self.aws, own)
         self.refuse_unsafe_destroy(found, blocking, confirm)
 
@@ -784,6 +839,11 @@ class Deployer:
         log(f"{platform.dir.name}: destroying ...")
         self.tf(platform, "destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", progress=True)
         log(f"{platform.dir.name}: destroyed in {time.monotonic() - t0:.0f}s")
+        if access is not None:
+            t0 = time.monotonic()
+            log(f"{access.dir.name}: destroying ...")
+            self.tf(access, "destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=10s", progress=True)
+            log(f"{access.dir.name}: destroyed in {time.monotonic() - t0:.0f}s")
         # The state stack's state lives in the bucket about to go: bring it home first.
         if remote:
             state.migrate_to_local()
@@ -909,7 +969,7 @@ class Deployer:
 
     def resource_count(self) -> int:
         resources = 0
-        for kind in STACK_KINDS:
+        for kind in (*STACK_KINDS, *([ACCESS] if self.settings.ci_on else [])):
             _, listing = self.tf(self.stack(kind), "state", "list", "-no-color")
             resources += sum(1 for line in listing.splitlines() if line and not line.startswith("data."))
         return resources
@@ -1005,7 +1065,9 @@ def _first_error(output: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.splitlines()[0])
-    parser.add_argument("verb", choices=["deploy", "plan", "apply", "drift", "destroy", "retire-legacy", "recover"])
+    parser.add_argument(
+        "verb", choices=["deploy", "plan", "apply", "drift", "destroy", "retire-legacy", "recover", "bootstrap-ci"]
+    )
     parser.add_argument("--environment", default="dev")
     parser.add_argument("--target", choices=["local", "aws"], default="local")
     parser.add_argument("--config", type=Path, help="settings file (default: config/<environment>.toml)")
@@ -1039,6 +1101,8 @@ def main(argv: Sequence[str]) -> int:
             return deployer.retire_legacy(args.confirm)
         if args.verb == "recover":
             return deployer.recover()
+        if args.verb == "bootstrap-ci":
+            return deployer.bootstrap_ci()
         return deployer.deploy()
     except Interrupted as exc:
         if exc.terraform_output:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
-from constructs_lib import addresses, policies
+from constructs_lib import addresses, ci_access, policies
 from constructs_lib.context import Aws, PlatformContext
 from constructs_lib.domain import PublicDomain
 from constructs_lib.edge import Edge
 from constructs_lib.encryption import EnvironmentKey
+from constructs_lib.iam import bound_every_role
 from constructs_lib.load_balancer import ACCESS_LOG_DAYS, LoadBalancer
 from constructs_lib.mirror import ImageMirror
 from constructs_lib.network import FunctionPlacement, Network
@@ -67,7 +68,7 @@ class PlatformStack(TerraformStack):
         self._runtime(settings)
         self._delivery(settings)
         # Every reader of a secret is granted by now: each secret's policy names exactly them.
-        self.secrets.restrict_readers()
+        self.secrets.restrict_readers(list(ci_access.role_arns(settings).values()) if settings.ci_on else None)
         self._observability(settings)
         self._outputs()
         # Buckets renamed to carry the account and region: their old addresses are forgotten,
@@ -78,6 +79,7 @@ class PlatformStack(TerraformStack):
             *([self.pipeline.source] if self.pipeline.source else []),
         ]
         addresses.forget(self, [a for b in buckets for a in b.legacy_addresses])
+        bound_every_role(self, settings.ci_boundary_arn)
 
     def _runtime(self, settings: Settings) -> None:
         """Where the service runs: secrets, network, ALB and WAF, image registry, ECS."""

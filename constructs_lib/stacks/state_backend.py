@@ -15,6 +15,7 @@ from constructs import Construct
 
 from constructs_lib import addresses
 from constructs_lib.context import Aws
+from constructs_lib.iam import bound_every_role
 from constructs_lib.replication import CrossRegionReplica
 from constructs_lib.settings import Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
@@ -71,9 +72,12 @@ class StateBackendStack(TerraformStack):
                 log_source=self.store.access_logs,
                 log_bucket_name=replica_naming.name("tfstate-logs"),
                 log_expiration_days=STATE_ACCESS_LOG_DAYS,
+                # The backend's lock files come and go with every locked run (use_lockfile).
+                replicate_delete_markers=True,
             )
         # Renamed buckets (account and region in the name): the old addresses are forgotten.
         addresses.forget(self, [*self.store.bucket.legacy_addresses, *self.store.access_logs.legacy_addresses])
+        bound_every_role(self, settings.ci_boundary_arn)
         TerraformOutput(self, "state_bucket", value=self.store.bucket.name)
         TerraformOutput(self, "lock_table", value=self.store.table.name)
         TerraformOutput(self, "state_key_arn", value=self.store.key.arn)

@@ -86,7 +86,7 @@ def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, ta
     url = settings.endpoint_url if settings.deploy_target == "local" else None
     local = True if url else None
     role = settings.deploy_role_arn if not url else None
-    return S3Backend(
+    backend = S3Backend(
         stack,
         bucket=bucket,
         key=key,
@@ -110,3 +110,9 @@ def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, ta
         # Not skip_requesting_account_id: the emulator answers STS, and the
         # backend's account guard (allowed_account_ids) compares that answer.
     )
+    # Both locks, the migration terraform documents: "DynamoDB-based locking is deprecated and
+    # will be removed in a future minor version" (terraform >= 1.11, S3 backend docs); with
+    # use_lockfile the backend also writes <key>.tflock with a conditional PUT (If-None-Match)
+    # and takes the lock only when both succeed. cdktf 0.20's S3Backend has no field for it.
+    stack.add_override("terraform.backend.s3.use_lockfile", True)
+    return backend

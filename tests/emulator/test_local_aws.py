@@ -551,6 +551,28 @@ def test_s3_replicates_each_write_and_reports_its_rule_as_stored(endpoint: str) 
     assert s3.get_object(Bucket="shim14-replica", Key="state")["Body"].read() == b"v2"
 
 
+def test_s3_replicates_delete_markers_where_the_rule_says_so(endpoint: str) -> None:
+    """Shim 14: terraform's lock file comes and goes in the state bucket; with delete-marker
+    replication its replica goes too, and the delete of a version id stays in the source."""
+    from tests.emulator.test_moto_gaps import replicated_pair
+
+    s3 = replicated_pair(endpoint, "shim14m")
+    rules = s3.get_bucket_replication(Bucket="shim14m-source")["ReplicationConfiguration"]
+    rules["Rules"][0]["DeleteMarkerReplication"] = {"Status": "Enabled"}
+    s3.put_bucket_replication(Bucket="shim14m-source", ReplicationConfiguration=rules)
+    s3.put_object(Bucket="shim14m-source", Key="state.tflock", Body=b"lock")
+    assert s3.get_object(Bucket="shim14m-replica", Key="state.tflock")["Body"].read() == b"lock"
+    s3.delete_object(Bucket="shim14m-source", Key="state.tflock")
+    assert "Contents" not in s3.list_objects_v2(Bucket="shim14m-replica", Prefix="state.tflock")
+    markers = s3.list_object_versions(Bucket="shim14m-replica", Prefix="state.tflock")["DeleteMarkers"]
+    assert [m["IsLatest"] for m in markers] == [True]
+    # A version's own delete is never replicated: the replica keeps the state's history.
+    (version,) = [v for v in s3.list_object_versions(Bucket="shim14m-source", Prefix="state")["Versions"]
+                  if v["Key"] == "state"]  # fmt: skip
+    s3.delete_object(Bucket="shim14m-source", Key=version["Key"], VersionId=version["VersionId"])
+    assert s3.get_object(Bucket="shim14m-replica", Key="state")["Body"].read() == b"v1"
+
+
 def test_put_metric_filter_updates_the_filter(endpoint: str) -> None:
     """Shim 15: the second PutMetricFilter of a name replaces the first (its default value goes)."""
     logs = client(endpoint, "logs")
