@@ -60,6 +60,19 @@ def load_all(env: dict[str, str]) -> list[Settings]:
     names = [s.environment for s in result]
     if len(names) != len(set(names)):
         raise ConfigError("configuration", [f"environment names must be unique across files: {names}"])
+    creators: dict[str, list[str]] = {}
+    for settings in result:
+        if settings.ci_on and settings.ci.oidc_provider == "create":
+            creators.setdefault(settings.account, []).append(settings.environment)
+    # IAM allows one OIDC provider per URL per account: a second create fails with EntityAlreadyExists.
+    clashes = [
+        f"ci.oidc_provider = 'create' in {', '.join(envs)}, all in account {account}: IAM holds one GitHub OIDC "
+        "provider per account; keep 'create' in one environment and set 'existing' in the others"
+        for account, envs in creators.items()
+        if len(envs) > 1
+    ]
+    if clashes:
+        raise ConfigError("configuration", clashes)
     return result
 
 

@@ -31,10 +31,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from constructs_lib import policies
-from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL, Settings
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: the workflows' helper never starts jsii
+    from constructs_lib.iam import ServiceRole
 
 #: The host part of the issuer: IAM's condition keys and the provider's ARN are named after it.
 OIDC_HOST = GITHUB_OIDC_URL.removeprefix("https://")
@@ -242,9 +245,54 @@ def boundary_statements(settings: Settings, platform_roles: Sequence[ServiceRole
     ]  # fmt: skip
 
 
+def _via_services(settings: Settings) -> dict[str, dict[str, list[str]]]:
+    """Only when S3 (the state objects) or Secrets Manager (the secret values) asks KMS for the
+    caller: never a direct Decrypt of something else under the environment's keys."""
+    return {"StringEquals": {"kms:ViaService": [f"{s}.{settings.region}.amazonaws.com" for s in KMS_VIA]}}
+
+
+def _key_arns(settings: Settings) -> list[str]:
+    return [f"arn:aws:kms:{settings.region}:{settings.account}:key/*"]
+
+
+def features(settings: Settings) -> list[str]:
+    """The groups of :data:`PLAN_ACTIONS` and :data:`DEPLOY_ACTIONS` this environment needs: an
+    environment without NAT gateways, say, gets no right to create one."""
+    wanted = {
+        "base": True,
+        "domain": settings.edge.domain_name is not None,
+        "nat": settings.network.enable_nat_gateway,
+        "replication": settings.replication_on,
+        "reserved": bool(
+            settings.pipeline.orchestrator_reserved_concurrency or settings.pipeline.mirror_reserved_concurrency
+        ),
+        "emails": bool(settings.observability.alarm_emails),
+        "connection": settings.pipeline.codestar_connection_arn is not None,
+    }
+    return [name for name, on in wanted.items() if on]
+
+
+def plan_actions(settings: Settings) -> list[str]:
+    return sorted({a for f in features(settings) for a in PLAN_ACTIONS.get(f, ())})
+
+
+def deploy_actions(settings: Settings) -> list[str]:
+    recorded = {a for f in features(settings) for a in DEPLOY_ACTIONS.get(f, ())}
+    return sorted({*recorded, *TAG_ON_CREATE, *ON_CHANGE})
+
+
 def plan_statements(settings: Settings) -> list[policies.Statement]:
-    """What ``make plan`` and ``make drift`` call with ``-lock=false``: read only."""
-    return scoped_statements("Read", PLAN_ACTIONS, settings)
+    """What ``make plan`` and ``make drift`` call with ``-lock=false``: read only, plus decrypting
+    what it reads through S3 and Secrets Manager."""
+    return [
+        *scoped_statements("Read", plan_actions(settings), settings),
+        policies.Statement(
+            sid="DecryptWhatItReads",
+            actions=list(PLAN_WRITE_EXCEPTIONS),
+            resources=_key_arns(settings),
+            conditions=_via_services(settings),
+        ),
+    ]
 
 
 def _ci_resources(settings: Settings) -> list[str]:
@@ -265,13 +313,21 @@ def deploy_statements(settings: Settings) -> list[policies.Statement]:
     environment, plus the IAM rules that stop the role from escalating."""
     boundary = settings.ci_boundary_arn
     roles = resource_patterns("iam", settings)
-    iam_plain = sorted(a for a in DEPLOY_ACTIONS if a.startswith("iam:") and a not in BOUNDARY_CONDITIONED)
+    access_state = f"arn:aws:s3:::{settings.naming.name('tfstate')}/{settings.access_state_key}"
+    granted = deploy_actions(settings)
+    iam_plain = sorted(a for a in granted if a.startswith("iam:") and a not in (*BOUNDARY_CONDITIONED, "iam:PassRole"))
     return [
-        *scoped_statements("Deploy", [a for a in DEPLOY_ACTIONS if not a.startswith("iam:")], settings),
+        *scoped_statements("Deploy", [a for a in granted if not a.startswith("iam:")], settings),
+        policies.Statement(
+            sid="EncryptAndDecryptThroughServices",
+            actions=sorted(DEPLOY_VIA_SERVICE_ACTIONS),
+            resources=_key_arns(settings),
+            conditions=_via_services(settings),
+        ),
         policies.Statement(sid="PlatformRoles", actions=iam_plain, resources=roles),
         policies.Statement(
             sid="PlatformRolesCarryTheBoundary",
-            actions=sorted(a for a in DEPLOY_ACTIONS if a in BOUNDARY_CONDITIONED),
+            actions=sorted(a for a in granted if a in BOUNDARY_CONDITIONED),
             resources=roles,
             conditions={"StringEquals": {"iam:PermissionsBoundary": boundary}},
         ),
@@ -285,9 +341,424 @@ def deploy_statements(settings: Settings) -> list[policies.Statement]:
         policies.Statement(
             sid="NeverDropTheBoundary", effect="Deny", actions=["iam:DeleteRolePermissionsBoundary"], resources=["*"]
         ),
+        # The access stack's state: CI reads none of it and writes none of it.
+        policies.Statement(
+            sid="NeverCiState",
+            effect="Deny",
+            actions=["s3:DeleteObject", "s3:PutObject"],
+            resources=[f"{access_state}", f"{access_state}.tflock"],
+        ),
     ]
 
 
-#: Filled from the recorded calls (see the module docstring).
-PLAN_ACTIONS: tuple[str, ...] = ()
-DEPLOY_ACTIONS: tuple[str, ...] = ()
+#: The services that call KMS on CI's behalf: S3 (the state objects, SSE-KMS under the state key)
+#: and Secrets Manager (the secret values terraform refreshes).
+KMS_VIA = ("s3", "secretsmanager")
+
+#: The plan role's only actions that AWS's catalogue calls "Write", and why (README lists them).
+PLAN_WRITE_EXCEPTIONS = {
+    "kms:Decrypt": "reading the state (SSE-KMS) and the secret values terraform refreshes: S3 and Secrets "
+    "Manager call KMS for the caller; only through those two services (kms:ViaService)",
+}
+
+#: What S3 and Secrets Manager ask KMS for on the deploy role's behalf (writing and reading the
+#: state, putting a secret value): only through those services.
+DEPLOY_VIA_SERVICE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+#: Granted, and never called on the emulator: needed on AWS only (or on a change the tests do
+#: not make), and why. The evidence test reports these and fails on any other action granted
+#: but never called.
+ONLY_ON_AWS: dict[str, str] = {
+    "kms:Decrypt": "S3 and Secrets Manager call KMS for the caller on AWS; the emulator decrypts internally",
+    "kms:GenerateDataKey": "S3 asks KMS for a data key per state object written under the state key on AWS; "
+    "the emulator encrypts internally",
+}
+
+#: Creating a resource with tags is authorized as the service's tagging action too, though no
+#: such call is made (so the emulator never records one). AWS, per service: e.g. "To create a
+#: log group with tags, you must have the logs:CreateLogGroup and logs:TagResource permissions"
+#: (CreateLogGroup); likewise sqs:TagQueue, kms:TagResource, elasticloadbalancing:AddTags, ...
+TAG_ON_CREATE = (
+    "acm:AddTagsToCertificate", "codepipeline:TagResource", "dynamodb:TagResource", "ecr:TagResource",
+    "ecs:TagResource", "elasticloadbalancing:AddTags", "events:TagResource", "iam:TagRole", "kms:TagResource",
+    "lambda:TagResource", "logs:TagResource", "secretsmanager:TagResource", "sns:TagResource", "sqs:TagQueue",
+    "wafv2:TagResource", "xray:TagResource",
+)  # fmt: skip
+
+#: What terraform calls when a setting changes (an update in place), which the integration tests'
+#: changes do not reach: without them the first real change of such a setting would be refused.
+ON_CHANGE = (
+    "codebuild:UpdateProject", "codepipeline:UpdatePipeline", "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability", "ecs:DeregisterTaskDefinition", "ecs:UpdateService",
+    "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyTargetGroup", "iam:UpdateAssumeRolePolicy",
+    "kms:PutKeyPolicy", "kms:UpdateKeyDescription", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+    "logs:DeleteRetentionPolicy", "secretsmanager:UpdateSecret", "wafv2:UpdateWebACL", "xray:UpdateSamplingRule",
+)  # fmt: skip
+
+for _action in TAG_ON_CREATE:
+    ONLY_ON_AWS[_action] = "creating a resource with tags is authorized as tagging it too (no call of its own)"
+for _action in ON_CHANGE:
+    ONLY_ON_AWS[_action] = "called when a setting changes in place; the integration tests change none that needs it"
+
+#: Recorded from the calls (see the module docstring), by the feature that needs them.
+PLAN_ACTIONS: dict[str, tuple[str, ...]] = {
+    "base": (
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetDashboard",
+        "cloudwatch:ListTagsForResource",
+        "codebuild:BatchGetProjects",
+        "codepipeline:GetPipeline",
+        "codepipeline:ListTagsForResource",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:GetItem",
+        "dynamodb:ListTagsOfResource",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribePrefixLists",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcs",
+        "ecr:DescribeRepositories",
+        "ecr:GetLifecyclePolicy",
+        "ecr:ListTagsForResource",
+        "ecs:DescribeClusters",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "elasticloadbalancing:DescribeCapacityReservation",
+        "elasticloadbalancing:DescribeListenerAttributes",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "events:DescribeRule",
+        "events:ListTagsForResource",
+        "events:ListTargetsByRule",
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:GetUser",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListAliases",
+        "kms:ListResourceTags",
+        "lambda:GetFunction",
+        "lambda:GetFunctionCodeSigningConfig",
+        "lambda:ListVersionsByFunction",
+        "logs:DescribeLogGroups",
+        "logs:DescribeMetricFilters",
+        "logs:DescribeResourcePolicies",
+        "logs:ListTagsForResource",
+        "s3:GetAccelerateConfiguration",
+        "s3:GetBucketAcl",
+        "s3:GetBucketCORS",
+        "s3:GetBucketLogging",
+        "s3:GetBucketNotification",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketRequestPayment",
+        "s3:GetBucketTagging",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketWebsite",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetObject",
+        "s3:GetObjectTagging",
+        "s3:GetReplicationConfiguration",
+        "s3:ListBucket",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetRandomPassword",
+        "secretsmanager:GetResourcePolicy",
+        "secretsmanager:GetSecretValue",
+        "sns:GetTopicAttributes",
+        "sns:ListTagsForResource",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "wafv2:GetLoggingConfiguration",
+        "wafv2:GetWebACL",
+        "wafv2:GetWebACLForResource",
+        "wafv2:ListTagsForResource",
+        "xray:GetSamplingRules",
+        "xray:ListTagsForResource",
+    ),
+    "domain": (
+        "acm:DescribeCertificate",
+        "acm:ListTagsForCertificate",
+        "route53:GetHostedZone",
+        "route53:ListHostedZones",
+        "route53:ListResourceRecordSets",
+        "route53:ListTagsForResource",
+    ),
+    "nat": (
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAddressesAttribute",
+        "ec2:DescribeNatGateways",
+    ),
+    "emails": ("sns:GetSubscriptionAttributes",),
+}
+
+DEPLOY_ACTIONS: dict[str, tuple[str, ...]] = {
+    "base": (
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DeleteDashboards",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetDashboard",
+        "cloudwatch:ListTagsForResource",
+        "cloudwatch:PutDashboard",
+        "cloudwatch:PutMetricAlarm",
+        "codebuild:BatchGetProjects",
+        "codebuild:CreateProject",
+        "codebuild:DeleteProject",
+        "codepipeline:CreatePipeline",
+        "codepipeline:DeletePipeline",
+        "codepipeline:GetPipeline",
+        "codepipeline:ListTagsForResource",
+        "dynamodb:CreateTable",
+        "dynamodb:DeleteItem",
+        "dynamodb:DeleteTable",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:GetItem",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateContinuousBackups",
+        "ec2:AssociateRouteTable",
+        "ec2:AttachInternetGateway",
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:CreateFlowLogs",
+        "ec2:CreateInternetGateway",
+        "ec2:CreateNetworkAclEntry",
+        "ec2:CreateRoute",
+        "ec2:CreateRouteTable",
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateSubnet",
+        "ec2:CreateTags",
+        "ec2:CreateVpc",
+        "ec2:CreateVpcEndpoint",
+        "ec2:DeleteFlowLogs",
+        "ec2:DeleteInternetGateway",
+        "ec2:DeleteNetworkAclEntry",
+        "ec2:DeleteRoute",
+        "ec2:DeleteRouteTable",
+        "ec2:DeleteSecurityGroup",
+        "ec2:DeleteSubnet",
+        "ec2:DeleteVpc",
+        "ec2:DeleteVpcEndpoints",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribePrefixLists",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcs",
+        "ec2:DetachInternetGateway",
+        "ec2:DisassociateRouteTable",
+        "ec2:ModifyVpcAttribute",
+        "ec2:ReplaceNetworkAclAssociation",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ecr:CreateRepository",
+        "ecr:DeleteLifecyclePolicy",
+        "ecr:DeleteRepository",
+        "ecr:DescribeRepositories",
+        "ecr:GetLifecyclePolicy",
+        "ecr:ListImages",
+        "ecr:ListTagsForResource",
+        "ecr:PutLifecyclePolicy",
+        "ecs:CreateCluster",
+        "ecs:CreateService",
+        "ecs:DeleteCluster",
+        "ecs:DeleteService",
+        "ecs:DeregisterTaskDefinition",
+        "ecs:DescribeClusters",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:UpdateService",
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:DescribeCapacityReservation",
+        "elasticloadbalancing:DescribeListenerAttributes",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "events:DeleteRule",
+        "events:DescribeRule",
+        "events:ListTagsForResource",
+        "events:ListTargetsByRule",
+        "events:PutRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:DeleteRolePolicy",
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:GetUser",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListInstanceProfilesForRole",
+        "iam:ListRolePolicies",
+        "iam:PassRole",
+        "iam:PutRolePolicy",
+        "kms:CreateAlias",
+        "kms:CreateKey",
+        "kms:DeleteAlias",
+        "kms:DescribeKey",
+        "kms:EnableKeyRotation",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListAliases",
+        "kms:ListResourceTags",
+        "kms:ScheduleKeyDeletion",
+        "lambda:CreateFunction",
+        "lambda:DeleteFunction",
+        "lambda:GetFunction",
+        "lambda:GetFunctionCodeSigningConfig",
+        "lambda:InvokeFunction",
+        "lambda:ListVersionsByFunction",
+        "logs:CreateLogGroup",
+        "logs:DeleteLogGroup",
+        "logs:DeleteMetricFilter",
+        "logs:DeleteResourcePolicy",
+        "logs:DescribeLogGroups",
+        "logs:DescribeMetricFilters",
+        "logs:DescribeResourcePolicies",
+        "logs:ListTagsForResource",
+        "logs:PutMetricFilter",
+        "logs:PutResourcePolicy",
+        "logs:PutRetentionPolicy",
+        "s3:CreateBucket",
+        "s3:DeleteBucket",
+        "s3:DeleteBucketPolicy",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:GetAccelerateConfiguration",
+        "s3:GetBucketAcl",
+        "s3:GetBucketCORS",
+        "s3:GetBucketLogging",
+        "s3:GetBucketNotification",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketRequestPayment",
+        "s3:GetBucketTagging",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketWebsite",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetObject",
+        "s3:GetObjectTagging",
+        "s3:GetReplicationConfiguration",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:PutBucketLogging",
+        "s3:PutBucketNotification",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketTagging",
+        "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetRandomPassword",
+        "secretsmanager:GetResourcePolicy",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:PutSecretValue",
+        "sns:CreateTopic",
+        "sns:DeleteTopic",
+        "sns:GetTopicAttributes",
+        "sns:ListTagsForResource",
+        "sns:SetTopicAttributes",
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sqs:SetQueueAttributes",
+        "wafv2:AssociateWebACL",
+        "wafv2:CreateWebACL",
+        "wafv2:DeleteLoggingConfiguration",
+        "wafv2:DeleteWebACL",
+        "wafv2:DisassociateWebACL",
+        "wafv2:GetLoggingConfiguration",
+        "wafv2:GetWebACL",
+        "wafv2:GetWebACLForResource",
+        "wafv2:ListTagsForResource",
+        "wafv2:PutLoggingConfiguration",
+        "xray:CreateSamplingRule",
+        "xray:DeleteSamplingRule",
+        "xray:GetSamplingRules",
+        "xray:ListTagsForResource",
+    ),
+    "domain": (
+        "acm:DeleteCertificate",
+        "acm:DescribeCertificate",
+        "acm:ListTagsForCertificate",
+        "acm:RequestCertificate",
+        "route53:ChangeResourceRecordSets",
+        "route53:GetChange",
+        "route53:GetHostedZone",
+        "route53:ListHostedZones",
+        "route53:ListResourceRecordSets",
+        "route53:ListTagsForResource",
+    ),
+    "nat": (
+        "ec2:AllocateAddress",
+        "ec2:CreateNatGateway",
+        "ec2:DeleteNatGateway",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAddressesAttribute",
+        "ec2:DescribeNatGateways",
+        "ec2:DisassociateAddress",
+        "ec2:ReleaseAddress",
+    ),
+    "replication": ("s3:PutReplicationConfiguration",),
+    "reserved": (
+        "lambda:DeleteFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+    ),
+    "emails": (
+        "sns:GetSubscriptionAttributes",
+        "sns:Subscribe",
+        "sns:Unsubscribe",
+    ),
+    "connection": ("codestar-connections:PassConnection",),
+}

@@ -9,9 +9,8 @@ ignores later changes to the value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import json
+from collections.abc import Sequence
 from typing import Protocol
 
 from cdktf import TerraformResourceLifecycle

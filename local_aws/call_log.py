@@ -9,7 +9,8 @@ Each line is one JSON object::
 
     {"akid": "AKIA...", "region": "us-east-1", "service": "s3", "api": "s3",
      "operation": "PutBucketVersioning", "action": ["s3:PutBucketVersioning"],
-     "params": {"Bucket": "my-bucket"}, "status": 200, "method": "PUT", "path": "/my-bucket"}
+     "params": {"Bucket": "my-bucket"}, "passed_roles": [], "status": 200,
+     "method": "PUT", "path": "/my-bucket"}
 
 - ``akid``, ``region``, ``service``: the access key id, signing region and signing name of the
   request's SigV4 credential scope (``Authorization`` header, or ``X-Amz-Credential`` of a
@@ -20,8 +21,9 @@ Each line is one JSON object::
   matches none (then ``action`` is ``[]``, ``params`` is ``{}`` and ``reason`` says why).
 - ``action``: the IAM actions the call is authorized as (:func:`iam_actions`, plus what the
   request itself adds: ``iam:PassRole`` when it passes a role, S3's header-dependent and
-  version-dependent actions, DynamoDB's per-item actions). ``[]`` for the few calls no policy
-  can deny (``sts:GetCallerIdentity``).
+  version-dependent actions, ``s3:ListBucket`` for an object read answered 404 (without it S3
+  answers 403), DynamoDB's per-item actions). ``[]`` for the few calls no policy can deny
+  (``sts:GetCallerIdentity``).
 - ``params``: the request's identifying string values, flat: the form/query parameters of query
   protocols (except ``Action``/``Version`` and the signature's own ``X-Amz-*``), the top-level
   string (and string-list) members of JSON and CBOR bodies, the URI labels
@@ -30,7 +32,8 @@ Each line is one JSON object::
   300 characters; members the model marks sensitive are recorded as ``"***"``; blobs, object
   bodies (``PutObject``/``UploadPart``) and XML bodies are never read into ``params``.
 - ``passed_roles``: the role (or instance profile) ARNs/names the call passes (``iam:PassRole``).
-- ``status``: the HTTP status the emulator answered with.
+- ``status``: the HTTP status the emulator answered with (500 when it raised).
+- ``method``, ``path``: the HTTP method and raw path (no query string).
 
 Operations are identified with botocore's own service models: ``X-Amz-Target`` (JSON
 protocols), ``Action``/``Version`` (query protocols), ``/service/<prefix>/operation/<name>``
@@ -80,13 +83,20 @@ IAM_PREFIXES: dict[str, str] = {
     "mturk-requester": "mechanicalturk",
 }
 
+_DB_WRITE_ITEMS = {"ConditionCheck": "dynamodb:ConditionCheckItem", "Put": "dynamodb:PutItem",
+                   "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem"}  # fmt: skip
+_DB_PARTIQL = {"SELECT": "dynamodb:PartiQLSelect", "INSERT": "dynamodb:PartiQLInsert",
+               "UPDATE": "dynamodb:PartiQLUpdate", "DELETE": "dynamodb:PartiQLDelete"}  # fmt: skip
+_DB_WRITE_ACTIONS = tuple(_DB_WRITE_ITEMS.values())
+_DB_PARTIQL_ACTIONS = tuple(_DB_PARTIQL.values())
+
 #: Operations whose IAM action is not ``<prefix>:<Operation>``, keyed by (botocore service
 #: model name, operation). Sources: the "Permissions" sections of the operations'
 #: documentation in botocore's own models (the AWS API references), the AWS Service
 #: Authorization Reference ("Actions, resources, and condition keys" pages) and the curated
 #: SDK-method -> IAM-action mappings of iann0036/iam-dataset ``aws/map.json``.
 #: Request-dependent additions (object versions, ACL/tagging headers, passed roles) are in
-#: :func:`request_actions`.
+#: :func:`_request_actions`.
 ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     # --- S3 (bucket and object APIs) ---
     ("s3", "ListBuckets"): ("s3:ListAllMyBuckets",),
@@ -108,6 +118,8 @@ ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetObjectAttributes"): ("s3:GetObject", "s3:GetObjectAttributes"),
     ("s3", "DeleteObjects"): ("s3:DeleteObject",),
     ("s3", "WriteGetObjectResponse"): ("s3-object-lambda:WriteGetObjectResponse",),
+    # PutBucketAbac's documentation names s3:PutBucketABAC; GetBucketABAC by symmetry (IAM matches
+    # action names case-insensitively, so these two only fix the spelling).
     ("s3", "GetBucketAbac"): ("s3:GetBucketABAC",),
     ("s3", "PutBucketAbac"): ("s3:PutBucketABAC",),
     ("s3", "GetBucketAccelerateConfiguration"): ("s3:GetAccelerateConfiguration",),
@@ -169,12 +181,12 @@ ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sns", "PublishBatch"): ("sns:Publish",),
     # --- KMS ---
     ("kms", "ReEncrypt"): ("kms:ReEncryptFrom", "kms:ReEncryptTo"),
-    # --- DynamoDB (TransactWriteItems and PartiQL depend on the request: request_actions) ---
+    # --- DynamoDB: every candidate here; _request_actions narrows them to what the body does ---
     ("dynamodb", "TransactGetItems"): ("dynamodb:GetItem",),
-    ("dynamodb", "TransactWriteItems"): (),
-    ("dynamodb", "ExecuteStatement"): (),
-    ("dynamodb", "BatchExecuteStatement"): (),
-    ("dynamodb", "ExecuteTransaction"): (),
+    ("dynamodb", "TransactWriteItems"): _DB_WRITE_ACTIONS,
+    ("dynamodb", "ExecuteStatement"): _DB_PARTIQL_ACTIONS,
+    ("dynamodb", "BatchExecuteStatement"): _DB_PARTIQL_ACTIONS,
+    ("dynamodb", "ExecuteTransaction"): _DB_PARTIQL_ACTIONS,
     # --- CloudFront ---
     ("cloudfront", "CreateDistributionWithTags"): ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
     ("cloudfront", "CreateStreamingDistributionWithTags"): (
@@ -282,12 +294,8 @@ _S3_OBJECT_WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
-_S3_VIRTUAL_HOST = re.compile(r"^(?P<bucket>[^:]+?)\.s3[.-]")
+_S3_VIRTUAL_HOST = re.compile(r"^(?P<bucket>[^:/\[\]]+?)\.s3[.-]")
 _DB_STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-_DB_PARTIQL = {"SELECT": "dynamodb:PartiQLSelect", "INSERT": "dynamodb:PartiQLInsert",
-               "UPDATE": "dynamodb:PartiQLUpdate", "DELETE": "dynamodb:PartiQLDelete"}  # fmt: skip
-_DB_WRITE_ITEMS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
-                   "Delete": "dynamodb:DeleteItem", "ConditionCheck": "dynamodb:ConditionCheckItem"}  # fmt: skip
 _REST = frozenset({"rest-json", "rest-xml"})
 
 
@@ -329,22 +337,19 @@ def _compile_route(order: int, name: str, op: Mapping[str, Any], shapes: Mapping
     labels: list[str] = []
     pattern = ""
     literals = 0
-    segments = path.strip("/").split("/") if path.strip("/") else []
-    for segment in segments:
+    for segment in filter(None, path.split("/")):
         pattern += "/"
-        if "{" not in segment:
-            literals += 1
+        literals += "{" not in segment
         pos = 0
         for match in re.finditer(r"\{([^}]+)\}", segment):
-            pattern += re.escape(segment[pos : match.start()])
             label = match.group(1)
-            greedy = label.endswith("+")
             labels.append(label.rstrip("+"))
-            pattern += f"(?P<g{len(labels) - 1}>{'.+' if greedy else '[^/]+'})"
+            pattern += re.escape(segment[pos : match.start()])
+            pattern += f"(?P<g{len(labels) - 1}>{'.+' if label.endswith('+') else '[^/]+'})"
             pos = match.end()
         pattern += re.escape(segment[pos:])
-    if path.endswith("/") or not labels or not path.rstrip("/").endswith("+}"):
-        pattern += "/?"
+    if not path.rstrip("/").endswith("+}"):
+        pattern += "/?"  # a trailing slash is optional (``/functions/`` is sent as ``/functions``)
     query: list[tuple[str, str | None]] = []
     x_id = None
     for item in filter(None, query_part.split("&")):
@@ -368,7 +373,7 @@ def _compile_route(order: int, name: str, op: Mapping[str, Any], shapes: Mapping
     return _Route(
         operation=name,
         method=str(http.get("method", "POST")).upper(),
-        regex=re.compile(f"^{pattern or '/'}$" if pattern else "^/?$"),
+        regex=re.compile(f"^{pattern}$"),
         labels=tuple(labels),
         query=tuple(query),
         headers=tuple(headers),
@@ -435,6 +440,8 @@ class _Catalog:
         self._lock = threading.RLock()
         self._loader: Any = None
         self._metadata: dict[str, dict[str, Any]] | None = None
+        self._signing: dict[str, list[str]] = {}
+        self._target: dict[str, list[str]] = {}
         self._apis: dict[str, _Api] = {}
 
     def loader(self) -> Any:
@@ -466,7 +473,13 @@ class _Catalog:
         with self._lock:
             if self._metadata is None:
                 names = self.loader().list_available_services("service-2")
-                self._metadata = {name: self._head_metadata(name) for name in names}
+                metadata = {name: self._head_metadata(name) for name in names}
+                for name, md in metadata.items():
+                    signing = str(md.get("signingName") or md.get("endpointPrefix") or name)
+                    self._signing.setdefault(signing, []).append(name)
+                    if md.get("targetPrefix"):
+                        self._target.setdefault(str(md["targetPrefix"]), []).append(name)
+                self._metadata = metadata
             return self._metadata
 
     def api(self, name: str) -> _Api:
@@ -475,19 +488,16 @@ class _Catalog:
                 self._apis[name] = _Api(name, self.loader().load_service_model(name, "service-2"))
             return self._apis[name]
 
-    def names(self) -> frozenset[str]:
-        return frozenset(self.metadata())
+    def names(self) -> Iterable[str]:
+        return self.metadata().keys()
 
     def by_signing_name(self, signing: str) -> list[_Api]:
-        names = [
-            name
-            for name, md in self.metadata().items()
-            if (md.get("signingName") or md.get("endpointPrefix")) == signing
-        ]
-        return [self.api(name) for name in names]
+        self.metadata()
+        return [self.api(name) for name in self._signing.get(signing, ())]
 
     def by_target_prefix(self, prefix: str) -> list[_Api]:
-        return [self.api(name) for name, md in self.metadata().items() if md.get("targetPrefix") == prefix]
+        self.metadata()
+        return [self.api(name) for name in self._target.get(prefix, ())]
 
 
 _CATALOG = _Catalog()
@@ -554,10 +564,10 @@ def _walk(value: Any, path: str) -> list[Any]:
     return values
 
 
-def request_actions(call: _Call) -> tuple[list[str], list[str]]:
-    """:func:`iam_actions` plus what this request adds, and the roles it passes."""
-    assert call.api is not None and call.operation is not None
-    name, operation, request = call.api.name, call.operation, call.request
+def _request_actions(name: str, operation: str, call: _Call) -> tuple[list[str], list[str]]:
+    """:func:`iam_actions` of (model ``name``, ``operation``) plus what this request adds,
+    and the roles it passes."""
+    request = call.request
     actions = iam_actions(name, operation, call.params)
     headers = request.headers
     if name == "s3":
@@ -588,15 +598,16 @@ def request_actions(call: _Call) -> tuple[list[str], list[str]]:
         if operation in ("GetObject", "HeadObject", "GetObjectAttributes") and call.status == 404:
             actions.append("s3:ListBucket")
     if name == "dynamodb" and isinstance(call.document, dict):
+        narrowed: list[str] = []
         if operation == "TransactWriteItems":
-            for item in call.document.get("TransactItems") or []:
-                actions += [_DB_WRITE_ITEMS[k] for k in item if k in _DB_WRITE_ITEMS] if isinstance(item, dict) else []
+            for item in _walk(call.document, "TransactItems[]"):
+                narrowed += [_DB_WRITE_ITEMS[k] for k in item if k in _DB_WRITE_ITEMS] if isinstance(item, dict) else []
         elif operation in ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"):
             statements = _walk(call.document, "Statement") + _walk(call.document, "Statements[].Statement")
-            statements += _walk(call.document, "TransactStatements[].Statement")
-            for statement in statements:
+            for statement in statements + _walk(call.document, "TransactStatements[].Statement"):
                 if isinstance(statement, str) and (match := _DB_STATEMENT.match(statement)):
-                    actions.append(_DB_PARTIQL[match.group(1).upper()])
+                    narrowed.append(_DB_PARTIQL[match.group(1).upper()])
+        actions = narrowed or actions
     roles: list[str] = []
     for path in PASSED_ROLE_PATHS.get((name, operation), ()):
         if call.document is not None:
@@ -722,52 +733,53 @@ def _form(request: _Request) -> list[tuple[str, str]]:
 
 
 def _identify(call: _Call) -> None:
-    """Find the operation (botocore's models) and the request's parameters."""
+    """Find the operation (botocore's models) and the request's parameters; else say why not."""
     request = call.request
     target = request.headers.get("x-amz-target", "")
-    if target:
+    if target:  # JSON protocols
         prefix, _, operation = target.rpartition(".")
-        apis = [a for a in _CATALOG.by_signing_name(request.service) if a.metadata.get("targetPrefix") == prefix]
-        for api in apis or _CATALOG.by_target_prefix(prefix):
-            if operation in api.operations:
-                call.api, call.operation = api, operation
-                call.document = _json_document(request.body)
-                call.params = _document_params(api, operation, call.document)
-                return
-        call.reason = f"no model has X-Amz-Target {target!r}"
+        if not _identify_rpc(call, prefix, operation, _json_document):
+            call.reason = f"no {request.service} model has X-Amz-Target {target!r}"
         return
-    if request.method == "POST" and (cbor := _CBOR_PATH.match(request.path)):
-        prefix, operation = cbor.group(1), cbor.group(2)
-        apis = [a for a in _CATALOG.by_signing_name(request.service) if a.metadata.get("targetPrefix") == prefix]
-        for api in apis or _CATALOG.by_target_prefix(prefix):
-            if operation in api.operations:
-                call.api, call.operation = api, operation
-                call.document = _cbor_document(request.body)
-                call.params = _document_params(api, operation, call.document)
-                return
-        call.reason = f"no model has RPC v2 operation {prefix}.{operation}"
-        return
-    pairs = request.query + _form(request)
+    reasons: list[str] = []
+    if request.method == "POST" and (cbor := _CBOR_PATH.match(request.path)):  # Smithy RPC v2 CBOR
+        if _identify_rpc(call, cbor.group(1), cbor.group(2), _cbor_document):
+            return
+        reasons.append(f"no {request.service} model has RPC v2 operation {cbor.group(1)}.{cbor.group(2)}")
     flat: dict[str, list[str]] = {}
-    for key, value in pairs:
+    for key, value in request.query + _form(request):
         flat.setdefault(key, []).append(value)
     apis = _CATALOG.by_signing_name(request.service)
-    if "Action" in flat and not any(set(a.protocols) & _REST for a in apis):
-        _identify_query(call, apis, flat)
+    if "Action" in flat:  # query protocols
+        if _identify_query(call, apis, flat):
+            return
+        reasons.append(f"no {request.service} model has Action={flat['Action'][0]}")
+    if _identify_rest(call, [api for api in apis if set(api.protocols) & _REST], flat):
         return
-    _identify_rest(call, apis, flat)
-    if call.operation is None and "Action" in flat:
-        _identify_query(call, apis, flat)
+    call.reason = "; ".join(reasons) or f"no {request.service} operation matches {request.method} {request.path}"
 
 
-def _identify_query(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]]) -> None:
+def _identify_rpc(call: _Call, prefix: str, operation: str, parse: Callable[[bytes | None], Any]) -> bool:
+    """JSON and RPC v2 CBOR: the model with this target prefix (the signing name's first)."""
+    apis = [a for a in _CATALOG.by_signing_name(call.request.service) if a.metadata.get("targetPrefix") == prefix]
+    for api in apis or _CATALOG.by_target_prefix(prefix):
+        if operation in api.operations:
+            call.api, call.operation = api, operation
+            call.document = parse(call.request.body)
+            call.params = _document_params(api, operation, call.document)
+            return True
+    return False
+
+
+def _identify_query(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]]) -> bool:
+    """Query protocols: ``Action``, in the model whose ``apiVersion`` is ``Version`` if any."""
     operation = flat["Action"][0]
     version = (flat.get("Version") or [""])[0]
-    candidates = [api for api in apis if operation in api.operations]
-    candidates.sort(key=lambda api: api.metadata.get("apiVersion") != version)
+    candidates = sorted(
+        (api for api in apis if operation in api.operations), key=lambda api: api.metadata.get("apiVersion") != version
+    )
     if not candidates:
-        call.reason = f"no {call.request.service} model has Action={operation}"
-        return
+        return False
     api = call.api = candidates[0]
     call.operation = operation
     call.query_params = {k: v for k, v in flat.items() if k not in ("Action", "Version")}
@@ -782,24 +794,25 @@ def _identify_query(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]
             continue
         params[key] = REDACTED if shape.get("sensitive") else _cap(values[0] if len(values) == 1 else values)
     call.params = params
+    return True
 
 
 def _s3_virtual_host(request: _Request) -> str:
     """An S3 virtual-host-style request's path as path-style (``bucket.s3.host/key`` -> ``/bucket/key``)."""
-    host = request.headers.get("host", "").rsplit(":", 1)[0] if "]" not in request.headers.get("host", "") else ""
+    host = request.headers.get("host", "")
     match = _S3_VIRTUAL_HOST.match(host)
-    if request.service != "s3" or match is None or "s3-control" in host or re.fullmatch(r"[\d.]+", host):
+    if request.service != "s3" or match is None or "s3-control" in host:
         return request.path
     return "/" + urllib.parse.quote(match.group("bucket")) + (request.path if request.path != "/" else "")
 
 
-def _identify_rest(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]]) -> None:
+def _identify_rest(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]]) -> bool:
+    """REST protocols: the method and path against each operation's ``requestUri`` template;
+    of several matches, the one with most required query keys, then most literal segments."""
     request = call.request
     path = _s3_virtual_host(request)
     best: tuple[tuple[int, ...], _Api, _Route, re.Match[str]] | None = None
     for api in apis:
-        if not set(api.protocols) & _REST:
-            continue
         for route in api.routes:
             if route.method != request.method or (match := route.regex.match(path)) is None:
                 continue
@@ -807,8 +820,7 @@ def _identify_rest(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]]
             if score is not None and (best is None or score > best[0]):
                 best = (score, api, route, match)
     if best is None:
-        call.reason = f"no {request.service} operation matches {request.method} {request.path}"
-        return
+        return False
     _, api, route, match = best
     call.api, call.operation = api, route.operation
     params: dict[str, Any] = {
@@ -833,6 +845,7 @@ def _identify_rest(call: _Call, apis: Sequence[_Api], flat: dict[str, list[str]]
             body_params = _document_params(api, route.operation, call.document, payload_shape)
             params.update({k: v for k, v in body_params.items() if k not in params})
     call.params = params
+    return True
 
 
 def _json_document(body: bytes | None) -> Any:
@@ -865,10 +878,10 @@ def _document_params(
     members: Mapping[str, Any] = (shape or api.input_shape(operation)).get("members", {})
     params: dict[str, Any] = {}
     for name, member in members.items():
-        if member.get("location") or name not in document:
-            continue
         wire = str(member.get("locationName", name))
-        value = document.get(wire, document.get(name))
+        if member.get("location") or wire not in document:
+            continue
+        value = document[wire]
         member_shape = api.member_shape(member)
         kind = member_shape.get("type")
         if kind == "list":
@@ -902,8 +915,8 @@ def _record(call: _Call) -> dict[str, Any]:
         "method": request.method,
         "path": request.path[:VALUE_CAP],
     }
-    if call.operation is not None:
-        line["action"], line["passed_roles"] = request_actions(call)
+    if call.api is not None and call.operation is not None:
+        line["action"], line["passed_roles"] = _request_actions(call.api.name, call.operation, call)
     else:
         line["reason"] = call.reason
     return line
@@ -921,7 +934,6 @@ class CallRecorder:
         self.app = app
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._file: Any = None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -935,42 +947,37 @@ class CallRecorder:
 
         def recording_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             call.status = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+            return start_response(status, headers, exc_info)
 
         try:
             body = self.app(environ, recording_start_response)
         except BaseException:
             call.status = call.status or 500
-            self.log(call)
+            self._log(call)
             raise
         if call.status:
-            self.log(call)
+            self._log(call)
             return body
         return _LogWhenStarted(body, call, self)  # the app calls start_response lazily
 
-    def log(self, call: _Call) -> None:
+    def _log(self, call: _Call) -> None:
         """Identify the call and append its line; any failure is reported, never raised."""
         try:
             try:
                 _identify(call)
+                record = _record(call)
             except Exception as err:
                 call.api, call.operation, call.params = None, None, {}
                 call.reason = f"identification failed: {type(err).__name__}: {err}"
-            line = json.dumps(_record(call), default=str) + "\n"
-            with self._lock:
-                if self._file is None:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._file = self.path.open("a", encoding="utf-8")
-                self._file.write(line)
-                self._file.flush()
+                record = _record(call)
+            line = json.dumps(record, default=str) + "\n"
+            with self._lock:  # opened per line: a log moved or removed meanwhile starts afresh
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as log:
+                    log.write(line)
+                    log.flush()
         except Exception as err:
             self._complain(err)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
 
     @staticmethod
     def _complain(err: BaseException) -> None:
@@ -987,7 +994,7 @@ class _LogWhenStarted:
     def _log(self) -> None:
         if not self.logged:
             self.logged = True
-            self.recorder.log(self.call)
+            self.recorder._log(self.call)
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.body:

@@ -148,6 +148,7 @@ def serve(port: int, shims: bool = True) -> None:
         ShimMiddleware,
         WsgiApp,
         patch_acm_validation_wait,
+        patch_delete_marker_dispose,
         patch_log_target_policy,
         patch_metric_filter_update,
         patch_rule_descriptions,
@@ -163,7 +164,12 @@ def serve(port: int, shims: bool = True) -> None:
         patch_acm_validation_wait()
         patch_s3_replication()
         patch_metric_filter_update()
+        patch_delete_marker_dispose()
     app = ShimMiddleware(moto) if shims else moto
+    if call_log := os.environ.get("LOCAL_AWS_CALL_LOG"):  # record every signed call (local_aws/call_log.py)
+        from local_aws.call_log import CallRecorder
+
+        app = CallRecorder(app, call_log)
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
     print(f"local AWS emulator ({'moto + shims' if shims else 'moto alone'}) on http://{HOST}:{port}", flush=True)

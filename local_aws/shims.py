@@ -85,6 +85,12 @@ that closes one fails that test and says which shim can go.
     adds a second filter instead of updating the first ("Creates or updates a metric
     filter"), so ``DescribeMetricFilters`` reports the old one and a changed filter shows
     as a perpetual diff. :func:`patch_metric_filter_update` replaces it.
+16. S3 cannot delete the last version of a key whose history holds a delete marker: moto
+    disposes of every version and a delete marker has no ``dispose`` (500,
+    ``AttributeError``). Terraform's S3 lock file (``use_lockfile``) leaves such a history in
+    the versioned state bucket on every locked run, so emptying the bucket (``force_destroy``)
+    failed. :func:`patch_delete_marker_dispose` gives delete markers a no-op one (they hold
+    no data to dispose of).
 """
 
 from __future__ import annotations
@@ -97,7 +103,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from local_aws import EMULATOR_ACCOUNT_ID
+from local_aws import EMULATOR_ACCOUNT_ID, FUNCTION_ACCESS_KEY_ID
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -551,6 +557,14 @@ def patch_acm_validation_wait() -> None:
     settings.ACM_VALIDATION_WAIT = 0
 
 
+def patch_delete_marker_dispose() -> None:
+    """Shim 16: a delete marker, like a version, can be disposed of (it has nothing to free)."""
+    from moto.s3.models import FakeDeleteMarker
+
+    if not hasattr(FakeDeleteMarker, "dispose"):
+        FakeDeleteMarker.dispose = lambda self, garbage=False: None  # type: ignore[attr-defined]
+
+
 def patch_metric_filter_update() -> None:
     """Shim 15: PutMetricFilter of an existing filter replaces it."""
     from moto.logs.metric_filters import MetricFilters
@@ -862,7 +876,8 @@ class ImageMirrorInvocations:
         event = json.loads(read_body(environ) or b"{}")
         ecr = boto3.client(
             "ecr", region_name=region, endpoint_url=f"http://127.0.0.1:{environ['SERVER_PORT']}",
-            aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy
+            # The function's own role, not the caller's: its key tells its calls apart (call_log.py).
+            aws_access_key_id=FUNCTION_ACCESS_KEY_ID, aws_secret_access_key="test",  # noqa: S106 - a dummy
         )  # fmt: skip
         try:
             payload, headers = mirror(event, ecr, EmulatedUpstream), []

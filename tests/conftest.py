@@ -24,6 +24,7 @@ from cdktf import Testing  # noqa: E402
 
 from constructs_lib.app import build_app  # noqa: E402
 from constructs_lib.settings import Settings  # noqa: E402
+from constructs_lib.stacks.access import access_stack_name  # noqa: E402
 from constructs_lib.stacks.platform import platform_stack_name  # noqa: E402
 from constructs_lib.stacks.state_backend import state_backend_stack_name  # noqa: E402
 from tests.helpers import make_settings  # noqa: E402
@@ -45,6 +46,8 @@ GROUPS: dict[str, str] = {
     "test_account_guard.py": "integration-a",
     "test_day_two.py": "integration-a",
     "test_deployed.py": "integration-a",
+    # After day two's plan, drift and apply-plan: the evidence behind CI's roles.
+    "test_least_privilege.py": "integration-a",
     "test_interrupted_deploys.py": "integration-b",
     "test_reliability.py": "integration-b",
     "test_teardown.py": "integration-b",
@@ -125,11 +128,11 @@ def _synth(settings: Settings) -> Synth:
     app = Testing.app()
     build_app(app, [settings])
     out = {}
-    for stack_id in (state_backend_stack_name(settings), platform_stack_name(settings)):
-        stack = app.node.find_child(stack_id)
-        out[stack_id.split("-")[0] if stack_id.startswith("platform") else "state"] = json.loads(
-            Testing.synth(stack)  # type: ignore[arg-type]
-        )
+    names = {"state": state_backend_stack_name(settings), "platform": platform_stack_name(settings)}
+    if settings.ci_on:
+        names["access"] = access_stack_name(settings)
+    for kind, stack_id in names.items():
+        out[kind] = json.loads(Testing.synth(app.node.find_child(stack_id)))  # type: ignore[arg-type]
     return out
 
 

@@ -42,6 +42,7 @@ ALL_ON: dict[str, Any] = {
         "github_repository": "acme/web",
     },
     "observability": {"alarm_emails": ["oncall@example.com"]},
+    "ci": {"github_repository": "acme/web", "oidc_provider": "create"},
 }
 
 #: Overrides of dev that turn every optional feature off (NAT off needs the endpoints).
@@ -51,6 +52,7 @@ ALL_OFF: dict[str, Any] = {
     "pipeline": {"require_manual_approval": False},
     "observability": {"alarm_emails": []},
     "service": {"readonly_root_filesystem": False},
+    "ci": {"github_repository": None},
 }
 
 

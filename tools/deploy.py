@@ -49,9 +49,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from constructs_lib.settings import ConfigError, Settings, load_settings
+from constructs_lib.settings import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL, ConfigError, Settings, load_settings
 from local_aws import CREDENTIALS_ENV
-from local_aws.prerequisites import ensure_hosted_zone
+from local_aws.prerequisites import ensure_hosted_zone, ensure_oidc_provider
 from local_aws.server import alive, running, start, stop
 from tools import account_checks, destroy_guard, plan_risk, plan_verdict
 from tools.aws_target import AwsTarget, TargetError
@@ -222,7 +222,12 @@ class Deployer:
         self.verify_account()
         if self.target == "local" and self.settings.edge.hosted_zone is not None:
             # The team's zone exists before the platform on AWS; the emulator's account starts empty.
-            ensure_hosted_zone(self.aws.client("route53"), self.settings.edge.hosted_zone)
+            assert self.endpoint is not None
+            ensure_hosted_zone(self.endpoint, self.settings.region, self.settings.edge.hosted_zone)
+        if self.target == "local" and self.settings.ci_on and self.settings.ci.oidc_provider == "existing":
+            # Another environment of the account made it (settings); a fresh emulator has none.
+            assert self.endpoint is not None
+            ensure_oidc_provider(self.endpoint, self.settings.region, GITHUB_OIDC_URL, GITHUB_OIDC_AUDIENCE)
 
     def start_emulator(self) -> None:
         t0 = time.monotonic()
@@ -436,8 +441,24 @@ class Deployer:
                 f"terraform -chdir={_shown(tf.dir)} force-unlock -force {lock.id}"
             )
         log(f"releasing the state lock {lock.id} of {tf.dir.name}: {why}")
-        self.tf(tf, "force-unlock", "-force", lock.id)
+        self.force_unlock(tf, lock.id)
         return True
+
+    def force_unlock(self, tf: Terraform, lock_id: str) -> None:
+        """``terraform force-unlock``; with both lock mechanisms it fails when the S3 lock file is
+        already gone and only the DynamoDB item holds the lock (terraform takes the lock file
+        first, then the item; an SDK retry of the item's write leaves the item behind after
+        terraform released its lock file). Then the item alone is released, and only while it
+        still holds ``lock_id``."""
+        code, output = self.tf(tf, "force-unlock", "-force", lock_id, check=False)
+        if code == 0:
+            return
+        if "NoSuchKey" not in output:
+            raise RuntimeError(
+                f"terraform force-unlock -force {lock_id} failed in {tf.dir.name} (exit {code}):\n{output}"
+            )
+        bucket, key = _backend(tf)
+        self.aws.release_own_lock(self.settings.naming.name("tflock"), f"{bucket}/{key}", lock_id)
 
     def apply(self, tf: Terraform, label: str, *extra: str) -> str:
         t0 = time.monotonic()

@@ -34,9 +34,14 @@ class AccessStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, settings: Settings, platform_roles: Sequence[ServiceRole]) -> None:
         super().__init__(scope, id)
         naming = settings.naming
-        add_provider(self, settings)
+        add_provider(self, settings, administrator=True)
         add_s3_backend(
-            self, settings, bucket=naming.name("tfstate"), table=naming.name("tflock"), key=settings.access_state_key
+            self,
+            settings,
+            bucket=naming.name("tfstate"),
+            table=naming.name("tflock"),
+            key=settings.access_state_key,
+            administrator=True,
         )
         provider_arn: str
         if settings.ci.oidc_provider == "create":

@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.provider import (
 )
 
 from constructs_lib.settings import Settings
-from local_aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from local_aws import ACCESS_KEY_ID, ADMIN_ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 # Every service the platform calls, so no request escapes to real AWS.
 EMULATED_SERVICES = (
@@ -47,7 +47,9 @@ def _session_name(settings: Settings) -> str:
     return f"{settings.project}-{settings.environment}-terraform"
 
 
-def add_provider(stack: TerraformStack, settings: Settings, *, replica: bool = False) -> AwsProvider:
+def add_provider(
+    stack: TerraformStack, settings: Settings, *, replica: bool = False, administrator: bool = False
+) -> AwsProvider:
     """AWS provider; on the local target every endpoint is the emulator.
 
     Options left ``None`` are omitted from the JSON, so the aws target's
@@ -57,6 +59,8 @@ def add_provider(stack: TerraformStack, settings: Settings, *, replica: bool = F
 
     ``replica``: a second provider, alias ``replica``, in ``recovery.replica_region`` (the same
     account, role and tags): what lives there says ``provider = aws.replica``.
+
+    ``administrator``: on the emulator, sign with the administrator's key (the access stack).
     """
     url = settings.endpoint_url if settings.deploy_target == "local" else None
     local = True if url else None
@@ -70,7 +74,7 @@ def add_provider(stack: TerraformStack, settings: Settings, *, replica: bool = F
         allowed_account_ids=_allowed_accounts(settings),
         assume_role=[AwsProviderAssumeRole(role_arn=role, session_name=_session_name(settings))] if role else None,
         default_tags=[AwsProviderDefaultTags(tags=default_tags(settings))],
-        access_key=ACCESS_KEY_ID if url else None,
+        access_key=_access_key(url, administrator),
         secret_key=SECRET_ACCESS_KEY if url else None,
         skip_credentials_validation=local,
         skip_metadata_api_check="true" if url else None,
@@ -82,7 +86,21 @@ def add_provider(stack: TerraformStack, settings: Settings, *, replica: bool = F
     )
 
 
-def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, table: str, key: str) -> S3Backend:
+def _access_key(url: str | None, administrator: bool) -> str | None:
+    if url is None:
+        return None
+    return ADMIN_ACCESS_KEY_ID if administrator else ACCESS_KEY_ID
+
+
+def add_s3_backend(
+    stack: TerraformStack,
+    settings: Settings,
+    *,
+    bucket: str,
+    table: str,
+    key: str,
+    administrator: bool = False,
+) -> S3Backend:
     url = settings.endpoint_url if settings.deploy_target == "local" else None
     local = True if url else None
     role = settings.deploy_role_arn if not url else None
@@ -100,7 +118,7 @@ def add_s3_backend(stack: TerraformStack, settings: Settings, *, bucket: str, ta
         dynamodb_table=table,
         allowed_account_ids=_allowed_accounts(settings),
         assume_role=S3BackendAssumeRoleConfig(role_arn=role, session_name=_session_name(settings)) if role else None,
-        access_key=ACCESS_KEY_ID if url else None,
+        access_key=_access_key(url, administrator),
         secret_key=SECRET_ACCESS_KEY if url else None,
         endpoints={"s3": url, "dynamodb": url, "sts": url, "iam": url} if url else None,
         use_path_style=local,

@@ -584,3 +584,17 @@ def test_put_metric_filter_updates_the_filter(endpoint: str) -> None:
                                metricTransformations=[transformation])  # fmt: skip
     (only,) = logs.describe_metric_filters(logGroupName="shim15")["metricFilters"]
     assert "defaultValue" not in only["metricTransformations"][0]
+
+
+def test_s3_empties_a_bucket_whose_history_holds_delete_markers(endpoint: str) -> None:
+    """Shim 16: every version and marker of a lock file's history deletes (force_destroy)."""
+    from tests.emulator.test_moto_gaps import versions_with_a_delete_marker
+
+    s3 = versions_with_a_delete_marker(endpoint, "shim16")
+    s3.put_bucket_versioning(Bucket="shim16", VersioningConfiguration={"Status": "Suspended"})
+    listing = s3.list_object_versions(Bucket="shim16")
+    every = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listing["Versions"] + listing["DeleteMarkers"]]
+    assert len(every) == 2
+    assert s3.delete_objects(Bucket="shim16", Delete={"Objects": every}).get("Errors", []) == []
+    assert "Versions" not in s3.list_object_versions(Bucket="shim16")
+    s3.delete_bucket(Bucket="shim16")

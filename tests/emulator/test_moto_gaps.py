@@ -244,3 +244,24 @@ def test_shim_15_put_metric_filter_adds_a_second_filter_instead_of_updating(raw:
         logs.put_metric_filter(logGroupName="gap15", filterName="f", filterPattern="x",
                                metricTransformations=[transformation])  # fmt: skip
     assert len(logs.describe_metric_filters(logGroupName="gap15")["metricFilters"]) == 2
+
+
+def versions_with_a_delete_marker(endpoint: str, bucket: str) -> Any:
+    """A versioned bucket whose key's history holds a delete marker (what a lock file leaves)."""
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="state.tflock", Body=b"lock")
+    s3.delete_object(Bucket=bucket, Key="state.tflock")
+    return s3
+
+
+def test_shim_16_s3_fails_to_delete_a_key_beside_a_delete_marker_once_versioning_is_suspended(raw: str) -> None:
+    """Terraform's destroy suspends versioning (aws_s3_bucket_versioning) before it empties the bucket."""
+    s3 = versions_with_a_delete_marker(raw, "gap16")
+    s3.put_bucket_versioning(Bucket="gap16", VersioningConfiguration={"Status": "Suspended"})
+    (version,) = s3.list_object_versions(Bucket="gap16")["Versions"]
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="500"):
+        s3.delete_object(Bucket="gap16", Key=version["Key"], VersionId=version["VersionId"])

@@ -89,6 +89,11 @@ def deploy_command(workspace: Path, verb: str, *extra: str, config: Path = CONFI
     ]
 
 
+#: Under each workspace: the emulator's record of every call, and which verb made which.
+CALL_LOG = "calls.jsonl"
+CALL_WINDOWS = "call-windows.jsonl"
+
+
 def cli_env() -> dict[str, str]:
     """The deploy tool's environment: ours, without coverage's subprocess hook.
 
@@ -115,14 +120,21 @@ def run_cli(
     config: Path = CONFIG,
     cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
+    calls = workspace / CALL_LOG
+    start = calls.stat().st_size if calls.exists() else 0
     proc = subprocess.run(
         deploy_command(workspace, verb, *extra, config=config),
         cwd=cwd,
-        env=dict(cli_env(), PYTHONPATH=str(ROOT)),
+        # The emulator this workspace starts records every call (tests/integration/least_privilege.py).
+        env=dict(cli_env(), PYTHONPATH=str(ROOT), LOCAL_AWS_CALL_LOG=str(calls)),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+    # Which calls this verb made: the bytes it added to the log (a group's verbs run one at a time).
+    with (workspace / CALL_WINDOWS).open("a") as windows:
+        end = calls.stat().st_size if calls.exists() else 0
+        windows.write(json.dumps({"verb": verb, "start": start, "end": end, "code": proc.returncode}) + "\n")
     if check:
         assert proc.returncode == 0, f"{verb} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
@@ -177,6 +189,13 @@ def inventory(aws: Callable[[str], Any]) -> dict[str, list[Any]]:
         "web acls": aws("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"],
         "sampling rules": aws("xray").get_sampling_rules()["SamplingRuleRecords"],
         "iam roles": [r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith("cicd-")],
+        # CI's access: the boundary and the roles' policies, and the account's GitHub provider.
+        "iam policies": [
+            p["PolicyName"]
+            for p in aws("iam").list_policies(Scope="Local")["Policies"]
+            if p["PolicyName"].startswith("cicd-")
+        ],
+        "oidc providers": aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"],
         "kms aliases": [a["AliasName"] for a in aws("kms").list_aliases()["Aliases"] if "cicd" in a["AliasName"]],
         "enabled keys of ours": [k["KeyId"] for k in our_enabled_keys(aws)],
         "ecr pull-through cache rules": aws("ecr").describe_pull_through_cache_rules()["pullThroughCacheRules"],

@@ -68,6 +68,7 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     proc = deployment.cli("deploy")
     assert "state-backend-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
     assert "platform-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
+    assert "access-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
     # Exactly one state key and one platform key: nothing re-created, nothing leaked.
     assert our_keys(aws) == ["Terraform state for cicd-tfstate-it-123456789012-us-east-1", "cicd it platform data"]
 

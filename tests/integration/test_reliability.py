@@ -39,7 +39,12 @@ def lock_id(deployment: Deployment) -> dict[str, Any]:
     return {"LockID": {"S": f"{deployment.outputs['state_bucket']}/cicd/it/terraform.tfstate"}}
 
 
-def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws) -> None:
+def lock_file(deployment: Deployment) -> dict[str, str]:
+    """The S3 lock file terraform writes beside the state (use_lockfile)."""
+    return {"Bucket": deployment.outputs["state_bucket"], "Key": "cicd/it/terraform.tfstate.tflock"}
+
+
+def test_a_second_concurrent_apply_is_refused_by_both_locks(deployment: Deployment, aws: Aws) -> None:
     env = emulator_terraform_env()
     dashboard = resource_address(deployment, "aws_cloudwatch_dashboard", "observability_dashboard_")
     # An apply waiting at its approval prompt holds the state lock, as a
@@ -53,25 +58,46 @@ def test_plan_while_state_is_locked_fails_fast(deployment: Deployment, aws: Aws)
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    dynamodb = aws("dynamodb")
+    dynamodb, s3 = aws("dynamodb"), aws("s3")
+    table = deployment.outputs["lock_table"]
+
+    def refused() -> str:
+        """A second apply of the same stack, at once: refused in seconds, nothing applied."""
+        started = time.monotonic()
+        proc = terraform(
+            deployment, "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=0s", timeout=120
+        )
+        assert proc.returncode == 1
+        assert "Error acquiring the state lock" in proc.stderr
+        assert time.monotonic() - started < 60
+        return proc.stderr
+
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            item = dynamodb.get_item(TableName=deployment.outputs["lock_table"], Key=lock_id(deployment)).get("Item")
+            item = dynamodb.get_item(TableName=table, Key=lock_id(deployment)).get("Item")
             if item and "Info" in item:
                 break
             time.sleep(0.5)
         else:
             pytest.fail("the waiting apply never took the state lock")
-
-        started = time.monotonic()
-        proc = terraform(deployment, "plan", "-input=false", "-no-color", "-lock-timeout=0s", timeout=120)
-        elapsed = time.monotonic() - started
-        assert proc.returncode == 1
-        assert "Error acquiring the state lock" in proc.stderr
-        assert elapsed < 60
+        # Both mechanisms hold it: the DynamoDB item and the lock file, naming the same lock.
+        held = json.loads(s3.get_object(**lock_file(deployment))["Body"].read())
+        assert held["ID"] == json.loads(item["Info"]["S"])["ID"]
+        refused()
+        # Either lock alone refuses it: without the table's item, the lock file's conditional
+        # write (If-None-Match) fails; the item is put back for the holder to release.
+        dynamodb.delete_item(TableName=table, Key=lock_id(deployment))
+        try:
+            message = refused()
+            assert "PreconditionFailed" in message or "StatusCode: 412" in message, message
+        finally:
+            dynamodb.put_item(TableName=table, Item=item)
     finally:
         holder.send_signal(signal.SIGINT)  # the holder stops (nothing applied) and releases the lock
         holder.wait(timeout=120)
-    item = dynamodb.get_item(TableName=deployment.outputs["lock_table"], Key=lock_id(deployment)).get("Item")
+    item = dynamodb.get_item(TableName=table, Key=lock_id(deployment)).get("Item")
     assert not item or "Info" not in item, "the lock must be released when the holder exits"
+    assert "Contents" not in s3.list_objects_v2(
+        Bucket=lock_file(deployment)["Bucket"], Prefix=lock_file(deployment)["Key"]
+    )

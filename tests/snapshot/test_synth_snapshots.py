@@ -38,7 +38,7 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])
-@pytest.mark.parametrize("stack", ["state", "platform"])
+@pytest.mark.parametrize("stack", ["state", "platform", "access"])
 def test_synthesized_stack_matches_snapshot(
     synth: Callable[[Settings], Synth], json_snapshot: SnapshotAssertion, environment: str, stack: str
 ) -> None:
