@@ -28,6 +28,7 @@ and a test evaluates as is.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -113,7 +114,7 @@ def web_identity_trust(provider: str, accepted: Sequence[str]) -> str:
             conditions={
                 "StringEquals": {
                     f"{OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                    f"{OIDC_HOST}:sub": list(accepted),
+                    f"{OIDC_HOST}:sub": accepted[0] if len(accepted) == 1 else list(accepted),
                 }
             },
         )
@@ -150,10 +151,13 @@ def access_level(action: str) -> str:
 
 
 def star_only(action: str) -> bool:
-    """True when the action has no resource type: IAM applies it only to ``"Resource": "*"``."""
-    types = privilege(action)["resource_types"]
-    assert isinstance(types, list)
-    return all(not t["resource_type"] for t in types)
+    """True when the action (every action a pattern like ``kms:GenerateDataKey*`` names) has no
+    resource type: IAM applies it only to ``"Resource": "*"``."""
+    prefix, name = action.split(":", 1)
+    matches = [p for key, p in _catalogue()[prefix].items() if fnmatch.fnmatchcase(key, name.lower())]
+    if not matches:
+        raise KeyError(action)
+    return all(not t["resource_type"] for p in matches for t in p["resource_types"])  # type: ignore[attr-defined]
 
 
 def resource_patterns(prefix: str, settings: Settings) -> list[str]:
@@ -237,8 +241,8 @@ def boundary_statements(settings: Settings, platform_roles: Sequence[ServiceRole
     boundary takes nothing away from them), and no IAM beyond passing the platform's roles."""
     granted = sorted({a for role in platform_roles for s in role.statements if s.effect == "Allow" for a in s.actions})
     return [
-        policies.Statement(sid="PlatformRoleActions", actions=[a for a in granted if not a.startswith("iam:")],
-                           resources=["*"]),
+        # The platform's own resources only: its names, or this account in its regions.
+        *scoped_statements("Platform", [a for a in granted if not a.startswith("iam:")], settings),
         *([policies.Statement(sid="PassPlatformRoles", actions=[a for a in granted if a.startswith("iam:")],
                               resources=resource_patterns("iam", settings))]
           if any(a.startswith("iam:") for a in granted) else []),

@@ -68,9 +68,6 @@ def main(argv: Sequence[str]) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"error: no settings file {exc.filename}", file=sys.stderr)
-        return 2
     if not settings.ci_on:
         print(
             f"error: {args.environment}: [ci] github_repository is not set; CI has no roles to assume", file=sys.stderr

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.helpers import ROOT
@@ -126,7 +128,11 @@ def test_the_applied_plan_is_the_uploaded_artifact_behind_the_environment_gate()
     assert download["with"]["name"] == upload["with"]["name"]
     # ... and applies those plan files, never a fresh plan or deploy.
     runs = [s["run"] for s in deploy["steps"] if "run" in s]
-    assert runs == ['make apply-plan DEPLOY_TARGET=aws ENVIRONMENT="${{ inputs.environment }}" PLAN_DIR="$PLAN_DIR"']
+    assert runs == [
+        "make install",
+        '.venv/bin/python -m tools.ci_setup env --environment "${{ inputs.environment }}" >> "$GITHUB_ENV"',
+        'make apply-plan DEPLOY_TARGET=aws ENVIRONMENT="${{ inputs.environment }}" PLAN_DIR="$PLAN_DIR"',
+    ]
     text = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
     assert "make deploy" not in text
 
@@ -139,3 +145,37 @@ def test_drift_runs_nightly_per_environment_and_fails_on_drift() -> None:
     (run,) = [s["run"] for s in job["steps"] if "make drift" in s.get("run", "")]
     assert 'exit "$code"' in run  # exit 2 (drift) fails the job
     assert "GITHUB_STEP_SUMMARY" in run
+
+
+#: Every job that assumes an AWS role: (workflow, job) -> the role and the GitHub environment the
+#: job runs in, whose OIDC subject that role trusts (constructs_lib/ci_access.py).
+ROLE_JOBS = {
+    ("ci.yml", "plan"): ("CI_PLAN_ROLE_ARN", "${{ matrix.environment }}-plan"),
+    ("deploy.yml", "plan"): ("CI_PLAN_ROLE_ARN", "${{ inputs.environment }}-plan"),
+    ("drift.yml", "drift"): ("CI_PLAN_ROLE_ARN", "${{ matrix.environment }}-plan"),
+    ("deploy.yml", "deploy"): ("CI_DEPLOY_ROLE_ARN", "${{ inputs.environment }}"),
+}
+
+
+@pytest.mark.parametrize(("workflow", "job"), sorted(ROLE_JOBS))
+def test_each_job_assumes_its_role_from_the_settings_in_the_environment_its_role_trusts(
+    workflow: str, job: str
+) -> None:
+    role, environment = ROLE_JOBS[(workflow, job)]
+    steps = load(workflow)["jobs"][job]
+    assert steps["environment"] == environment
+    credentials = step_using(steps, "aws-actions/configure-aws-credentials")
+    assert credentials["with"] == {"role-to-assume": f"${{{{ env.{role} }}}}", "aws-region": "${{ env.CI_REGION }}"}
+    # The values come from the settings, appended to GITHUB_ENV before the role is assumed.
+    names = [s.get("name", s.get("uses", "")) for s in steps["steps"]]
+    derive = next(i for i, s in enumerate(steps["steps"]) if "tools.ci_setup env" in s.get("run", ""))
+    assert derive < names.index("aws-actions/configure-aws-credentials@v6")
+
+
+def test_no_region_account_or_role_literal_in_the_workflows() -> None:
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert not re.search(r"\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b", text), path.name
+        assert not re.search(r"\b\d{12}\b", text), path.name
+        assert "arn:aws" not in text, path.name
+        assert "vars.AWS_" not in text, path.name
