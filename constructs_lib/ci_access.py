@@ -160,11 +160,18 @@ def star_only(action: str) -> bool:
     return all(not t["resource_type"] for p in matches for t in p["resource_types"])  # type: ignore[attr-defined]
 
 
-def resource_patterns(prefix: str, settings: Settings) -> list[str]:
-    """The resources of ``prefix`` an environment's CI may act on: its names where the service
-    names resources after them, else this account in the environment's regions."""
+def resource_patterns(prefix: str, settings: Settings, action: str = "") -> list[str]:
+    """The resources of ``prefix`` (``action``, where one differs) an environment's CI may act on:
+    its names where the service names resources after them, else this account in the
+    environment's regions."""
     naming = settings.naming
     account = settings.account
+    if "Dashboard" in action and prefix == "cloudwatch":
+        # Dashboards are global: arn:aws:cloudwatch::<account>:dashboard/<name> (no region).
+        return [f"arn:aws:cloudwatch::{account}:dashboard/{naming.project}-*-{naming.suffix}"]
+    if action == "iam:GetUser":
+        # The provider asks who the caller is (GetUser without a name): a user of this account.
+        return [f"arn:aws:iam::{account}:user/*"]
     regions = [settings.region]
     if settings.replica_naming is not None:
         regions.append(settings.replica_naming.region)
@@ -187,15 +194,17 @@ def scoped_statements(sid: str, actions: Iterable[str], settings: Settings) -> l
     actions = sorted(set(actions))
     anywhere = [a for a in actions if star_only(a)]
     out = [policies.Statement(sid=f"{sid}Any", actions=anywhere, resources=["*"])] if anywhere else []
-    by_prefix: dict[str, list[str]] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for action in actions:
         if action not in anywhere:
-            by_prefix.setdefault(action.split(":", 1)[0], []).append(action)
-    for prefix, grouped in sorted(by_prefix.items()):
+            prefix = action.split(":", 1)[0]
+            groups.setdefault((prefix, tuple(resource_patterns(prefix, settings, action))), []).append(action)
+    seen: dict[str, int] = {}
+    for (prefix, resources), grouped in sorted(groups.items()):
         name = "".join(part.capitalize() for part in prefix.split("-"))
-        out.append(
-            policies.Statement(sid=f"{sid}{name}", actions=grouped, resources=resource_patterns(prefix, settings))
-        )
+        seen[name] = seen.get(name, 0) + 1
+        suffix = "" if seen[name] == 1 else str(seen[name])
+        out.append(policies.Statement(sid=f"{sid}{name}{suffix}", actions=grouped, resources=list(resources)))
     return out
 
 
@@ -319,9 +328,13 @@ def deploy_statements(settings: Settings) -> list[policies.Statement]:
     roles = resource_patterns("iam", settings)
     access_state = f"arn:aws:s3:::{settings.naming.name('tfstate')}/{settings.access_state_key}"
     granted = deploy_actions(settings)
-    iam_plain = sorted(a for a in granted if a.startswith("iam:") and a not in (*BOUNDARY_CONDITIONED, "iam:PassRole"))
+    # Who the caller is (a user, not a role): with the other actions, on its own resource.
+    caller = ["iam:GetUser"] if "iam:GetUser" in granted else []
+    iam_plain = sorted(
+        a for a in granted if a.startswith("iam:") and a not in (*BOUNDARY_CONDITIONED, "iam:PassRole", *caller)
+    )
     return [
-        *scoped_statements("Deploy", [a for a in granted if not a.startswith("iam:")], settings),
+        *scoped_statements("Deploy", [a for a in granted if not a.startswith("iam:")] + caller, settings),
         policies.Statement(
             sid="EncryptAndDecryptThroughServices",
             actions=sorted(DEPLOY_VIA_SERVICE_ACTIONS),
@@ -333,7 +346,7 @@ def deploy_statements(settings: Settings) -> list[policies.Statement]:
             sid="PlatformRolesCarryTheBoundary",
             actions=sorted(a for a in granted if a in BOUNDARY_CONDITIONED),
             resources=roles,
-            conditions={"StringEquals": {"iam:PermissionsBoundary": boundary}},
+            conditions={"ArnEquals": {"iam:PermissionsBoundary": boundary}},
         ),
         policies.Statement(
             sid="PassOnlyPlatformRoles",

@@ -62,6 +62,14 @@ PLACEHOLDERS: Mapping[tuple[str, str], str] = {
     ("aws_dynamodb_table", "arn"): "arn:aws:dynamodb:{region}:{account}:table/placeholder",
     ("aws_subnet", "id"): "subnet-0123456789abcdef0",
     ("aws_security_group", "id"): "sg-0123456789abcdef0",
+    (
+        "aws_iam_openid_connect_provider",
+        "arn",
+    ): "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com",
+    (
+        "data.aws_iam_openid_connect_provider",
+        "arn",
+    ): "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com",
 }
 _TOKEN = re.compile(r"\$\{((?:data\.)?[\w]+)\.[\w-]+\.(\w+)\}")
 

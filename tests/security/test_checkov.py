@@ -40,6 +40,8 @@ def scanned(synth: Callable[[Settings], Synth], tmp_path_factory: pytest.TempPat
         docs = synth(make_settings(env, **overrides))
         write(base, f"platform-{name}", docs["platform"])
         write(base, f"state-backend-{name}", docs["state"])
+        if "access" in docs:  # CI's roles (every variant but all-off)
+            write(base, f"access-{name}", docs["access"])
     return scan(base, "terraform_json")
 
 

@@ -25,6 +25,8 @@ def findings(synth: Callable[[Settings], Synth]) -> list[Finding]:
     for name, (env, overrides) in VARIANTS.items():
         docs = synth(make_settings(env, **overrides))
         out += lint(docs["platform"], f"platform-{name}") + lint(docs["state"], f"state-backend-{name}")
+        if "access" in docs:  # CI's roles and the boundary
+            out += lint(docs["access"], f"access-{name}")
     return out
 
 

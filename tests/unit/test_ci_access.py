@@ -164,7 +164,7 @@ def test_the_deploy_role_cannot_escalate(configured: tuple[str, Settings, Synth]
     }  # fmt: skip
     bounded = found["PlatformRolesCarryTheBoundary"]
     assert bounded["Resource"] == roles
-    assert bounded["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": settings.ci_boundary_arn}}
+    assert bounded["Condition"] == {"ArnEquals": {"iam:PermissionsBoundary": settings.ci_boundary_arn}}
     assert set(as_list(bounded["Action"])) >= {"iam:CreateRole", "iam:PutRolePolicy"}
     never = found["NeverCiAccess"]
     assert (never["Effect"], never["Action"]) == ("Deny", "iam:*")
@@ -180,7 +180,8 @@ def test_the_deploy_role_cannot_escalate(configured: tuple[str, Settings, Synth]
         "PassOnlyPlatformRoles", "NeverCiAccess", "NeverDropTheBoundary") for a in as_list(s["Action"])
         if a.startswith("iam:")
     ]  # fmt: skip
-    assert iam_elsewhere == []
+    assert iam_elsewhere == [("DeployIam", "iam:GetUser")]  # who the caller is: a read, on users only
+    assert found["DeployIam"]["Resource"] == f"arn:aws:iam::{settings.account}:user/*"
     assert found["PlatformRoles"]["Resource"] == roles
     # Unconditioned permissions management: only a platform role's trust (those roles carry the
     # boundary, and the deploy role may assume no role at all).
