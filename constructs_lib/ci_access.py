@@ -168,7 +168,7 @@ def resource_patterns(prefix: str, settings: Settings, action: str = "") -> list
     account = settings.account
     if "Dashboard" in action and prefix == "cloudwatch":
         # Dashboards are global: arn:aws:cloudwatch::<account>:dashboard/<name> (no region).
-        return [f"arn:aws:cloudwatch::{account}:dashboard/{naming.project}-*-{naming.suffix}"]
+        return [f"arn:aws:cloudwatch::{account}:dashboard/{naming.prefix}"]
     if action == "iam:GetUser":
         # The provider asks who the caller is (GetUser without a name): a user of this account.
         return [f"arn:aws:iam::{account}:user/*"]
@@ -176,9 +176,11 @@ def resource_patterns(prefix: str, settings: Settings, action: str = "") -> list
     if settings.replica_naming is not None:
         regions.append(settings.replica_naming.region)
     if prefix == "s3":
-        # <project>-<component>-<suffix>-<account>-<region> (constructs_lib/naming.py)
+        # <project>-<component>-<suffix>-<account>-<region> (constructs_lib/naming.py), and the
+        # names before they carried the account, which the deploy tool looks for to upgrade.
         bucket = f"arn:aws:s3:::{naming.project}-*-{naming.suffix}-{account}-*"
-        return [bucket, f"{bucket}/*"]
+        legacy = f"arn:aws:s3:::{naming.project}-*-{naming.suffix}"
+        return [bucket, f"{bucket}/*", legacy, f"{legacy}/*"]
     if prefix == "iam":
         return [f"arn:aws:iam::{account}:role/{naming.project}-*-{naming.suffix}"]
     if prefix == "route53":
@@ -281,6 +283,8 @@ def features(settings: Settings) -> list[str]:
         ),
         "emails": bool(settings.observability.alarm_emails),
         "connection": settings.pipeline.codestar_connection_arn is not None,
+        # A production destroy first counts what would stop it halfway (images kept in ECR).
+        "production": settings.is_production,
     }
     return [name for name, on in wanted.items() if on]
 
@@ -601,7 +605,6 @@ DEPLOY_ACTIONS: dict[str, tuple[str, ...]] = {
         "ecr:DeleteRepository",
         "ecr:DescribeRepositories",
         "ecr:GetLifecyclePolicy",
-        "ecr:ListImages",
         "ecr:ListTagsForResource",
         "ecr:PutLifecyclePolicy",
         "ecs:CreateCluster",
@@ -778,4 +781,5 @@ DEPLOY_ACTIONS: dict[str, tuple[str, ...]] = {
         "sns:Unsubscribe",
     ),
     "connection": ("codestar-connections:PassConnection",),
+    "production": ("ecr:ListImages",),
 }

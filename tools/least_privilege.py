@@ -114,6 +114,12 @@ def resource_of(call: Mapping[str, Any], action: str, settings: Settings) -> str
         return f"arn:aws:s3:::{bucket}/{key}" if key and _object_action(action) else f"arn:aws:s3:::{bucket}"
     if prefix == "dynamodb" and isinstance(params.get("TableName"), str):
         return f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
+    if action == "iam:GetUser":  # without a name: the caller, a user
+        return f"arn:aws:iam::{account}:user/{params.get('UserName') or 'caller'}"
+    if prefix == "cloudwatch" and "Dashboard" in action:  # global: no region
+        # DeleteDashboards names them as DashboardNames.member.N (query protocol).
+        names = [v for k, v in params.items() if k.startswith("DashboardName")] or ["unknown"]
+        return f"arn:aws:cloudwatch::{account}:dashboard/{_as_list(names[0])[0]}"
     if prefix == "iam":
         if isinstance(params.get("RoleName"), str):
             return f"arn:aws:iam::{account}:role/{params['RoleName']}"

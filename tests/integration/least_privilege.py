@@ -98,7 +98,8 @@ def check(
     for role in roles:
         assert calls[role], f"no call of the {role} role was recorded"
         verdict = least_privilege.verdict(calls[role], documents[role], settings)
-        assert [str(n) for n in verdict.missing] == [], f"the {role} role does not allow what it calls"
+        missing = [str(n) for n in verdict.missing]
+        assert missing == [], f"the {role} role does not allow what it calls"
         if role in complete:
             assert unexplained(verdict.unused) == [], f"the {role} role grants what it never called"
         verdicts[role] = verdict

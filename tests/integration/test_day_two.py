@@ -47,6 +47,9 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
             "Created": "2026-01-01T00:00:00Z", "Path": path}  # fmt: skip
     key = {"LockID": {"S": path}}
     aws("dynamodb").put_item(TableName=deployment.outputs["lock_table"], Item={**key, "Info": {"S": json.dumps(info)}})
+    # Both mechanisms hold it, as terraform's own lock does: the table's item and the S3 lock file.
+    lock_file = {"Bucket": deployment.outputs["state_bucket"], "Key": f"{STATE_BACKEND_STATE}.tflock"}
+    aws("s3").put_object(**lock_file, Body=json.dumps(info).encode())
     # Reviews are read-only and take no lock, so the colleague's run neither blocks nor loses it.
     # Day one: right after the first deploy nothing has drifted (what a refresh reads back from
     # sibling resources, like a bucket's policy, is not drift).
@@ -64,6 +67,7 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     env = emulator_terraform_env()
     subprocess.run(shlex.split(line.split("release it with: ", 1)[1]), env=env, check=True, capture_output=True)
     assert "Item" not in aws("dynamodb").get_item(TableName=deployment.outputs["lock_table"], Key=key)
+    assert "Contents" not in aws("s3").list_objects_v2(Bucket=lock_file["Bucket"], Prefix=lock_file["Key"])
 
     proc = deployment.cli("deploy")
     assert "state-backend-it: 0 added, 0 changed, 0 destroyed" in proc.stdout
