@@ -308,3 +308,13 @@ def test_bootstrap_prints_the_github_steps_and_checks_the_roles() -> None:
     assert f"CI_DEPLOY_ROLE_ARN={arns['deploy']}" in text
     with pytest.raises(RuntimeError, match="CI_PLAN_ROLE_ARN"):
         ci_setup_lines(settings, {"ci_plan_role_arn": "arn:aws:iam::1:role/x", "ci_deploy_role_arn": arns["deploy"]})
+
+
+def test_the_catalogue_knows_actions_and_patterns() -> None:
+    """AWS's catalogue decides where an action may be scoped: ``*`` only, or a resource."""
+    assert ci_access.star_only("ec2:DescribeVpcs")
+    assert not ci_access.star_only("s3:GetObject")
+    assert not ci_access.star_only("kms:GenerateDataKey*")  # every match has a key resource
+    with pytest.raises(KeyError):
+        ci_access.star_only("s3:NoSuchAction*")
+    assert ci_access.access_level("kms:Decrypt") == "Write"

@@ -67,12 +67,12 @@ def test_fast_and_usual_import_synthesize_identical_json(tmp_path: Path) -> None
     assert usual.returncode == 0, usual.stderr
     stacks = sorted(p.name for p in (tmp_path / "fast" / "stacks").iterdir())
     assert stacks == sorted(p.name for p in (tmp_path / "usual" / "stacks").iterdir())
-    assert stacks == [f"platform-{ENVIRONMENT}", f"state-backend-{ENVIRONMENT}"]
+    assert stacks == [f"access-{ENVIRONMENT}", f"platform-{ENVIRONMENT}", f"state-backend-{ENVIRONMENT}"]
     for stack in stacks:
         a = (tmp_path / "fast" / "stacks" / stack / "cdk.tf.json").read_bytes()
         b = (tmp_path / "usual" / "stacks" / stack / "cdk.tf.json").read_bytes()
         assert a == b, stack
-    assert fast.stdout.count("resources ->") == usual.stdout.count("resources ->") == 2
+    assert fast.stdout.count("resources ->") == usual.stdout.count("resources ->") == 3
 
 
 def test_fast_path_is_active_in_this_process() -> None:
