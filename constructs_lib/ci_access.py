@@ -29,15 +29,18 @@ and a test evaluates as is.
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from constructs_lib import policies
 from constructs_lib.settings import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL, Settings
 
-if TYPE_CHECKING:  # pragma: no cover - annotations only: the workflows' helper never starts jsii
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from constructs_lib.context import Aws
     from constructs_lib.iam import ServiceRole
 
 #: The host part of the issuer: IAM's condition keys and the provider's ARN are named after it.
@@ -92,16 +95,26 @@ def plan_environment(settings: Settings) -> str:
     return f"{settings.environment}-plan"
 
 
-def provider_arn(settings: Settings) -> str:
-    return f"arn:aws:iam::{settings.account}:oidc-provider/{OIDC_HOST}"
+def _iam(aws: Aws, resource: str) -> str:
+    return aws.arn("iam", resource, region="")
 
 
-def role_arns(settings: Settings) -> dict[str, str]:
+def provider_arn(aws: Aws) -> str:
+    return _iam(aws, f"oidc-provider/{OIDC_HOST}")
+
+
+def role_arns(aws: Aws, settings: Settings) -> dict[str, str]:
     naming = settings.naming
     return {
-        "plan": f"arn:aws:iam::{settings.account}:role/{naming.name('ci-plan')}",
-        "deploy": f"arn:aws:iam::{settings.account}:role/{naming.name('ci-deploy')}",
+        "plan": _iam(aws, f"role/{naming.name('ci-plan')}"),
+        "deploy": _iam(aws, f"role/{naming.name('ci-deploy')}"),
     }
+
+
+def boundary_arn(aws: Aws, settings: Settings) -> str | None:
+    """The permissions boundary every role of the platform carries while CI deploys it ([ci] set):
+    the deploy role may create and change only roles that carry it."""
+    return _iam(aws, f"policy/{settings.naming.name('ci-boundary')}") if settings.ci_on else None
 
 
 def web_identity_trust(provider: str, accepted: Sequence[str]) -> str:
@@ -160,37 +173,35 @@ def star_only(action: str) -> bool:
     return all(not t["resource_type"] for p in matches for t in p["resource_types"])  # type: ignore[attr-defined]
 
 
-def resource_patterns(prefix: str, settings: Settings, action: str = "") -> list[str]:
+def resource_patterns(prefix: str, settings: Settings, aws: Aws, action: str = "") -> list[str]:
     """The resources of ``prefix`` (``action``, where one differs) an environment's CI may act on:
     its names where the service names resources after them, else this account in the
     environment's regions."""
     naming = settings.naming
-    account = settings.account
     if "Dashboard" in action and prefix == "cloudwatch":
-        # Dashboards are global: arn:aws:cloudwatch::<account>:dashboard/<name> (no region).
-        return [f"arn:aws:cloudwatch::{account}:dashboard/{naming.prefix}"]
+        # Dashboards are global: arn:<partition>:cloudwatch::<account>:dashboard/<name> (no region).
+        return [aws.arn("cloudwatch", f"dashboard/{naming.prefix}", region="")]
     if action == "iam:GetUser":
         # The provider asks who the caller is (GetUser without a name): a user of this account.
-        return [f"arn:aws:iam::{account}:user/*"]
+        return [_iam(aws, "user/*")]
     regions = [settings.region]
     if settings.replica_naming is not None:
         regions.append(settings.replica_naming.region)
     if prefix == "s3":
         # <project>-<component>-<suffix>-<account>-<region> (constructs_lib/naming.py), and the
         # names before they carried the account, which the deploy tool looks for to upgrade.
-        bucket = f"arn:aws:s3:::{naming.project}-*-{naming.suffix}-{account}-*"
-        legacy = f"arn:aws:s3:::{naming.project}-*-{naming.suffix}"
-        return [bucket, f"{bucket}/*", legacy, f"{legacy}/*"]
+        buckets = (f"{naming.project}-*-{naming.suffix}-{aws.account_id}-*", f"{naming.project}-*-{naming.suffix}")
+        return [arn for b in buckets for arn in (aws.bucket_arn(b), aws.bucket_arn(b, "*"))]
     if prefix == "iam":
-        return [f"arn:aws:iam::{account}:role/{naming.project}-*-{naming.suffix}"]
+        return [_iam(aws, f"role/{naming.project}-*-{naming.suffix}")]
     if prefix == "route53":
-        return ["arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*"]
+        return [aws.arn("route53", f"{kind}/*", region="", account="") for kind in ("hostedzone", "change")]
     if prefix == "dynamodb":
-        return [f"arn:aws:dynamodb:{settings.region}:{account}:table/{naming.name('tflock')}"]
-    return [f"arn:aws:{prefix}:{region}:{account}:*" for region in regions]
+        return [aws.arn("dynamodb", f"table/{naming.name('tflock')}")]
+    return [aws.arn(prefix, "*", region=region) for region in regions]
 
 
-def scoped_statements(sid: str, actions: Iterable[str], settings: Settings) -> list[policies.Statement]:
+def scoped_statements(sid: str, actions: Iterable[str], settings: Settings, aws: Aws) -> list[policies.Statement]:
     """``actions`` as statements: the ones IAM applies only to ``*`` on ``*``, the rest per
     service on :func:`resource_patterns`. Sids: ``<sid>Any`` and ``<sid><Prefix>``."""
     actions = sorted(set(actions))
@@ -200,7 +211,7 @@ def scoped_statements(sid: str, actions: Iterable[str], settings: Settings) -> l
     for action in actions:
         if action not in anywhere:
             prefix = action.split(":", 1)[0]
-            groups.setdefault((prefix, tuple(resource_patterns(prefix, settings, action))), []).append(action)
+            groups.setdefault((prefix, tuple(resource_patterns(prefix, settings, aws, action))), []).append(action)
     seen: dict[str, int] = {}
     for (prefix, resources), grouped in sorted(groups.items()):
         name = "".join(part.capitalize() for part in prefix.split("-"))
@@ -247,15 +258,17 @@ def chunks(statements: Sequence[policies.Statement], limit: int = MANAGED_POLICY
     return documents
 
 
-def boundary_statements(settings: Settings, platform_roles: Sequence[ServiceRole]) -> list[policies.Statement]:
+def boundary_statements(
+    settings: Settings, aws: Aws, platform_roles: Sequence[ServiceRole]
+) -> list[policies.Statement]:
     """The cap on every role of the platform: exactly the actions its roles are granted (so the
     boundary takes nothing away from them), and no IAM beyond passing the platform's roles."""
     granted = sorted({a for role in platform_roles for s in role.statements if s.effect == "Allow" for a in s.actions})
     return [
         # The platform's own resources only: its names, or this account in its regions.
-        *scoped_statements("Platform", [a for a in granted if not a.startswith("iam:")], settings),
+        *scoped_statements("Platform", [a for a in granted if not a.startswith("iam:")], settings, aws),
         *([policies.Statement(sid="PassPlatformRoles", actions=[a for a in granted if a.startswith("iam:")],
-                              resources=resource_patterns("iam", settings))]
+                              resources=resource_patterns("iam", settings, aws))]
           if any(a.startswith("iam:") for a in granted) else []),
     ]  # fmt: skip
 
@@ -266,8 +279,8 @@ def _via_services(settings: Settings) -> dict[str, dict[str, list[str]]]:
     return {"StringEquals": {"kms:ViaService": [f"{s}.{settings.region}.amazonaws.com" for s in KMS_VIA]}}
 
 
-def _key_arns(settings: Settings) -> list[str]:
-    return [f"arn:aws:kms:{settings.region}:{settings.account}:key/*"]
+def _key_arns(aws: Aws) -> list[str]:
+    return [aws.arn("kms", "key/*")]
 
 
 def features(settings: Settings) -> list[str]:
@@ -298,39 +311,38 @@ def deploy_actions(settings: Settings) -> list[str]:
     return sorted({*recorded, *TAG_ON_CREATE, *ON_CHANGE})
 
 
-def plan_statements(settings: Settings) -> list[policies.Statement]:
+def plan_statements(settings: Settings, aws: Aws) -> list[policies.Statement]:
     """What ``make plan`` and ``make drift`` call with ``-lock=false``: read only, plus decrypting
     what it reads through S3 and Secrets Manager."""
     return [
-        *scoped_statements("Read", plan_actions(settings), settings),
+        *scoped_statements("Read", plan_actions(settings), settings, aws),
         policies.Statement(
             sid="DecryptWhatItReads",
             actions=list(PLAN_WRITE_EXCEPTIONS),
-            resources=_key_arns(settings),
+            resources=_key_arns(aws),
             conditions=_via_services(settings),
         ),
     ]
 
 
-def _ci_resources(settings: Settings) -> list[str]:
+def _ci_resources(settings: Settings, aws: Aws) -> list[str]:
     """CI's own access: its roles, their policies, the boundary and the OIDC provider."""
     naming = settings.naming
-    account = settings.account
     return [
-        *role_arns(settings).values(),
-        f"arn:aws:iam::{account}:policy/{naming.name('ci-plan')}-*",
-        f"arn:aws:iam::{account}:policy/{naming.name('ci-deploy')}-*",
-        f"arn:aws:iam::{account}:policy/{naming.name('ci-boundary')}",
-        provider_arn(settings),
+        *role_arns(aws, settings).values(),
+        _iam(aws, f"policy/{naming.name('ci-plan')}-*"),
+        _iam(aws, f"policy/{naming.name('ci-deploy')}-*"),
+        _iam(aws, f"policy/{naming.name('ci-boundary')}"),
+        provider_arn(aws),
     ]
 
 
-def deploy_statements(settings: Settings) -> list[policies.Statement]:
+def deploy_statements(settings: Settings, aws: Aws) -> list[policies.Statement]:
     """What ``make deploy``, ``make apply-plan`` and ``make destroy`` call, scoped to the
     environment, plus the IAM rules that stop the role from escalating."""
-    boundary = settings.ci_boundary_arn
-    roles = resource_patterns("iam", settings)
-    access_state = f"arn:aws:s3:::{settings.naming.name('tfstate')}/{settings.access_state_key}"
+    boundary = boundary_arn(aws, settings)
+    roles = resource_patterns("iam", settings, aws)
+    access_state = aws.bucket_arn(settings.naming.name("tfstate"), settings.access_state_key)
     granted = deploy_actions(settings)
     # Who the caller is (a user, not a role): with the other actions, on its own resource.
     caller = ["iam:GetUser"] if "iam:GetUser" in granted else []
@@ -338,11 +350,11 @@ def deploy_statements(settings: Settings) -> list[policies.Statement]:
         a for a in granted if a.startswith("iam:") and a not in (*BOUNDARY_CONDITIONED, "iam:PassRole", *caller)
     )
     return [
-        *scoped_statements("Deploy", [a for a in granted if not a.startswith("iam:")] + caller, settings),
+        *scoped_statements("Deploy", [a for a in granted if not a.startswith("iam:")] + caller, settings, aws),
         policies.Statement(
             sid="EncryptAndDecryptThroughServices",
             actions=sorted(DEPLOY_VIA_SERVICE_ACTIONS),
-            resources=_key_arns(settings),
+            resources=_key_arns(aws),
             conditions=_via_services(settings),
         ),
         policies.Statement(sid="PlatformRoles", actions=iam_plain, resources=roles),
@@ -358,7 +370,9 @@ def deploy_statements(settings: Settings) -> list[policies.Statement]:
             resources=roles,
             conditions={"StringEquals": {"iam:PassedToService": list(PASSED_TO_SERVICES)}},
         ),
-        policies.Statement(sid="NeverCiAccess", effect="Deny", actions=["iam:*"], resources=_ci_resources(settings)),
+        policies.Statement(
+            sid="NeverCiAccess", effect="Deny", actions=["iam:*"], resources=_ci_resources(settings, aws)
+        ),
         policies.Statement(
             sid="NeverDropTheBoundary", effect="Deny", actions=["iam:DeleteRolePermissionsBoundary"], resources=["*"]
         ),
@@ -378,19 +392,23 @@ KMS_VIA = ("s3", "secretsmanager")
 
 #: The plan role's only actions that AWS's catalogue calls "Write", and why (README lists them).
 PLAN_WRITE_EXCEPTIONS = {
-    "kms:Decrypt": "reading the state (SSE-KMS) and the secret values terraform refreshes: S3 and Secrets "
+    policies.KEY_DECRYPT_ACTIONS[
+        0
+    ]: "reading the state (SSE-KMS) and the secret values terraform refreshes: S3 and Secrets "
     "Manager call KMS for the caller; only through those two services (kms:ViaService)",
 }
 
 #: What S3 and Secrets Manager ask KMS for on the deploy role's behalf (writing and reading the
 #: state, putting a secret value): only through those services.
-DEPLOY_VIA_SERVICE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+DEPLOY_VIA_SERVICE_ACTIONS = (*policies.KEY_DECRYPT_ACTIONS, "kms:GenerateDataKey")
 
 #: Granted, and never called on the emulator: needed on AWS only (or on a change the tests do
 #: not make), and why. The evidence test reports these and fails on any other action granted
 #: but never called.
 ONLY_ON_AWS: dict[str, str] = {
-    "kms:Decrypt": "S3 and Secrets Manager call KMS for the caller on AWS; the emulator decrypts internally",
+    policies.KEY_DECRYPT_ACTIONS[
+        0
+    ]: "S3 and Secrets Manager call KMS for the caller on AWS; the emulator decrypts internally",
     "kms:GenerateDataKey": "S3 asks KMS for a data key per state object written under the state key on AWS; "
     "the emulator encrypts internally",
 }
@@ -421,365 +439,9 @@ for _action in TAG_ON_CREATE:
 for _action in ON_CHANGE:
     ONLY_ON_AWS[_action] = "called when a setting changes in place; the integration tests change none that needs it"
 
-#: Recorded from the calls (see the module docstring), by the feature that needs them.
-PLAN_ACTIONS: dict[str, tuple[str, ...]] = {
-    "base": (
-        "cloudwatch:DescribeAlarms",
-        "cloudwatch:GetDashboard",
-        "cloudwatch:ListTagsForResource",
-        "codebuild:BatchGetProjects",
-        "codepipeline:GetPipeline",
-        "codepipeline:ListTagsForResource",
-        "dynamodb:DescribeContinuousBackups",
-        "dynamodb:DescribeTable",
-        "dynamodb:DescribeTimeToLive",
-        "dynamodb:GetItem",
-        "dynamodb:ListTagsOfResource",
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeFlowLogs",
-        "ec2:DescribeInternetGateways",
-        "ec2:DescribeNetworkAcls",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribePrefixLists",
-        "ec2:DescribeRouteTables",
-        "ec2:DescribeSecurityGroupRules",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcAttribute",
-        "ec2:DescribeVpcEndpoints",
-        "ec2:DescribeVpcs",
-        "ecr:DescribeRepositories",
-        "ecr:GetLifecyclePolicy",
-        "ecr:ListTagsForResource",
-        "ecs:DescribeClusters",
-        "ecs:DescribeServices",
-        "ecs:DescribeTaskDefinition",
-        "elasticloadbalancing:DescribeCapacityReservation",
-        "elasticloadbalancing:DescribeListenerAttributes",
-        "elasticloadbalancing:DescribeListeners",
-        "elasticloadbalancing:DescribeLoadBalancerAttributes",
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-        "elasticloadbalancing:DescribeTargetGroupAttributes",
-        "elasticloadbalancing:DescribeTargetGroups",
-        "events:DescribeRule",
-        "events:ListTagsForResource",
-        "events:ListTargetsByRule",
-        "iam:GetRole",
-        "iam:GetRolePolicy",
-        "iam:GetUser",
-        "iam:ListAttachedRolePolicies",
-        "iam:ListRolePolicies",
-        "kms:DescribeKey",
-        "kms:GetKeyPolicy",
-        "kms:GetKeyRotationStatus",
-        "kms:ListAliases",
-        "kms:ListResourceTags",
-        "lambda:GetFunction",
-        "lambda:GetFunctionCodeSigningConfig",
-        "lambda:ListVersionsByFunction",
-        "logs:DescribeLogGroups",
-        "logs:DescribeMetricFilters",
-        "logs:DescribeResourcePolicies",
-        "logs:ListTagsForResource",
-        "s3:GetAccelerateConfiguration",
-        "s3:GetBucketAcl",
-        "s3:GetBucketCORS",
-        "s3:GetBucketLogging",
-        "s3:GetBucketNotification",
-        "s3:GetBucketObjectLockConfiguration",
-        "s3:GetBucketOwnershipControls",
-        "s3:GetBucketPolicy",
-        "s3:GetBucketPublicAccessBlock",
-        "s3:GetBucketRequestPayment",
-        "s3:GetBucketTagging",
-        "s3:GetBucketVersioning",
-        "s3:GetBucketWebsite",
-        "s3:GetEncryptionConfiguration",
-        "s3:GetLifecycleConfiguration",
-        "s3:GetObject",
-        "s3:GetObjectTagging",
-        "s3:GetReplicationConfiguration",
-        "s3:ListBucket",
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:GetRandomPassword",
-        "secretsmanager:GetResourcePolicy",
-        "secretsmanager:GetSecretValue",
-        "sns:GetTopicAttributes",
-        "sns:ListTagsForResource",
-        "sqs:GetQueueAttributes",
-        "sqs:ListQueueTags",
-        "wafv2:GetLoggingConfiguration",
-        "wafv2:GetWebACL",
-        "wafv2:GetWebACLForResource",
-        "wafv2:ListTagsForResource",
-        "xray:GetSamplingRules",
-        "xray:ListTagsForResource",
-    ),
-    "domain": (
-        "acm:DescribeCertificate",
-        "acm:ListTagsForCertificate",
-        "route53:GetHostedZone",
-        "route53:ListHostedZones",
-        "route53:ListResourceRecordSets",
-        "route53:ListTagsForResource",
-    ),
-    "nat": (
-        "ec2:DescribeAddresses",
-        "ec2:DescribeAddressesAttribute",
-        "ec2:DescribeNatGateways",
-    ),
-    "emails": ("sns:GetSubscriptionAttributes",),
-}
-
-DEPLOY_ACTIONS: dict[str, tuple[str, ...]] = {
-    "base": (
-        "cloudwatch:DeleteAlarms",
-        "cloudwatch:DeleteDashboards",
-        "cloudwatch:DescribeAlarms",
-        "cloudwatch:GetDashboard",
-        "cloudwatch:ListTagsForResource",
-        "cloudwatch:PutDashboard",
-        "cloudwatch:PutMetricAlarm",
-        "codebuild:BatchGetProjects",
-        "codebuild:CreateProject",
-        "codebuild:DeleteProject",
-        "codepipeline:CreatePipeline",
-        "codepipeline:DeletePipeline",
-        "codepipeline:GetPipeline",
-        "codepipeline:ListTagsForResource",
-        "dynamodb:CreateTable",
-        "dynamodb:DeleteItem",
-        "dynamodb:DeleteTable",
-        "dynamodb:DescribeContinuousBackups",
-        "dynamodb:DescribeTable",
-        "dynamodb:DescribeTimeToLive",
-        "dynamodb:GetItem",
-        "dynamodb:ListTagsOfResource",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateContinuousBackups",
-        "ec2:AssociateRouteTable",
-        "ec2:AttachInternetGateway",
-        "ec2:AuthorizeSecurityGroupEgress",
-        "ec2:AuthorizeSecurityGroupIngress",
-        "ec2:CreateFlowLogs",
-        "ec2:CreateInternetGateway",
-        "ec2:CreateNetworkAclEntry",
-        "ec2:CreateRoute",
-        "ec2:CreateRouteTable",
-        "ec2:CreateSecurityGroup",
-        "ec2:CreateSubnet",
-        "ec2:CreateTags",
-        "ec2:CreateVpc",
-        "ec2:CreateVpcEndpoint",
-        "ec2:DeleteFlowLogs",
-        "ec2:DeleteInternetGateway",
-        "ec2:DeleteNetworkAclEntry",
-        "ec2:DeleteRoute",
-        "ec2:DeleteRouteTable",
-        "ec2:DeleteSecurityGroup",
-        "ec2:DeleteSubnet",
-        "ec2:DeleteVpc",
-        "ec2:DeleteVpcEndpoints",
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeFlowLogs",
-        "ec2:DescribeInternetGateways",
-        "ec2:DescribeNetworkAcls",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribePrefixLists",
-        "ec2:DescribeRouteTables",
-        "ec2:DescribeSecurityGroupRules",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcAttribute",
-        "ec2:DescribeVpcEndpoints",
-        "ec2:DescribeVpcs",
-        "ec2:DetachInternetGateway",
-        "ec2:DisassociateRouteTable",
-        "ec2:ModifyVpcAttribute",
-        "ec2:ReplaceNetworkAclAssociation",
-        "ec2:RevokeSecurityGroupEgress",
-        "ec2:RevokeSecurityGroupIngress",
-        "ecr:CreateRepository",
-        "ecr:DeleteLifecyclePolicy",
-        "ecr:DeleteRepository",
-        "ecr:DescribeRepositories",
-        "ecr:GetLifecyclePolicy",
-        "ecr:ListTagsForResource",
-        "ecr:PutLifecyclePolicy",
-        "ecs:CreateCluster",
-        "ecs:CreateService",
-        "ecs:DeleteCluster",
-        "ecs:DeleteService",
-        "ecs:DeregisterTaskDefinition",
-        "ecs:DescribeClusters",
-        "ecs:DescribeServices",
-        "ecs:DescribeTaskDefinition",
-        "ecs:RegisterTaskDefinition",
-        "ecs:UpdateService",
-        "elasticloadbalancing:CreateListener",
-        "elasticloadbalancing:CreateLoadBalancer",
-        "elasticloadbalancing:CreateTargetGroup",
-        "elasticloadbalancing:DeleteListener",
-        "elasticloadbalancing:DeleteLoadBalancer",
-        "elasticloadbalancing:DeleteTargetGroup",
-        "elasticloadbalancing:DescribeCapacityReservation",
-        "elasticloadbalancing:DescribeListenerAttributes",
-        "elasticloadbalancing:DescribeListeners",
-        "elasticloadbalancing:DescribeLoadBalancerAttributes",
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-        "elasticloadbalancing:DescribeTargetGroupAttributes",
-        "elasticloadbalancing:DescribeTargetGroups",
-        "elasticloadbalancing:ModifyLoadBalancerAttributes",
-        "elasticloadbalancing:ModifyTargetGroupAttributes",
-        "events:DeleteRule",
-        "events:DescribeRule",
-        "events:ListTagsForResource",
-        "events:ListTargetsByRule",
-        "events:PutRule",
-        "events:PutTargets",
-        "events:RemoveTargets",
-        "iam:CreateRole",
-        "iam:DeleteRole",
-        "iam:DeleteRolePolicy",
-        "iam:GetRole",
-        "iam:GetRolePolicy",
-        "iam:GetUser",
-        "iam:ListAttachedRolePolicies",
-        "iam:ListInstanceProfilesForRole",
-        "iam:ListRolePolicies",
-        "iam:PassRole",
-        "iam:PutRolePolicy",
-        "kms:CreateAlias",
-        "kms:CreateKey",
-        "kms:DeleteAlias",
-        "kms:DescribeKey",
-        "kms:EnableKeyRotation",
-        "kms:GetKeyPolicy",
-        "kms:GetKeyRotationStatus",
-        "kms:ListAliases",
-        "kms:ListResourceTags",
-        "kms:ScheduleKeyDeletion",
-        "lambda:CreateFunction",
-        "lambda:DeleteFunction",
-        "lambda:GetFunction",
-        "lambda:GetFunctionCodeSigningConfig",
-        "lambda:InvokeFunction",
-        "lambda:ListVersionsByFunction",
-        "logs:CreateLogGroup",
-        "logs:DeleteLogGroup",
-        "logs:DeleteMetricFilter",
-        "logs:DeleteResourcePolicy",
-        "logs:DescribeLogGroups",
-        "logs:DescribeMetricFilters",
-        "logs:DescribeResourcePolicies",
-        "logs:ListTagsForResource",
-        "logs:PutMetricFilter",
-        "logs:PutResourcePolicy",
-        "logs:PutRetentionPolicy",
-        "s3:CreateBucket",
-        "s3:DeleteBucket",
-        "s3:DeleteBucketPolicy",
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion",
-        "s3:GetAccelerateConfiguration",
-        "s3:GetBucketAcl",
-        "s3:GetBucketCORS",
-        "s3:GetBucketLogging",
-        "s3:GetBucketNotification",
-        "s3:GetBucketObjectLockConfiguration",
-        "s3:GetBucketOwnershipControls",
-        "s3:GetBucketPolicy",
-        "s3:GetBucketPublicAccessBlock",
-        "s3:GetBucketRequestPayment",
-        "s3:GetBucketTagging",
-        "s3:GetBucketVersioning",
-        "s3:GetBucketWebsite",
-        "s3:GetEncryptionConfiguration",
-        "s3:GetLifecycleConfiguration",
-        "s3:GetObject",
-        "s3:GetObjectTagging",
-        "s3:GetReplicationConfiguration",
-        "s3:ListBucket",
-        "s3:ListBucketVersions",
-        "s3:PutBucketLogging",
-        "s3:PutBucketNotification",
-        "s3:PutBucketOwnershipControls",
-        "s3:PutBucketPolicy",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:PutBucketTagging",
-        "s3:PutBucketVersioning",
-        "s3:PutEncryptionConfiguration",
-        "s3:PutLifecycleConfiguration",
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "secretsmanager:CreateSecret",
-        "secretsmanager:DeleteResourcePolicy",
-        "secretsmanager:DeleteSecret",
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:GetRandomPassword",
-        "secretsmanager:GetResourcePolicy",
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:PutResourcePolicy",
-        "secretsmanager:PutSecretValue",
-        "sns:CreateTopic",
-        "sns:DeleteTopic",
-        "sns:GetTopicAttributes",
-        "sns:ListTagsForResource",
-        "sns:SetTopicAttributes",
-        "sqs:CreateQueue",
-        "sqs:DeleteQueue",
-        "sqs:GetQueueAttributes",
-        "sqs:ListQueueTags",
-        "sqs:SetQueueAttributes",
-        "wafv2:AssociateWebACL",
-        "wafv2:CreateWebACL",
-        "wafv2:DeleteLoggingConfiguration",
-        "wafv2:DeleteWebACL",
-        "wafv2:DisassociateWebACL",
-        "wafv2:GetLoggingConfiguration",
-        "wafv2:GetWebACL",
-        "wafv2:GetWebACLForResource",
-        "wafv2:ListTagsForResource",
-        "wafv2:PutLoggingConfiguration",
-        "xray:CreateSamplingRule",
-        "xray:DeleteSamplingRule",
-        "xray:GetSamplingRules",
-        "xray:ListTagsForResource",
-    ),
-    "domain": (
-        "acm:DeleteCertificate",
-        "acm:DescribeCertificate",
-        "acm:ListTagsForCertificate",
-        "acm:RequestCertificate",
-        "route53:ChangeResourceRecordSets",
-        "route53:GetChange",
-        "route53:GetHostedZone",
-        "route53:ListHostedZones",
-        "route53:ListResourceRecordSets",
-        "route53:ListTagsForResource",
-    ),
-    "nat": (
-        "ec2:AllocateAddress",
-        "ec2:CreateNatGateway",
-        "ec2:DeleteNatGateway",
-        "ec2:DescribeAddresses",
-        "ec2:DescribeAddressesAttribute",
-        "ec2:DescribeNatGateways",
-        "ec2:DisassociateAddress",
-        "ec2:ReleaseAddress",
-    ),
-    "replication": ("s3:PutReplicationConfiguration",),
-    "reserved": (
-        "lambda:DeleteFunctionConcurrency",
-        "lambda:PutFunctionConcurrency",
-    ),
-    "emails": (
-        "sns:GetSubscriptionAttributes",
-        "sns:Subscribe",
-        "sns:Unsubscribe",
-    ),
-    "connection": ("codestar-connections:PassConnection",),
-    "production": ("ecr:ListImages",),
-}
+#: Recorded from the calls (see the module docstring), by the feature that needs them: what the
+#: plan role and the deploy role call. Data, not code: regenerated from a recording
+#: (README: Connect a GitHub repository) and reviewed like any other change.
+_RECORDED = json.loads((Path(__file__).resolve().parent / "ci_actions.json").read_text())
+PLAN_ACTIONS: dict[str, list[str]] = _RECORDED["plan"]
+DEPLOY_ACTIONS: dict[str, list[str]] = _RECORDED["deploy"]

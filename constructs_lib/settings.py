@@ -773,14 +773,6 @@ class Settings(_Strict):
         return self.ci.github_repository is not None
 
     @property
-    def ci_boundary_arn(self) -> str | None:
-        """The permissions boundary every role of the platform carries while CI deploys it: the
-        deploy role may create and change only roles that carry it (constructs_lib/ci_access.py)."""
-        if not self.ci_on:
-            return None
-        return f"arn:aws:iam::{self.account}:policy/{self.naming.name('ci-boundary')}"
-
-    @property
     def replica_naming(self) -> Naming | None:
         """Names in the replica region (bucket names end with it), or None without replication."""
         region = self.recovery.replica_region

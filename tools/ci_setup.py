@@ -17,14 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib import ci_access
+from constructs_lib.context import Aws
 from constructs_lib.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def literal_aws(settings: Settings) -> Aws:
+    """The environment's account and region as literals (the stacks read them from data sources
+    at plan time; settings accept commercial regions only, so the partition is "aws")."""
+    return Aws(partition="aws", account_id=settings.account, region=settings.region)
+
+
 def github_env(settings: Settings) -> dict[str, str]:
     """The variables the workflows read (names: .github/workflows/*.yml)."""
-    arns = ci_access.role_arns(settings)
+    arns = ci_access.role_arns(literal_aws(settings), settings)
     return {"CI_REGION": settings.region, "CI_PLAN_ROLE_ARN": arns["plan"], "CI_DEPLOY_ROLE_ARN": arns["deploy"]}
 
 

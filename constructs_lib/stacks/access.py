@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from constructs_lib import ci_access, policies
+from constructs_lib.context import Aws
 from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL, Settings
 from constructs_lib.stacks.target import add_provider, add_s3_backend
@@ -43,6 +44,7 @@ class AccessStack(TerraformStack):
             key=settings.access_state_key,
             administrator=True,
         )
+        aws = Aws.discover(self, settings.region)
         provider_arn: str
         if settings.ci.oidc_provider == "create":
             # IAM allows one provider per URL per account: exactly one environment per account creates
@@ -56,7 +58,7 @@ class AccessStack(TerraformStack):
             provider_arn = DataAwsIamOpenidConnectProvider(self, "github", url=GITHUB_OIDC_URL).arn
         accepted = ci_access.subjects(settings)
 
-        self.boundary_statements = ci_access.boundary_statements(settings, platform_roles)
+        self.boundary_statements = ci_access.boundary_statements(settings, aws, platform_roles)
         self.boundary = IamPolicy(
             self,
             "boundary",
@@ -64,11 +66,11 @@ class AccessStack(TerraformStack):
             description=f"Permissions boundary of every {settings.project} {settings.environment} role",
             policy=policies.document(*self.boundary_statements),
         )
-        self.plan_statements = ci_access.plan_statements(settings)
+        self.plan_statements = ci_access.plan_statements(settings, aws)
         self.plan_role = self._role(
             "plan", naming.name("ci-plan"), provider_arn, accepted.plan, self.plan_statements, settings
         )
-        self.deploy_statements = ci_access.deploy_statements(settings)
+        self.deploy_statements = ci_access.deploy_statements(settings, aws)
         self.deploy_role = self._role(
             "deploy", naming.name("ci-deploy"), provider_arn, accepted.deploy, self.deploy_statements, settings
         )

@@ -68,7 +68,7 @@ class PlatformStack(TerraformStack):
         self._runtime(settings)
         self._delivery(settings)
         # Every reader of a secret is granted by now: each secret's policy names exactly them.
-        self.secrets.restrict_readers(list(ci_access.role_arns(settings).values()) if settings.ci_on else None)
+        self.secrets.restrict_readers(list(ci_access.role_arns(aws, settings).values()) if settings.ci_on else None)
         self._observability(settings)
         self._outputs()
         # Buckets renamed to carry the account and region: their old addresses are forgotten,
@@ -79,7 +79,7 @@ class PlatformStack(TerraformStack):
             *([self.pipeline.source] if self.pipeline.source else []),
         ]
         addresses.forget(self, [a for b in buckets for a in b.legacy_addresses])
-        bound_every_role(self, settings.ci_boundary_arn)
+        bound_every_role(self, ci_access.boundary_arn(self.ctx.aws, settings))
 
     def _runtime(self, settings: Settings) -> None:
         """Where the service runs: secrets, network, ALB and WAF, image registry, ECS."""

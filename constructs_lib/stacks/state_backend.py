@@ -13,7 +13,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
-from constructs_lib import addresses
+from constructs_lib import addresses, ci_access
 from constructs_lib.context import Aws
 from constructs_lib.iam import bound_every_role
 from constructs_lib.replication import CrossRegionReplica
@@ -77,7 +77,7 @@ class StateBackendStack(TerraformStack):
             )
         # Renamed buckets (account and region in the name): the old addresses are forgotten.
         addresses.forget(self, [*self.store.bucket.legacy_addresses, *self.store.access_logs.legacy_addresses])
-        bound_every_role(self, settings.ci_boundary_arn)
+        bound_every_role(self, ci_access.boundary_arn(aws, settings))
         TerraformOutput(self, "state_bucket", value=self.store.bucket.name)
         TerraformOutput(self, "lock_table", value=self.store.table.name)
         TerraformOutput(self, "state_key_arn", value=self.store.key.arn)

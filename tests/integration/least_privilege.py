@@ -18,10 +18,11 @@ import pytest
 
 from constructs_lib import ci_access
 from constructs_lib.settings import Settings
-from local_aws import ACCESS_KEY_ID
+from local_aws import ACCESS_KEY_ID, EMULATOR_ACCOUNT_ID
 from local_aws.call_log import read_calls
 from tests.integration.conftest import CALL_LOG, CALL_WINDOWS
 from tools import least_privilege
+from tools.ci_setup import literal_aws
 
 #: The role CI runs each verb with (README: Connect a GitHub repository).
 ROLE_OF_VERB = {"plan": "plan", "drift": "plan", "deploy": "deploy", "apply": "deploy", "destroy": "deploy"}
@@ -45,8 +46,11 @@ def recorded(workspace: Path) -> dict[str, list[Mapping[str, Any]]]:
 
 def synthesized_documents(workspace: Path, environment: str) -> dict[str, list[dict[str, Any]]]:
     """The policy documents the access stack attaches to each role, as synthesized."""
-    doc = json.loads((workspace / "cdktf.out" / "stacks" / f"access-{environment}" / "cdk.tf.json").read_text())
-    policies = doc["resource"]["aws_iam_policy"]
+    text = (workspace / "cdktf.out" / "stacks" / f"access-{environment}" / "cdk.tf.json").read_text()
+    # What terraform reads at plan time: the emulator's account and partition.
+    text = text.replace("${data.aws_partition.partition.partition}", "aws")
+    text = text.replace("${data.aws_caller_identity.caller.account_id}", EMULATOR_ACCOUNT_ID)
+    policies = json.loads(text)["resource"]["aws_iam_policy"]
     return {
         role: [json.loads(p["policy"]) for key, p in sorted(policies.items()) if key.startswith(f"{role}-policy-")]
         for role in ("plan", "deploy")
@@ -56,7 +60,7 @@ def synthesized_documents(workspace: Path, environment: str) -> dict[str, list[d
 def deployed_documents(iam: Any, settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """The policy documents attached to each CI role in the emulator, read back with IAM's API."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for role, arn in ci_access.role_arns(settings).items():
+    for role, arn in ci_access.role_arns(literal_aws(settings), settings).items():
         name = arn.rsplit("/", 1)[-1]
         attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
         docs = []

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from constructs_lib import ci_access, policies
+from constructs_lib.context import Aws
 from constructs_lib.settings import ConfigError, Settings
 from main import load_all
-from tests.helpers import ALL_ON, ROOT, make_settings, resources
+from tests.helpers import ACCOUNT_TOKEN, ALL_ON, PARTITION_TOKEN, ROOT, make_settings, resources
 from tools.ci_setup import ci_setup_lines, github_env
 
 Synth = dict[str, dict[str, Any]]
@@ -33,6 +34,11 @@ def configured(request: pytest.FixtureRequest, synth: Callable[[Settings], Synth
     environment, overrides = WITH_CI[request.param]
     settings = make_settings(environment, **overrides)
     return request.param, settings, synth(settings)
+
+
+def tokens(settings: Settings) -> Aws:
+    """What the access stack's ARNs carry: the partition and account read at plan time."""
+    return Aws(partition=PARTITION_TOKEN, account_id=ACCOUNT_TOKEN, region=settings.region)
 
 
 def role(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -157,21 +163,23 @@ def test_the_plan_role_holds_read_and_list_actions_only(configured: tuple[str, S
 def test_the_deploy_role_cannot_escalate(configured: tuple[str, Settings, Synth]) -> None:
     _, settings, docs = configured
     found = {s["Sid"]: s for s in statements(role_documents(docs["access"], "deploy"))}
-    roles = f"arn:aws:iam::{settings.account}:role/cicd-*-{settings.environment_suffix}"
+    roles = f"arn:{PARTITION_TOKEN}:iam::{ACCOUNT_TOKEN}:role/cicd-*-{settings.environment_suffix}"
     assert found["PassOnlyPlatformRoles"] == {
         "Sid": "PassOnlyPlatformRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles,
         "Condition": {"StringEquals": {"iam:PassedToService": list(ci_access.PASSED_TO_SERVICES)}},
     }  # fmt: skip
     bounded = found["PlatformRolesCarryTheBoundary"]
     assert bounded["Resource"] == roles
-    assert bounded["Condition"] == {"ArnEquals": {"iam:PermissionsBoundary": settings.ci_boundary_arn}}
+    assert bounded["Condition"] == {
+        "ArnEquals": {"iam:PermissionsBoundary": ci_access.boundary_arn(tokens(settings), settings)}
+    }
     assert set(as_list(bounded["Action"])) >= {"iam:CreateRole", "iam:PutRolePolicy"}
     never = found["NeverCiAccess"]
     assert (never["Effect"], never["Action"]) == ("Deny", "iam:*")
     assert set(never["Resource"]) >= {
-        *ci_access.role_arns(settings).values(),
-        settings.ci_boundary_arn,
-        ci_access.provider_arn(settings),
+        *ci_access.role_arns(tokens(settings), settings).values(),
+        ci_access.boundary_arn(tokens(settings), settings),
+        ci_access.provider_arn(tokens(settings)),
     }
     assert found["NeverDropTheBoundary"]["Effect"] == "Deny"
     # No other statement grants an IAM action: every IAM write is one of the above.
@@ -181,7 +189,7 @@ def test_the_deploy_role_cannot_escalate(configured: tuple[str, Settings, Synth]
         if a.startswith("iam:")
     ]  # fmt: skip
     assert iam_elsewhere == [("DeployIam", "iam:GetUser")]  # who the caller is: a read, on users only
-    assert found["DeployIam"]["Resource"] == f"arn:aws:iam::{settings.account}:user/*"
+    assert found["DeployIam"]["Resource"] == f"arn:{PARTITION_TOKEN}:iam::{ACCOUNT_TOKEN}:user/*"
     assert found["PlatformRoles"]["Resource"] == roles
     # Unconditioned permissions management: only a platform role's trust (those roles carry the
     # boundary, and the deploy role may assume no role at all).
@@ -201,7 +209,7 @@ def test_every_role_of_the_platform_carries_the_boundary(configured: tuple[str, 
         for r in resources(docs[kind], "aws_iam_role").values()
     }
     assert len(bounds) >= 7
-    assert set(bounds.values()) == {settings.ci_boundary_arn}
+    assert set(bounds.values()) == {ci_access.boundary_arn(tokens(settings), settings)}
 
 
 def test_without_ci_no_access_stack_and_no_boundary(synth: Callable[[Settings], Synth]) -> None:
@@ -231,12 +239,14 @@ def test_the_boundary_allows_exactly_what_the_platforms_roles_are_granted(
     assert allowed == granted
     (passing,) = [s for s in boundary["Statement"] if s["Sid"] == "PassPlatformRoles"]
     assert passing["Action"] == "iam:PassRole"
-    assert passing["Resource"] == f"arn:aws:iam::{settings.account}:role/cicd-*-{settings.environment_suffix}"
+    assert (
+        passing["Resource"] == f"arn:{PARTITION_TOKEN}:iam::{ACCOUNT_TOKEN}:role/cicd-*-{settings.environment_suffix}"
+    )
 
 
 def test_secrets_name_both_ci_roles_as_their_appliers(configured: tuple[str, Settings, Synth]) -> None:
     _, settings, docs = configured
-    arns = list(ci_access.role_arns(settings).values())
+    arns = list(ci_access.role_arns(tokens(settings), settings).values())
     for policy in resources(docs["platform"], "aws_secretsmanager_secret_policy").values():
         (statement,) = json.loads(policy["policy"])["Statement"]
         readers = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
@@ -300,7 +310,8 @@ def test_the_workflow_helper_refuses_cleanly(args: list[str], message: str, tmp_
 
 def test_bootstrap_prints_the_github_steps_and_checks_the_roles() -> None:
     settings = make_settings("prod")
-    arns = ci_access.role_arns(settings)
+    arns = github_env(settings)
+    arns = {"plan": arns["CI_PLAN_ROLE_ARN"], "deploy": arns["CI_DEPLOY_ROLE_ARN"]}
     lines = ci_setup_lines(settings, {"ci_plan_role_arn": arns["plan"], "ci_deploy_role_arn": arns["deploy"]})
     text = "\n".join(lines)
     assert "prod-plan" in text

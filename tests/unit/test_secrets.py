@@ -10,7 +10,7 @@ import pytest
 
 from constructs_lib.settings import ConfigError, Settings
 from lambda_src.deploy_orchestrator.contract import SETTINGS_DEFAULTS
-from tests.helpers import make_settings, resources
+from tests.helpers import ACCOUNT_TOKEN, PARTITION_TOKEN, make_settings, resources
 
 Synth = dict[str, dict[str, Any]]
 ROTATOR = "arn:aws:lambda:us-east-1:123456789012:function:rotate-app-secret"
@@ -117,6 +117,7 @@ DEPLOYER = "${data.aws_iam_session_context.secrets_deployer-role_"
 
 
 def test_each_secret_readable_only_by_its_consumer_and_the_deployer(shipped: tuple[Settings, Synth]) -> None:
+    """Shipped environments name CI's roles ([ci]): the plan role and the deploy role apply."""
     settings, docs = shipped
     doc = docs["platform"]
     roles = {r["name"]: f"${{aws_iam_role.{k}.arn}}" for k, r in resources(doc, "aws_iam_role").items()}
@@ -125,10 +126,21 @@ def test_each_secret_readable_only_by_its_consumer_and_the_deployer(shipped: tup
     orchestrator = readers_of(doc, naming.secret("orchestrator"))
     assert app[0] == roles[naming.name("task-exec-role")]
     assert orchestrator[0] == roles[naming.name("orchestrator-role")]
+    ci = [f"arn:{PARTITION_TOKEN}:iam::{ACCOUNT_TOKEN}:role/{naming.name(c)}" for c in ("ci-plan", "ci-deploy")]
     for readers in (app, orchestrator):
+        # Terraform refreshes the versions it manages with GetSecretValue: whoever plans and
+        # applies must stay able to, or every later plan fails.
+        assert readers[1:] == ci
+    assert "aws_iam_session_context" not in doc.get("data", {})
+
+
+def test_without_ci_the_identity_that_applies_reads_the_secrets(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", ci={"github_repository": None}))["platform"]
+    naming = make_settings("dev").naming
+    for name in ("app", "orchestrator"):
+        readers = readers_of(doc, naming.secret(name))
         assert len(readers) == 2
-        # Terraform refreshes the versions it manages with GetSecretValue: the identity that
-        # applies (the role behind its session) must stay able to, or every later plan fails.
+        # The role behind the session that runs terraform.
         assert readers[1].startswith(DEPLOYER)
         assert readers[1].endswith(".issuer_arn}")
     (context,) = doc["data"]["aws_iam_session_context"].values()
@@ -141,7 +153,7 @@ def test_break_glass_and_rotation_roles_read_both_secrets(synth: Callable[[Setti
     )
     doc = synth(settings)["platform"]
     for name in ("app", "orchestrator"):
-        assert readers_of(doc, settings.naming.secret(name))[2:] == [BREAK_GLASS, ROTATION_ROLE]
+        assert readers_of(doc, settings.naming.secret(name))[3:] == [BREAK_GLASS, ROTATION_ROLE]
 
 
 def test_rotation_without_a_reader_refused() -> None:
