@@ -78,7 +78,7 @@ test-prod: install ## deploy the shipped prod settings to a fresh emulator and r
 bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench
 
-deploy: install ## main job: deploy state backend + platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
+deploy: install ## main job: deploy state backend, CI access and platform (DEPLOY_TARGET=local|aws, ENVIRONMENT=dev)
 	$(DEPLOY) deploy
 
 bootstrap-ci: install ## administrator, once per environment: CI's GitHub OIDC roles (access stack), then the GitHub steps left
