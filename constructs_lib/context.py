@@ -16,13 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from constructs import Construct
-
 from constructs_lib.naming import Naming
 
 if TYPE_CHECKING:  # pragma: no cover - import for annotations only (encryption imports this module)
+    from constructs import Construct
+
     from constructs_lib.encryption import EnvironmentKey
 
 
@@ -37,6 +35,10 @@ class Aws:
     @classmethod
     def discover(cls, scope: Construct, region: str) -> Aws:
         """Add the two data sources to ``scope`` (IDs ``caller``, ``partition``: addresses)."""
+        # Imported here: building ARNs (the workflows' helper, the deploy tool) starts no jsii.
+        from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+        from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+
         account_id = DataAwsCallerIdentity(scope, "caller").account_id
         partition = DataAwsPartition(scope, "partition").partition
         return cls(partition=partition, account_id=account_id, region=region)

@@ -56,7 +56,6 @@ from local_aws.server import alive, running, start, stop
 from tools import account_checks, destroy_guard, plan_risk, plan_verdict
 from tools.aws_target import AwsTarget, TargetError
 from tools.bootstrap_state import BootstrapError, BootstrapState
-from tools.ci_setup import ci_setup_lines
 from tools.next_steps import next_steps, plain_http_notice
 from tools.plan_summary import STEP_SUMMARY_LIMIT, Context, bounded, drift_summary, policy_templates, summarize
 from tools.state_lock import lock_error, taken_by_this_run, this_machine
@@ -597,6 +596,8 @@ class Deployer:
         if not remote:
             self.apply(backend, backend.dir.name)  # the rest: its roles carry the boundary just made
         outputs = self.outputs(access)
+        from tools.ci_setup import ci_setup_lines
+
         for line in ci_setup_lines(self.settings, outputs):
             log(line)
         return 0

@@ -270,6 +270,7 @@ def test_policies_fit_in_managed_policies() -> None:
     assert all(len("".join(d.split())) <= ci_access.MANAGED_POLICY_CHARS for d in documents)
     actions = [a for d in documents for s in json.loads(d)["Statement"] for a in as_list(s["Action"])]
     assert sorted(actions) == sorted(a for s in big for a in s.actions)
+    assert ci_access.chunks([]) == []
     sids = [s["Sid"] for d in documents for s in json.loads(d)["Statement"]]
     assert sids[:2] == ["S01", "S02"]  # the oversized one, halved
 
