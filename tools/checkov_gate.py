@@ -20,6 +20,7 @@ scanned in one checkov run (its start-up costs seconds).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import fnmatch
 import json
 import subprocess
@@ -89,29 +90,41 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
 def checkov_binary() -> Path:
     binary = VENV / "bin" / "checkov"
     marker = VENV / f".checkov-{CHECKOV_VERSION}"
-    if not marker.exists():
-        print(f"installing checkov {CHECKOV_VERSION} into {VENV} (isolated from the app's boto3) ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-        log = VENV / "pip-install.log"
-        with log.open("w") as out:
-            done = subprocess.run(
-                # No bytecode for all of botocore and the rest up front: the scans import a
-                # fraction of it, compiled on first import (CI time is CPU time on two cores).
-                [
-                    str(VENV / "bin" / "pip"),
-                    "install",
-                    "--quiet",
-                    "--no-compile",
-                    "--disable-pip-version-check",
-                    f"checkov=={CHECKOV_VERSION}",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        if done.returncode != 0:
-            raise RuntimeError(f"installing checkov failed; see {log}")
-        marker.touch()
+    if marker.exists():
+        return binary
+    # Several test workers (and the plan scanners) may ask at once: one creates the virtualenv while
+    # the others wait, instead of each clearing the folder under the others' feet.
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with (VENV.parent / ".checkov-venv.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            _install(marker)
     return binary
+
+
+def _install(marker: Path) -> None:
+    """Create the virtualenv and install the pinned checkov; the marker says it is complete."""
+    print(f"installing checkov {CHECKOV_VERSION} into {VENV} (isolated from the app's boto3) ...", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    log = VENV / "pip-install.log"
+    with log.open("w") as out:
+        done = subprocess.run(
+            # No bytecode for all of botocore and the rest up front: the scans import a
+            # fraction of it, compiled on first import (CI time is CPU time on two cores).
+            [
+                str(VENV / "bin" / "pip"),
+                "install",
+                "--quiet",
+                "--no-compile",
+                "--disable-pip-version-check",
+                f"checkov=={CHECKOV_VERSION}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"installing checkov failed; see {log}")
+    marker.touch()
 
 
 def _results(raw: str) -> list[dict[str, Any]]:
