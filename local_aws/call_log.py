@@ -47,6 +47,7 @@ import gzip
 import io
 import json
 import os
+import queue
 import re
 import sys
 import threading
@@ -925,17 +926,61 @@ def _record(call: _Call) -> dict[str, Any]:
 # --- the middleware -----------------------------------------------------------------
 
 
+#: An unsigned GET of this path waits until every call answered so far is written (the tests
+#: that read the log between two commands ask for it: :func:`flush`).
+FLUSH_PATH = "/_local_aws/call-log/flush"
+
+
+def flush(endpoint: str, timeout: float = 60.0) -> bool:
+    """Wait until the emulator at ``endpoint`` has written every call it answered; False when
+    no emulator answers there (or it records nothing)."""
+    import urllib.error
+    import urllib.request
+
+    if not endpoint.startswith("http://"):
+        return False  # the emulator serves plain HTTP on loopback, nothing else
+    try:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}{FLUSH_PATH}", timeout=timeout) as resp:  # noqa: S310
+            return bool(resp.status == 200 and resp.read() == b"flushed")
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 class CallRecorder:
     """WSGI middleware: after the wrapped app answers a signed request, append one JSON line
     describing the call to ``path`` (see the module docstring). Thread-safe; never lets a
     failure of its own reach the request."""
 
-    def __init__(self, app: WsgiApp, path: Path | str) -> None:
+    def __init__(self, app: WsgiApp, path: Path | str, *, background: bool = False) -> None:
         self.app = app
         self.path = Path(path)
         self._lock = threading.Lock()
+        #: ``background``: identify and write each call on a thread of its own, so a response
+        #: never waits for the recorder (a loaded emulator answering slowly makes SDKs retry a
+        #: create they already made); :data:`FLUSH_PATH` waits until every call is written.
+        self._queue: queue.Queue[_Call] | None = queue.Queue() if background else None
+        if self._queue is not None:
+            threading.Thread(target=self._drain, name="call-log", daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while True:
+            call = self._queue.get()
+            try:
+                self._write(call)
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        """Return once every call answered so far is in the log."""
+        if self._queue is not None:
+            self._queue.join()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == FLUSH_PATH:
+            self.flush()
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "7")])
+            return [b"flushed"]
         try:
             request = _capture(environ)
         except Exception as err:  # a request the recorder cannot read is still served
@@ -961,6 +1006,12 @@ class CallRecorder:
         return _LogWhenStarted(body, call, self)  # the app calls start_response lazily
 
     def _log(self, call: _Call) -> None:
+        if self._queue is not None:
+            self._queue.put(call)
+        else:
+            self._write(call)
+
+    def _write(self, call: _Call) -> None:
         """Identify the call and append its line; any failure is reported, never raised."""
         try:
             try:

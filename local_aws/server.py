@@ -169,7 +169,7 @@ def serve(port: int, shims: bool = True) -> None:
     if call_log := os.environ.get("LOCAL_AWS_CALL_LOG"):  # record every signed call (local_aws/call_log.py)
         from local_aws.call_log import CallRecorder
 
-        app = CallRecorder(app, call_log)
+        app = CallRecorder(app, call_log, background=True)
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
     print(f"local AWS emulator ({'moto + shims' if shims else 'moto alone'}) on http://{HOST}:{port}", flush=True)

@@ -42,8 +42,14 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     server.stop(state)
 
 
-def calls(log: Path, before: int) -> list[dict[str, Any]]:
-    return read_calls(log)[before:]
+def flushed(endpoint: str, log: Path) -> list[dict[str, Any]]:
+    """The log once the emulator has written every call it answered (it writes in the background)."""
+    assert call_log.flush(endpoint)
+    return read_calls(log)
+
+
+def calls(endpoint: str, log: Path, before: int) -> list[dict[str, Any]]:
+    return flushed(endpoint, log)[before:]
 
 
 def client(endpoint: str, service: str, region: str = REGION) -> Any:
@@ -91,14 +97,14 @@ def signed_request(
 
 def test_s3_calls_are_recorded_with_bucket_key_and_iam_action(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     s3 = client(endpoint, "s3")
     s3.create_bucket(Bucket="recorder-bucket")
     s3.put_bucket_versioning(Bucket="recorder-bucket", VersioningConfiguration={"Status": "Enabled"})
     s3.head_bucket(Bucket="recorder-bucket")
     s3.put_object(Bucket="recorder-bucket", Key="dir/an object.txt", Body=b'{"Secret": "object body"}')
     s3.list_objects_v2(Bucket="recorder-bucket")
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [(c["operation"], c["action"], c["status"]) for c in got] == [
         ("CreateBucket", ["s3:CreateBucket"], 200),
         ("PutBucketVersioning", ["s3:PutBucketVersioning"], 200),
@@ -119,14 +125,14 @@ def test_s3_actions_that_depend_on_the_request(emulator: tuple[str, Path]) -> No
     s3 = client(endpoint, "s3")
     s3.create_bucket(Bucket="recorder-versions")
     s3.put_bucket_versioning(Bucket="recorder-versions", VersioningConfiguration={"Status": "Enabled"})
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     version = s3.put_object(Bucket="recorder-versions", Key="k", Body=b"x", Tagging="team=a")["VersionId"]
     s3.get_object(Bucket="recorder-versions", Key="k", VersionId=version)
     with pytest.raises(ClientError):
         s3.head_object(Bucket="recorder-versions", Key="missing")
     s3.delete_objects(Bucket="recorder-versions", Delete={"Objects": [{"Key": "k", "VersionId": version}]})
     s3.delete_objects(Bucket="recorder-versions", Delete={"Objects": [{"Key": "k"}]})
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [(c["operation"], c["action"], c["status"]) for c in got] == [
         ("PutObject", ["s3:PutObject", "s3:PutObjectTagging"], 200),
         ("GetObject", ["s3:GetObjectVersion"], 200),
@@ -141,13 +147,13 @@ def test_s3_actions_that_depend_on_the_request(emulator: tuple[str, Path]) -> No
 
 def test_query_protocol_calls(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     client(endpoint, "ec2").describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])
     client(endpoint, "iam").create_role(RoleName="recorder-role", AssumeRolePolicyDocument="{}")
     client(endpoint, "elbv2").describe_load_balancers()
     client(endpoint, "elb").describe_load_balancers()
     client(endpoint, "sts").get_caller_identity()
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [brief(c) for c in got] == [
         ("ec2", "ec2", "DescribeVpcs", ["ec2:DescribeVpcs"], 200),
         ("iam", "iam", "CreateRole", ["iam:CreateRole"], 200),
@@ -164,7 +170,7 @@ def test_query_protocol_calls(emulator: tuple[str, Path]) -> None:
 
 def test_json_protocol_calls(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     client(endpoint, "sqs").create_queue(QueueName="recorder-queue")
     client(endpoint, "logs").create_log_group(logGroupName="/recorder/group")
     client(endpoint, "dynamodb").create_table(
@@ -176,7 +182,7 @@ def test_json_protocol_calls(emulator: tuple[str, Path]) -> None:
     client(endpoint, "events").put_rule(Name="recorder-rule", ScheduleExpression="rate(1 hour)", RoleArn=ROLE_ARN)
     client(endpoint, "cloudwatch").describe_alarms(AlarmNamePrefix="recorder")
     client(endpoint, "secretsmanager").create_secret(Name="recorder-secret", SecretString="hunter2")
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [brief(c) for c in got] == [
         ("sqs", "sqs", "CreateQueue", ["sqs:CreateQueue"], 200),
         ("logs", "logs", "CreateLogGroup", ["logs:CreateLogGroup"], 200),
@@ -202,12 +208,12 @@ def test_json_protocol_calls(emulator: tuple[str, Path]) -> None:
 
 def test_rest_json_calls_and_signing_region(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     lam = client(endpoint, "lambda", region="eu-west-1")
     lam.list_functions()
     with pytest.raises(ClientError):
         lam.get_function(FunctionName="recorder-missing", Qualifier="$LATEST")
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [brief(c) for c in got] == [
         ("lambda", "lambda", "ListFunctions", ["lambda:ListFunctions"], 200),
         ("lambda", "lambda", "GetFunction", ["lambda:GetFunction"], 404),
@@ -222,7 +228,7 @@ def test_s3_virtual_host_style_and_presigned_urls(emulator: tuple[str, Path]) ->
     s3 = client(endpoint, "s3")
     s3.create_bucket(Bucket="recorder-vhost")
     s3.put_object(Bucket="recorder-vhost", Key="k", Body=b"x")
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     status = signed_request(
         endpoint, "/?list-type=2", "s3", method="GET", headers={"Host": "recorder-vhost.s3.amazonaws.com"}
     )
@@ -233,7 +239,7 @@ def test_s3_virtual_host_style_and_presigned_urls(emulator: tuple[str, Path]) ->
     url = sigv4.generate_presigned_url("get_object", Params={"Bucket": "recorder-vhost", "Key": "k"})
     with urllib.request.urlopen(url, timeout=10) as resp:
         assert resp.read() == b"x"
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert status == 200
     assert [(c["operation"], c["action"], c["params"]) for c in got] == [
         ("ListObjectsV2", ["s3:ListBucket"], {"Bucket": "recorder-vhost"}),
@@ -244,13 +250,13 @@ def test_s3_virtual_host_style_and_presigned_urls(emulator: tuple[str, Path]) ->
 
 def test_smithy_rpc_v2_cbor_requests_are_identified(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     body = b"\xa1\x6fAlarmNamePrefix\x63cpu"  # CBOR {"AlarmNamePrefix": "cpu"}
     signed_request(
         endpoint, "/service/GraniteServiceVersion20100801/operation/DescribeAlarms", "monitoring", body=body,
         headers={"Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"},
     )  # fmt: skip
-    [call] = calls(log, before)
+    [call] = calls(endpoint, log, before)
     assert (call["api"], call["operation"]) == ("cloudwatch", "DescribeAlarms")
     assert call["action"] == ["cloudwatch:DescribeAlarms"]
     assert call["params"] == {"AlarmNamePrefix": "cpu"}
@@ -261,18 +267,18 @@ def test_smithy_rpc_v2_cbor_requests_are_identified(emulator: tuple[str, Path]) 
 
 def test_unsigned_requests_are_not_recorded(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     with urllib.request.urlopen(endpoint + "/moto-api/", timeout=10) as resp:
         assert resp.status == 200
     request = urllib.request.Request(endpoint + "/", data=b"Action=DescribeVpcs&Version=2016-11-15", method="POST")
     with contextlib.suppress(urllib.error.HTTPError):  # whatever moto makes of it
         urllib.request.urlopen(request, timeout=10).close()
-    assert calls(log, before) == []
+    assert calls(endpoint, log, before) == []
 
 
 def test_unidentified_calls_are_recorded_with_a_null_operation_and_still_served(emulator: tuple[str, Path]) -> None:
     endpoint, log = emulator
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     unknown_target = signed_request(
         endpoint, "/", "kms", body=b"{}",
         headers={"X-Amz-Target": "TrentService.NoSuchOperation", "Content-Type": "application/x-amz-json-1.1"},
@@ -281,7 +287,7 @@ def test_unidentified_calls_are_recorded_with_a_null_operation_and_still_served(
     unknown_cbor = signed_request(endpoint, "/service/NoSuchService/operation/Nothing", "monitoring", body=b"\xa0")
     unknown_action = signed_request(endpoint, "/", "ec2", body=b"Action=NoSuchAction&Version=2016-11-15",
                                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [(c["service"], c["operation"], c["action"], c["params"]) for c in got] == [
         ("kms", None, [], {}),
         ("nosuchservice", None, [], {}),
@@ -422,7 +428,7 @@ def test_passed_roles_and_request_dependent_actions(emulator: tuple[str, Path]) 
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
     )  # fmt: skip
     version = s3.put_object(Bucket="recorder-source", Key="original", Body=b"x")["VersionId"]
-    before = len(read_calls(log))
+    before = len(flushed(endpoint, log))
     s3.put_bucket_replication(Bucket="recorder-source", ReplicationConfiguration={"Role": role, "Rules": [{
         "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
         "DeleteMarkerReplication": {"Status": "Disabled"},
@@ -440,7 +446,7 @@ def test_passed_roles_and_request_dependent_actions(emulator: tuple[str, Path]) 
         client(endpoint, "ec2").associate_iam_instance_profile(
             IamInstanceProfile={"Name": "recorder-profile"}, InstanceId="i-0123456789abcdef0"
         )
-    got = calls(log, before)
+    got = calls(endpoint, log, before)
     assert [(c["operation"], c["action"], c["passed_roles"]) for c in got] == [
         ("PutBucketReplication", ["s3:PutReplicationConfiguration", "iam:PassRole"], [role]),
         ("CreateBucket", ["s3:CreateBucket", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning",

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_aws import CLIENT_CREDENTIALS, CREDENTIALS_ENV
+from local_aws import CLIENT_CREDENTIALS, CREDENTIALS_ENV, call_log
 from tests.helpers import ROOT
 from tools.terraform import terraform_env
 
@@ -94,6 +94,13 @@ CALL_LOG = "calls.jsonl"
 CALL_WINDOWS = "call-windows.jsonl"
 
 
+def flush_calls(workspace: Path) -> None:
+    """Wait for the workspace's emulator (if one runs) to write every call it answered."""
+    port = workspace / "emulator" / "port"
+    if port.exists():
+        call_log.flush(f"http://127.0.0.1:{port.read_text().strip()}")
+
+
 def cli_env() -> dict[str, str]:
     """The deploy tool's environment: ours, without coverage's subprocess hook.
 
@@ -121,6 +128,7 @@ def run_cli(
     cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
     calls = workspace / CALL_LOG
+    flush_calls(workspace)  # the tests' own calls so far are written before this verb's start
     start = calls.stat().st_size if calls.exists() else 0
     proc = subprocess.run(
         deploy_command(workspace, verb, *extra, config=config),
@@ -132,6 +140,7 @@ def run_cli(
         timeout=timeout,
     )
     # Which calls this verb made: the bytes it added to the log (a group's verbs run one at a time).
+    flush_calls(workspace)  # every call of this verb is written before its window closes
     with (workspace / CALL_WINDOWS).open("a") as windows:
         end = calls.stat().st_size if calls.exists() else 0
         windows.write(json.dumps({"verb": verb, "start": start, "end": end, "code": proc.returncode}) + "\n")
