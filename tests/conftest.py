@@ -55,6 +55,8 @@ GROUPS: dict[str, str] = {
     "test_upgrade.py": "integration-c",
     "test_security_plan.py": "integration-c",
     "test_recovery.py": "integration-c",
+    # A second environment's access stack beside the upgraded deployment's.
+    "test_shared_provider.py": "integration-c",
     # checkov installs its own virtualenv on first use: one worker, so two never race.
     "test_checkov.py": "checkov",
     "test_compliance_doc.py": "checkov",
