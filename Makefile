@@ -30,7 +30,7 @@ DEPLOY := $(RUN) python -m tools.deploy --environment $(ENVIRONMENT) --target $(
 # Where `make plan` saves both stacks' plans and summary.md, and `make apply-plan` reads them.
 PLAN_DIR ?= build/plans/$(ENVIRONMENT)
 
-.PHONY: help install synth validate test test-prod lint deploy bootstrap-ci plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench
+.PHONY: help install synth validate test test-prod lint deploy bootstrap-ci plan apply-plan drift recover-state destroy retire-legacy-buckets emulator-start emulator-stop bench mutate
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,10 @@ test: install ## lint, types and every test (unit, snapshot, security, validate,
 
 test-prod: install ## deploy the shipped prod settings to a fresh emulator and read them back (minutes; not in `make test`)
 	$(RUN) pytest -p no:cacheprovider --no-cov -m prod_emulator tests/prod
+
+# MUTATE_SINCE=<git ref>: only the mutants on lines changed since that ref (pull requests).
+mutate: install ## mutation score of the listed modules against the fast tests (tools/mutate.py; long, not in `make test`)
+	$(RUN) python -m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE))
 
 bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench

@@ -15,6 +15,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "16,18,20")
+# mutmut (make mutate, tools/mutate.py) first runs the tests with MUTANT_UNDER_TEST=stats to
+# learn which tests reach which function; in that mode its trampolines read mutmut's settings
+# from the working directory, so a child process a test starts elsewhere (the deploy tool
+# under a stand-in terraform, the CLI in a temporary folder) would fail on import. The tests'
+# own process keeps recording (mutmut also holds the mode in-process); children run the
+# original code. With a mutant active, children inherit it and run the mutant.
+if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+    del os.environ["MUTANT_UNDER_TEST"]
 
 from constructs_lib import fast_provider  # noqa: E402
 

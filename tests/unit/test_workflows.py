@@ -34,7 +34,7 @@ def step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def test_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "drift.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "drift.yml", "mutation.yml"]
 
 
 def test_workflows_pass_actionlint() -> None:
@@ -179,3 +179,28 @@ def test_no_region_account_or_role_literal_in_the_workflows() -> None:
         assert not re.search(r"\b\d{12}\b", text), path.name
         assert "arn:aws" not in text, path.name
         assert "vars.AWS_" not in text, path.name
+
+
+def test_mutation_testing_runs_nightly_on_everything_and_on_pull_requests_on_changed_lines() -> None:
+    workflow = load("mutation.yml")
+    on = workflow[True]
+    assert on["schedule"][0]["cron"]
+    # Every listed module lives under these paths; a pull request touching one runs the job.
+    assert {"constructs_lib/**.py", "lambda_src/**.py", "tools/**.py"} <= set(on["pull_request"]["paths"])
+    nightly, changed = workflow["jobs"]["nightly"], workflow["jobs"]["changed-lines"]
+    assert nightly["if"] == "github.event_name != 'pull_request'"
+    assert [s["run"] for s in nightly["steps"] if "run" in s] == ["make mutate"]
+    assert changed["if"] == "github.event_name == 'pull_request'"
+    # The base branch must be in the clone for `git diff base...HEAD`.
+    assert step_using(changed, "actions/checkout")["with"]["fetch-depth"] == 0
+    assert [s["run"] for s in changed["steps"] if "run" in s] == [
+        'make mutate MUTATE_SINCE="origin/${{ github.base_ref }}"'
+    ]
+    for job in (nightly, changed):
+        upload = step_using(job, "actions/upload-artifact")
+        assert upload["if"] == "always()"  # the report is published when the score fails the job
+        assert upload["with"]["path"] == "build/mutation/"
+    # No AWS access: mutation testing runs the fast tests only.
+    assert workflow["permissions"] == {"contents": "read"}
+    makefile = (ROOT / "Makefile").read_text()
+    assert "python -m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE))" in makefile

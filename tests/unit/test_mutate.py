@@ -1,0 +1,300 @@
+"""tools/mutate.py: the per-module mutation score, its equivalents list, and the
+pull-request mode that fails on a surviving mutant in a changed line.
+
+The end-to-end tests run real mutmut (a real git history, a real pytest run per
+mutant) on a small project laid out like this one, so they take seconds; the
+whole platform's run is `make mutate` (minutes to hours, nightly).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+from tools import mutate
+from tools.mutate import Equivalent, Outcome, Settings, Tally
+
+GUARD = '''\
+"""Which ports a security group may open to the internet."""
+
+ALLOWED = (80, 443)
+
+
+def may_open(port: int, cidr: str) -> bool:
+    if cidr != "0.0.0.0/0":
+        return True
+    return port in ALLOWED
+'''
+
+GUARD_TEST = """\
+from pkg.guard import may_open
+
+
+def test_only_web_ports_face_the_internet() -> None:
+    assert may_open(443, "0.0.0.0/0")
+    assert may_open(80, "0.0.0.0/0")
+    assert not may_open(22, "0.0.0.0/0")
+    assert may_open(22, "10.0.0.0/8")
+"""
+
+PYPROJECT = """\
+[tool.mutmut]
+source_paths = ["pkg"]
+only_mutate = ["pkg/guard.py"]
+pytest_add_cli_args = ["-p", "no:cacheprovider"]
+pytest_add_cli_args_test_selection = ["tests"]
+score_threshold = 90
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A git repository with one listed module, its test, and a base commit."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "guard.py").write_text(GUARD)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_guard.py").write_text(GUARD_TEST)
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "branch", "base")
+    return tmp_path
+
+
+def run_pr_job(project: Path) -> subprocess.CompletedProcess[str]:
+    """What the pull-request job runs (make mutate MUTATE_SINCE=...), in the project."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    command = [sys.executable, "-m", "tools.mutate", "--changed-since", "base", "--max-children", "1"]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+
+
+def change(project: Path, old: str, new: str) -> None:
+    path = project / "pkg" / "guard.py"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    git(project, "commit", "-q", "-am", "change")
+
+
+def test_the_pr_job_fails_on_a_surviving_mutant_in_a_changed_line(project: Path) -> None:
+    # A new rule the tests never look at: any mutant of it survives.
+    change(
+        project,
+        "    return port in ALLOWED\n",
+        '    if port == 8443 and cidr.endswith("/0"):\n        return False\n    return port in ALLOWED\n',
+    )
+    proc = run_pr_job(project)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((project / "build" / "mutation" / "report.json").read_text())
+    assert report["modules"]["changed lines"]["survived"] >= 1
+    # Only the changed lines are judged, and each survivor names its line.
+    assert {s["line"] for s in report["survivors"]} <= {9, 10}
+    assert "below 90 %" in proc.stderr
+
+
+def test_the_pr_job_passes_when_the_tests_kill_every_mutant_of_the_changed_lines(project: Path) -> None:
+    change(project, "ALLOWED = (80, 443)", "ALLOWED = (80, 443)  # web only")
+    change(project, 'if cidr != "0.0.0.0/0":', 'if not cidr.endswith("/0"):')
+    proc = run_pr_job(project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((project / "build" / "mutation" / "report.json").read_text())
+    assert report["survivors"] == []
+    assert report["modules"]["changed lines"]["killed"] >= 1
+
+
+def test_a_pull_request_that_changes_no_listed_function_mutates_nothing(project: Path) -> None:
+    (project / "README.md").write_text("docs\n")
+    git(project, "add", ".")
+    git(project, "commit", "-q", "-m", "docs")
+    proc = run_pr_job(project)
+    assert proc.returncode == 0
+    assert "nothing to mutate" in proc.stdout
+    assert not (project / "mutants").exists()
+
+
+# --- the score and the equivalents list ---------------------------------------------------
+
+
+def settings(**equivalents: Equivalent) -> Settings:
+    return Settings(["tools/a.py", "tools/b.py"], 90.0, dict(equivalents), "x")
+
+
+def outcomes(path: str, codes: Sequence[int | None]) -> list[Outcome]:
+    return [Outcome(f"tools.{path[6:-3]}.x_f__mutmut_{i}", path, code) for i, code in enumerate(codes, 1)]
+
+
+@pytest.fixture(autouse=False)
+def no_diff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tally tests judge exit codes; the mutated line is read from mutmut's tree elsewhere."""
+    monkeypatch.setattr(mutate, "mutant_change", lambda name, path: (int(name.rsplit("_", 1)[1]), f"line {name}"))
+
+
+@pytest.mark.usefixtures("no_diff")
+def test_timeouts_and_crashes_are_kills_and_untested_mutants_are_survivors() -> None:
+    # 1 killed, 36 timeout, -9 crashed test run, 0 survived, 33 no test reaches it.
+    report = mutate.assess(outcomes("tools/a.py", [1, 36, -9, 0, 33]), settings(), mode="m")
+    tally = report.tallies["tools/a.py"]
+    assert (tally.killed, tally.survived) == (3, 2)
+    assert tally.score == pytest.approx(60.0)
+    assert report.failing == ["tools/a.py"]
+    assert [o.name for o in report.survivors] == ["tools.a.x_f__mutmut_4", "tools.a.x_f__mutmut_5"]
+
+
+@pytest.mark.usefixtures("no_diff")
+def test_each_module_must_reach_the_threshold_on_its_own() -> None:
+    # 10 killed of 10 in a, 8 of 9 in b: together 94 %, b alone 88.9 %.
+    found = outcomes("tools/a.py", [1] * 10) + outcomes("tools/b.py", [1] * 8 + [0])
+    report = mutate.assess(found, settings(), mode="m")
+    assert report.failing == ["tools/b.py"]
+    assert report.tallies["tools/b.py"].score == pytest.approx(800 / 9)
+
+
+@pytest.mark.usefixtures("no_diff")
+def test_a_listed_equivalent_is_left_out_of_the_score() -> None:
+    name = "tools.a.x_f__mutmut_2"
+    eq = Equivalent(name, f"line {name}", "same behaviour")
+    report = mutate.assess(outcomes("tools/a.py", [1, 0]), settings(**{name: eq}), mode="m")
+    assert report.tallies["tools/a.py"].score == 100.0
+    assert report.tallies["tools/a.py"].counts["equivalent"] == 1
+    assert report.problems == []
+
+
+@pytest.mark.usefixtures("no_diff")
+def test_an_equivalent_entry_that_no_longer_matches_its_mutant_is_a_problem() -> None:
+    name = "tools.a.x_f__mutmut_2"
+    stale = Equivalent(name, "some other change", "was equivalent once")
+    report = mutate.assess(outcomes("tools/a.py", [1, 0]), settings(**{name: stale}), mode="m")
+    (problem,) = report.problems
+    assert name in problem
+    assert "review the entry" in problem
+    # ... and its mutant is counted as what it is: a survivor.
+    assert report.tallies["tools/a.py"].survived == 1
+
+
+@pytest.mark.usefixtures("no_diff")
+def test_an_equivalent_the_tests_kill_or_that_names_nothing_is_a_problem() -> None:
+    killed = "tools.a.x_f__mutmut_1"
+    gone = "tools.a.x_gone__mutmut_1"
+    eqs = {killed: Equivalent(killed, f"line {killed}", "r"), gone: Equivalent(gone, "x", "r")}
+    report = mutate.assess(outcomes("tools/a.py", [1]), settings(**eqs), mode="m")
+    assert any("is killed by the tests" in p for p in report.problems)
+    assert any(gone in p and "names no mutant" in p for p in report.problems)
+
+
+@pytest.mark.usefixtures("no_diff")
+def test_only_mutants_on_changed_lines_count_in_the_pull_request_mode() -> None:
+    # mutants 1..4 sit on lines 1..4 (no_diff); lines 3 and 4 changed.
+    report = mutate.assess(outcomes("tools/a.py", [0, 0, 1, 0]), settings(), mode="m", keep={"tools/a.py": {3, 4}})
+    assert set(report.tallies) == {"changed lines"}
+    assert (report.tallies["changed lines"].killed, report.tallies["changed lines"].survived) == (1, 1)
+
+
+def test_an_interrupted_run_is_reported_not_scored(no_diff: None) -> None:
+    report = mutate.assess(outcomes("tools/a.py", [None, 1]), settings(), mode="m")
+    assert report.problems == ["tools.a.x_f__mutmut_1: not checked (interrupted run); run again"]
+
+
+def test_a_module_without_judged_mutants_scores_full() -> None:
+    assert Tally(Counter()).score == 100.0
+
+
+# --- settings, names and lines -------------------------------------------------------------
+
+
+def test_the_repository_settings_list_every_module_the_issue_names() -> None:
+    listed = mutate.load_settings(ROOT / "pyproject.toml").modules
+    for module in (
+        "constructs_lib/policies.py",
+        "constructs_lib/encryption.py",
+        "constructs_lib/settings.py",
+        "constructs_lib/registry.py",
+        "constructs_lib/service.py",
+        "constructs_lib/network.py",
+        "constructs_lib/observability/alarms.py",
+        "lambda_src/deploy_orchestrator/handler.py",
+        "tools/destroy_guard.py",
+        "tools/state_lock.py",
+        "tools/aws_target.py",
+        "tools/reachability.py",
+        "tools/plan_summary.py",
+    ):
+        assert mutate.module_of(module, listed), module
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('{ mutant = "m", mutation = "x" }', "missing: reason"),
+        ('{ mutant = "m", mutation = "x", reason = "  " }', "non-empty reason"),
+    ],
+)
+def test_an_equivalent_without_a_reason_is_refused(tmp_path: Path, entry: str, message: str) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(f'[tool.mutmut]\nonly_mutate = ["a.py"]\nequivalent = [{entry}]\n')
+    with pytest.raises(mutate.MutateError, match=message):
+        mutate.load_settings(path)
+
+
+def test_a_threshold_outside_a_percentage_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.mutmut]\nonly_mutate = ["a.py"]\nscore_threshold = 900\n')
+    with pytest.raises(mutate.MutateError, match="score_threshold = 900"):
+        mutate.load_settings(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "qualified"),
+    [
+        ("tools.state_lock.x_lock_error__mutmut_8", "tools.state_lock", ["lock_error"]),
+        ("tools.state_lock.xǁLockInfoǁdescribe__mutmut_3", "tools.state_lock", ["LockInfo", "describe"]),
+    ],
+)
+def test_mutmut_names_map_to_functions_and_back(name: str, module: str, qualified: list[str]) -> None:
+    assert mutate.function_of(name) == (module, qualified)
+    assert mutate.mangled_glob(module, qualified) == name.rsplit("_", 1)[0] + "_*"
+
+
+def test_changed_lines_and_the_functions_that_hold_them(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    change(project, "    return port in ALLOWED\n", "    return port in ALLOWED or port == 8080\n")
+    monkeypatch.chdir(project)
+    lines = mutate.changed_lines("base", ["pkg/guard.py"])
+    assert lines == {"pkg/guard.py": {9}}
+    assert mutate.functions_on_lines("pkg/guard.py", {9}) == [["may_open"]]
+    assert mutate.functions_on_lines("pkg/guard.py", {3}) == []  # module level: mutmut mutates functions only
+    with pytest.raises(mutate.MutateError, match="fetch the base branch"):
+        mutate.changed_lines("no-such-ref", ["pkg/guard.py"])
+
+
+def test_the_report_names_each_survivor_with_the_command_to_see_it(no_diff: None) -> None:
+    report = mutate.assess(outcomes("tools/a.py", [0]), settings(), mode="every listed module")
+    text = report.markdown()
+    assert "| `tools/a.py` | 0 | 1 | 0 | 0.0 % ❌ |" in text
+    assert "`mutmut show tools.a.x_f__mutmut_1`" in text
+    assert json.loads(json.dumps(report.as_json()))["survivors"][0]["line"] == 1
+
+
+def test_dotted_names_of_modules_and_packages() -> None:
+    assert mutate._dotted("tools/state_lock.py") == "tools.state_lock"
+    assert mutate._dotted("constructs_lib/observability/__init__.py") == "constructs_lib.observability"
+
+
+def test_the_guard_module_text_is_what_the_line_numbers_above_assume() -> None:
+    assert textwrap.dedent(GUARD).splitlines()[8] == "    return port in ALLOWED"
