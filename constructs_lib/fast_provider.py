@@ -22,9 +22,13 @@ falls back to the normal import, so the app is slower but never broken.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
+from collections.abc import Sequence
 from importlib.metadata import version
+from types import ModuleType
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 #: Oldest jsii that resolves types from not-yet-imported submodules.
@@ -59,3 +63,44 @@ def install(package: str = PACKAGE) -> bool:
             del sys.modules[name]
         importlib.import_module(package)
         return False
+
+
+class _OnFirstImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A ``sys.meta_path`` finder that runs :func:`install` when ``package`` is first imported.
+
+    For processes that may never synthesize: installing loads the jsii assembly, which starts
+    Node. The test suite's fast tests (tools, the orchestrator, settings) and each process
+    mutation testing forks (make mutate) then only start Node when a test needs it.
+    """
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.spec: importlib.machinery.ModuleSpec | None = None
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name != self.package:
+            return None
+        sys.meta_path.remove(self)
+        install(self.package)
+        # The import system now finds the module install() registered and would load it again
+        # from its own spec (running the eager __init__). It gets a spec whose loader is this
+        # object instead: create_module hands back that module, exec_module restores its spec.
+        module = sys.modules[name]
+        self.spec = module.__spec__
+        module.__spec__ = importlib.util.spec_from_loader(name, self)
+        return module.__spec__
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return sys.modules[spec.name]
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self.spec
+
+
+def install_on_first_import(package: str = PACKAGE) -> None:
+    """Like :func:`install`, deferred to the first ``import <package>`` (no-op once imported)."""
+    if package in sys.modules or any(isinstance(f, _OnFirstImport) and f.package == package for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _OnFirstImport(package))

@@ -26,15 +26,12 @@ if os.environ.get("MUTANT_UNDER_TEST") == "stats":
 
 from constructs_lib import fast_provider  # noqa: E402
 
-fast_provider.install()
+# The provider bindings load (and Node starts) at the first import that needs them, not here:
+# tests of the tools, the orchestrator and the settings never start Node, which matters where
+# each run is a fresh process (make mutate: a process per mutant, tools/mutate.py).
+fast_provider.install_on_first_import()
 
-from cdktf import Testing  # noqa: E402
-
-from constructs_lib.app import build_app  # noqa: E402
 from constructs_lib.settings import Settings  # noqa: E402
-from constructs_lib.stacks.access import access_stack_name  # noqa: E402
-from constructs_lib.stacks.platform import platform_stack_name  # noqa: E402
-from constructs_lib.stacks.state_backend import state_backend_stack_name  # noqa: E402
 from tests.helpers import make_settings  # noqa: E402
 
 Synth = dict[str, dict[str, Any]]
@@ -135,6 +132,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def _synth(settings: Settings) -> Synth:
+    from cdktf import Testing
+
+    from constructs_lib.app import build_app
+    from constructs_lib.stacks.access import access_stack_name
+    from constructs_lib.stacks.platform import platform_stack_name
+    from constructs_lib.stacks.state_backend import state_backend_stack_name
+
     app = Testing.app()
     build_app(app, [settings])
     out = {}
@@ -144,6 +148,37 @@ def _synth(settings: Settings) -> Synth:
     for kind, stack_id in names.items():
         out[kind] = json.loads(Testing.synth(app.node.find_child(stack_id)))  # type: ignore[arg-type]
     return out
+
+
+class _MutmutStats:
+    """mutmut's record of the functions the running test reached (make mutate, tools/mutate.py).
+
+    While mutmut learns which tests reach which function, it files each function a test calls
+    under that test. A synthesis cached for the session runs the constructs once, inside the
+    first test that asks for it; every later test reading the same cached output depends on the
+    same constructs, so each gets the functions the synthesis reached filed under it as well
+    (without this, a mutant of a construct runs only the first test and survives the rest).
+    """
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def swap(self, reached: set[str]) -> set[str]:
+        before: set[str] = self.state._stats
+        self.state._stats = reached
+        return before
+
+    def add(self, reached: set[str]) -> None:
+        self.state._stats |= reached
+
+
+def _mutmut_learning() -> _MutmutStats | None:
+    trampoline = sys.modules.get("mutmut.mutation.trampoline")
+    if trampoline is None or trampoline.get_mutant_under_test() != "stats":
+        return None
+    from mutmut.state import state
+
+    return _MutmutStats(state())
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +193,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synt
     synthesize, which is only what each did before. The folder belongs to this session only.
     """
     cache: dict[str, Synth] = {}
+    reached: dict[str, set[str]] = {}
     # Under xdist each worker's temp folder sits in the session's; alone, the session's is our own.
     session = tmp_path_factory.getbasetemp()
     shared = (session.parent if os.environ.get("PYTEST_XDIST_WORKER") else session) / "synth-cache"
@@ -165,15 +201,24 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synt
 
     def get(settings: Settings) -> Synth:
         key = settings.model_dump_json()
+        stats = _mutmut_learning()
         if key not in cache:
             path = shared / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
             if path.exists():
                 cache[key] = json.loads(path.read_text())
             else:
-                cache[key] = _synth(settings)
+                outer = stats.swap(set()) if stats else set()
+                try:
+                    cache[key] = _synth(settings)
+                finally:
+                    if stats:
+                        reached[key] = stats.swap(outer) | set()
+                        stats.add(reached[key])
                 aside = path.with_name(f".{path.name}.{os.getpid()}")
                 aside.write_text(json.dumps(cache[key]))
                 aside.replace(path)
+        elif stats:
+            stats.add(reached.get(key, set()))
         return cache[key]
 
     return get

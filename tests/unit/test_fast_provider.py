@@ -9,6 +9,7 @@ The fallback's branches are also checked in-process on a stand-in package.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -76,7 +77,9 @@ def test_fast_and_usual_import_synthesize_identical_json(tmp_path: Path) -> None
 
 
 def test_fast_path_is_active_in_this_process() -> None:
-    # conftest installed it; a second call reports the same without re-importing.
+    # conftest deferred it to the first import of the bindings; importing them takes the fast path
+    # and a later call reports the same without re-importing.
+    importlib.import_module(f"{fast_provider.PACKAGE}.vpc")
     assert fast_provider.install() is True
     assert getattr(sys.modules[fast_provider.PACKAGE], "__fast_provider__", False)
 
@@ -116,3 +119,46 @@ def test_an_assembly_that_cannot_load_is_cleaned_up_then_imported_usually(
     assert fast_provider.install(standin) is False
     assert sys.modules[standin].EAGER is True  # the half-registered module was replaced by a real import
     assert not getattr(sys.modules[standin], "__fast_provider__", False)
+
+
+def test_deferred_install_takes_the_fast_path_at_the_first_import(standin: str) -> None:
+    fast_provider.install_on_first_import(standin)
+    fast_provider.install_on_first_import(standin)  # idempotent: one finder
+    finders = [f for f in sys.meta_path if getattr(f, "package", None) == standin]
+    assert len(finders) == 1
+    assert standin not in sys.modules  # nothing loaded (no Node) until someone imports it
+    module = importlib.import_module(standin)
+    assert getattr(module, "__fast_provider__", False)
+    assert not hasattr(module, "EAGER")
+    assert f"{standin}._jsii" in sys.modules
+    assert sys.modules[standin] is module
+    assert module.__spec__ is not None
+    assert module.__spec__.origin == str(Path(module.__path__[0]) / "__init__.py")  # its own spec, restored
+    assert not [f for f in sys.meta_path if getattr(f, "package", None) == standin]  # the finder removed itself
+    importlib.import_module(f"{standin}._jsii")  # submodules import through its __path__
+
+
+def test_deferred_install_of_an_imported_package_changes_nothing(standin: str) -> None:
+    importlib.import_module(standin)
+    fast_provider.install_on_first_import(standin)
+    assert not [f for f in sys.meta_path if getattr(f, "package", None) == standin]
+    assert sys.modules[standin].EAGER is True
+
+
+def test_deferred_install_falls_back_like_install(standin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANDIN_BROKEN", "1")
+    fast_provider.install_on_first_import(standin)
+    module = importlib.import_module(standin)
+    assert module.EAGER is True
+    assert module.__spec__ is not None
+    assert module.__spec__.origin is not None
+
+
+def test_the_deferred_finder_ignores_every_other_import(standin: str) -> None:
+    fast_provider.install_on_first_import(standin)
+    (finder,) = [f for f in sys.meta_path if getattr(f, "package", None) == standin]
+    assert finder.find_spec(f"{standin}_other") is None  # type: ignore[call-arg]
+    assert finder.find_spec("json") is None  # type: ignore[call-arg]
+    assert standin not in sys.modules
+    assert finder in sys.meta_path
+    sys.meta_path.remove(finder)

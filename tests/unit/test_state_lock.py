@@ -140,3 +140,60 @@ def test_a_live_deploy_of_this_workspace_keeps_its_lock(tmp_path: Path) -> None:
     with pytest.raises(Refused):
         d.locked(tf, "plan")  # type: ignore[arg-type]
     assert [c[0] for c in tf.calls] == ["plan"]
+
+
+def test_the_holder_is_described_for_the_person_who_must_release_it() -> None:
+    created = datetime(2026, 11, 30, 21, 30, 1, tzinfo=UTC)
+    lock = LockInfo(LOCK_ID, "alice@laptop", "OperationTypeApply", created)
+    assert lock.describe() == f"alice@laptop since 2026-11-30 21:30:01 UTC (OperationTypeApply, lock {LOCK_ID})"
+    # A lock report that names no holder, operation or time still says what it is.
+    assert LockInfo(LOCK_ID, "", "", None).describe() == f"an unknown holder (unknown operation, lock {LOCK_ID})"
+
+
+def test_a_report_with_only_an_id_reads_as_an_unknown_holder() -> None:
+    """Lock files written by other tools (or older terraform) may carry only an ID."""
+    output = f"Error: Error acquiring the state lock\n\nLock Info:\n  ID:        {LOCK_ID}\n  Info:\n"
+    assert lock_error(output) == LockInfo(LOCK_ID, "", "", None)
+
+
+def test_an_unreadable_creation_time_is_unknown_not_a_crash() -> None:
+    output = terraform_lock_error("alice@laptop", datetime(2026, 1, 1, tzinfo=UTC))
+    output = output.replace("Created:   2026-01-01 00:00:00.194461393 +0000 UTC", "Created:   yesterday")
+    lock = lock_error(output)
+    assert lock == LockInfo(LOCK_ID, "alice@laptop", "OperationTypePlan", None)
+
+
+def test_a_lock_error_without_a_lock_report_names_no_holder() -> None:
+    assert lock_error("Error: Error acquiring the state lock\n\nError message: context deadline exceeded\n") is None
+    # ... nor one whose report has no ID.
+    assert lock_error("Error: Error acquiring the state lock\nLock Info:\n  Who: alice@laptop\n") is None
+
+
+def test_only_the_lock_report_is_read() -> None:
+    """Field-like lines terraform printed before the report (a provider's log line) are not the holder's."""
+    created = datetime(2026, 11, 30, 21, 30, 1, tzinfo=UTC)
+    before = (
+        "2026-11-30T21:29:59Z [DEBUG] provider: ID: i-0abc\n  Who: bob@ci\n  Created: 2020-01-01 00:00:00 +0000 UTC\n"
+    )
+    lock = lock_error(before + terraform_lock_error("alice@laptop", created))
+    assert lock == LockInfo(LOCK_ID, "alice@laptop", "OperationTypePlan", created)
+    # Without "Who" in the report, the earlier line still does not count.
+    report = terraform_lock_error("alice@laptop", created).replace("  Who:       alice@laptop\n", "")
+    lock = lock_error(before + report)
+    assert lock is not None
+    assert lock.who == ""
+
+
+def test_the_one_second_of_slack_covers_truncation_and_nothing_more() -> None:
+    started = datetime(2026, 11, 30, 21, 30, 1, 500000, tzinfo=UTC)
+    at = lambda seconds: LockInfo(LOCK_ID, this_machine(), "OperationTypePlan", started + timedelta(seconds=seconds))  # noqa: E731
+    assert taken_by_this_run(at(-1), "plan", started)  # exactly the slack
+    assert not taken_by_this_run(at(-1.5), "plan", started)
+    # A lock whose time could not be read is never taken for this run's.
+    assert not taken_by_this_run(LockInfo(LOCK_ID, this_machine(), "OperationTypePlan", None), "plan", started)
+    # destroy locks as an apply; the migration as its destination state.
+    destroy = LockInfo(LOCK_ID, this_machine(), "OperationTypeApply", started)
+    assert taken_by_this_run(destroy, "destroy", started)
+    migrate = LockInfo(LOCK_ID, this_machine(), "migration destination state", started)
+    assert taken_by_this_run(migrate, "migrate", started)
+    assert not taken_by_this_run(migrate, "drift", started)  # a command that takes no lock
