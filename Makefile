@@ -76,8 +76,9 @@ test-prod: install ## deploy the shipped prod settings to a fresh emulator and r
 	$(RUN) pytest -p no:cacheprovider --no-cov -m prod_emulator tests/prod
 
 # MUTATE_SINCE=<git ref>: only the mutants on lines changed since that ref (pull requests).
+# MUTATE_MODULES="<glob> ...": only those listed modules (the nightly job's shards).
 mutate: install ## mutation score of the listed modules against the fast tests (tools/mutate.py; long, not in `make test`)
-	$(RUN) python -m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE))
+	$(RUN) python -m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE)) $(foreach m,$(MUTATE_MODULES),--module '$(m)')
 
 bench: install ## benchmarks, side by side: synth, unit suite, local deploy, .ci/run on a clean clone -> docs/benchmarks.md
 	$(RUN) python -m tools.bench

@@ -327,6 +327,7 @@ def assess(
     *,
     mode: str,
     keep: Mapping[str, set[int]] | None = None,
+    complete: bool = True,
 ) -> Report:
     """Tally the outcomes per listed module; ``keep`` limits them to changed lines."""
     tallies: dict[str, Tally] = {}
@@ -364,7 +365,7 @@ def assess(
         tally.counts[o.status] += 1
         if o.status != "killed":
             survivors.append(o)
-    if keep is None:
+    if keep is None and complete:
         problems += [
             f"equivalent entry {name} names no mutant of the listed modules: remove or correct it"
             for name in sorted(set(settings.equivalents) - seen_equivalents)
@@ -395,13 +396,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--changed-since", metavar="REF", help="score only mutants on lines changed since REF")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="parallel mutants")
     parser.add_argument("--report-only", action="store_true", help="read the last run's results, run nothing")
+    parser.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only the listed modules whose path matches (repeatable; the nightly job runs one shard per set)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        sources = [p for p in _tracked_python() if module_of(p, settings.modules)]
+        if args.module:
+            sources = [p for p in sources if any(fnmatch.fnmatch(p, g) for g in args.module)]
+            if not sources:
+                raise MutateError(
+                    f"--module {' '.join(args.module)} matches no listed module: see [tool.mutmut] only_mutate"
+                )
         keep: dict[str, set[int]] | None = None
-        names: list[str] = []
+        names: list[str] = [f"{_dotted(p)}.x*" for p in sources] if args.module else []
         if args.changed_since:
-            sources = [p for p in _tracked_python() if module_of(p, settings.modules)]
             keep = changed_lines(args.changed_since, sources)
             names = [
                 mangled_glob(_dotted(path), qualified)
@@ -415,9 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_mutmut(names, args.max_children, settings)
         outcomes = read_outcomes()
         if names:
-            outcomes = [o for o in outcomes if any(fnmatch.fnmatch(o.name, n) for n in names)]
+            outcomes = [o for o in outcomes if o.path in sources and any(fnmatch.fnmatch(o.name, n) for n in names)]
         mode = f"lines changed since {args.changed_since}" if args.changed_since else "every listed module"
-        report = assess(outcomes, settings, mode=mode, keep=keep)
+        if args.module:
+            mode += f" matching {' '.join(args.module)}"
+        report = assess(outcomes, settings, mode=mode, keep=keep, complete=not args.module)
     except MutateError as exc:
         print(f"tools.mutate: {exc}", file=sys.stderr)
         return 2

@@ -298,3 +298,34 @@ def test_dotted_names_of_modules_and_packages() -> None:
 
 def test_the_guard_module_text_is_what_the_line_numbers_above_assume() -> None:
     assert textwrap.dedent(GUARD).splitlines()[8] == "    return port in ALLOWED"
+
+
+def test_a_shard_scores_only_the_modules_it_names(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "pkg" / "other.py").write_text("def f() -> int:\n    return 1\n")
+    (project / "pyproject.toml").write_text(PYPROJECT.replace('["pkg/guard.py"]', '["pkg/guard.py", "pkg/other.py"]'))
+    git(project, "add", ".")
+    git(project, "commit", "-q", "-m", "other")
+    # Results of an earlier run, as mutmut leaves them: every mutant killed.
+    for module, names in {
+        "guard": ["x_may_open__mutmut_1", "x_may_open__mutmut_2"],
+        "other": ["x_f__mutmut_1"],
+    }.items():
+        meta = project / "mutants" / "pkg" / f"{module}.py.meta"
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(json.dumps({"exit_code_by_key": {f"pkg.{module}.{n}": 1 for n in names}}))
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    assert mutate.main(["--report-only", "--module", "pkg/other.py"]) == 0
+    report = json.loads((project / "build" / "mutation" / "report.json").read_text())
+    assert report["modules"] == {"pkg/other.py": {"killed": 1, "survived": 0, "equivalent": 0, "score": 100.0}}
+    assert mutate.main(["--report-only"]) == 0
+    report = json.loads((project / "build" / "mutation" / "report.json").read_text())
+    assert set(report["modules"]) == {"pkg/guard.py", "pkg/other.py"}
+
+
+def test_a_shard_that_names_no_listed_module_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(project)
+    assert mutate.main(["--report-only", "--module", "pkg/nothing*.py"]) == 2
+    assert "matches no listed module" in capsys.readouterr().err

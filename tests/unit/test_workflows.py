@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -189,7 +190,20 @@ def test_mutation_testing_runs_nightly_on_everything_and_on_pull_requests_on_cha
     assert {"constructs_lib/**.py", "lambda_src/**.py", "tools/**.py"} <= set(on["pull_request"]["paths"])
     nightly, changed = workflow["jobs"]["nightly"], workflow["jobs"]["changed-lines"]
     assert nightly["if"] == "github.event_name != 'pull_request'"
-    assert [s["run"] for s in nightly["steps"] if "run" in s] == ["make mutate"]
+    assert [s["run"] for s in nightly["steps"] if "run" in s] == [
+        'make mutate MUTATE_MODULES="${{ matrix.shard.modules }}"'
+    ]
+    # The shards together cover every listed module, each once.
+    from tools.mutate import load_settings, module_of
+
+    listed = load_settings(ROOT / "pyproject.toml").modules
+    sources = [
+        str(p.relative_to(ROOT)) for d in ("constructs_lib", "lambda_src", "tools") for p in (ROOT / d).rglob("*.py")
+    ]
+    in_scope = {p for p in sources if module_of(p, listed)}
+    shards = [s["modules"].split() for s in nightly["strategy"]["matrix"]["shard"]]
+    covered = [p for p in sorted(in_scope) for shard in shards if any(fnmatch.fnmatch(p, g) for g in shard)]
+    assert sorted(covered) == sorted(in_scope)
     assert changed["if"] == "github.event_name == 'pull_request'"
     # The base branch must be in the clone for `git diff base...HEAD`.
     assert step_using(changed, "actions/checkout")["with"]["fetch-depth"] == 0
@@ -198,9 +212,11 @@ def test_mutation_testing_runs_nightly_on_everything_and_on_pull_requests_on_cha
     ]
     for job in (nightly, changed):
         upload = step_using(job, "actions/upload-artifact")
+        assert upload["with"]["name"].startswith("mutation-report-")
         assert upload["if"] == "always()"  # the report is published when the score fails the job
         assert upload["with"]["path"] == "build/mutation/"
     # No AWS access: mutation testing runs the fast tests only.
     assert workflow["permissions"] == {"contents": "read"}
     makefile = (ROOT / "Makefile").read_text()
     assert "python -m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE))" in makefile
+    assert "$(foreach m,$(MUTATE_MODULES),--module '$(m)')" in makefile
