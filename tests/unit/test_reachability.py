@@ -6,13 +6,14 @@ import copy
 import gzip
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from constructs_lib.settings import Settings
 from tests.helpers import ROOT, VARIANTS, make_settings, one, resources
-from tools.reachability import check
+from tools.reachability import check, main
 
 Synth = dict[str, dict[str, Any]]
 
@@ -155,3 +156,31 @@ def test_another_accounts_registry_is_only_reachable_through_nat(dev: Synth) -> 
     assert "another account or region's ECR" in check(doc, "dev", account="111111111111")[0]
     own = with_image(dev["platform"], "app", "111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1")
     assert check(own, "dev", account="111111111111") == []
+
+
+def test_the_command_checks_each_stack_file_and_exits_1_naming_each_problem(
+    dev: Synth, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m tools.reachability <stack.json>...``: what CI and `make test` run on the synthesized stacks."""
+    good = tmp_path / "platform-dev" / "cdk.tf.json"
+    good.parent.mkdir()
+    good.write_text(json.dumps(dev["platform"]))
+    assert main([str(good)]) == 0
+    assert capsys.readouterr().out == ""
+    bad = tmp_path / "platform-broken" / "cdk.tf.json"
+    bad.parent.mkdir()
+    bad.write_text(json.dumps(with_image(dev["platform"], "app", "public.ecr.aws/nginx/nginx:1.27")))
+    assert main([str(good), str(bad)]) == 1
+    # Each line names the stack (its folder) it is about.
+    assert capsys.readouterr().out.splitlines() == [
+        "platform-broken: container 'app': image public.ecr.aws/nginx/nginx:1.27 (public.ecr.aws) is reachable "
+        "only through NAT, and the task subnets have no NAT route"
+    ]
+    # --account: a literal registry of the environment's own account counts as its own.
+    account = "111111111111"
+    own = f"{account}.dkr.ecr.us-east-1.amazonaws.com/cicd-app-dev:1"
+    mine = tmp_path / "platform-own" / "cdk.tf.json"
+    mine.parent.mkdir()
+    mine.write_text(json.dumps(with_image(dev["platform"], "app", own)))
+    assert main([str(mine), "--account", account]) == 0
+    assert main([str(mine)]) == 1
