@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from tools.plan_summary import (
     GITHUB_COMMENT_LIMIT,
@@ -173,6 +174,35 @@ def test_a_task_role_replacement_interrupts_the_service() -> None:
     plan = {"resource_changes": [change("aws_iam_role.exec", ["delete", "create"], {"assume_role_policy": trust},
                                         {"assume_role_policy": trust}, replace_paths=[["name"]])]}  # fmt: skip
     assert impact(plan).interruption == ["**REPLACE** `aws_iam_role.exec`"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "interrupts"),
+    [
+        ("tasks", None, True),  # deleted: the role the running tasks use disappears
+        (None, "tasks", True),  # (a create-before-destroy plan may only say what comes)
+        ("lambda", "lambda", False),  # another service's role is not the service's
+        ({"Service": "ecs-tasks.amazonaws.com"}, None, False),  # not a policy document: unknown
+    ],
+    ids=["task-role-deleted", "task-role-after", "lambda-role", "trust-not-json-text"],
+)
+def test_only_a_role_ecs_tasks_assume_interrupts_the_service(before: Any, after: Any, interrupts: bool) -> None:
+    def trust(service: Any) -> Any:
+        if service is None or not isinstance(service, str):
+            return service
+        return json.dumps(
+            {
+                "Statement": [
+                    {"Principal": {"Service": f"{'ecs-tasks' if service == 'tasks' else service}.amazonaws.com"}}
+                ]
+            }
+        )
+
+    values = {
+        side: None if v is None else {"assume_role_policy": trust(v)} for side, v in (("b", before), ("a", after))
+    }
+    plan = {"resource_changes": [change("aws_iam_role.r", ["delete"], values["b"], values["a"])]}
+    assert impact(plan).interruption == (["**DELETE** `aws_iam_role.r`"] if interrupts else [])
 
 
 def test_sensitive_values_never_appear() -> None:
@@ -381,3 +411,75 @@ def test_drift_reports_a_console_added_rule_on_port_22() -> None:
     assert found
     assert "- `aws_security_group.svc`\n  - `ingress`: (none) → tcp 22 from 0.0.0.0/0 (not managed)" in text
     assert "8080" not in text  # the managed sibling rule explains the other one
+
+
+# --- the command, as the workflows run it ----------------------------------------------------
+
+
+def test_the_commands_help_names_each_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, snapshot: SnapshotAssertion
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == snapshot
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--title", "only-one"], ["--title", "a", "--title", "b", "--stack", "one.json"]],
+    ids=["one-title-two-plans", "one-stack-two-plans"],
+)
+def test_the_command_refuses_titles_or_stacks_that_do_not_pair_with_the_plans(
+    tmp_path: Path, extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "a.json"
+    plan.write_text(json.dumps({"resource_changes": []}))
+    with pytest.raises(SystemExit) as exit_:
+        main([str(plan), str(plan), *extra])
+    assert exit_.value.code == 2
+    assert "give one --title (and one --stack, if any) per plan file" in capsys.readouterr().err
+
+
+def test_the_command_titles_each_plan_by_its_file_and_reads_each_stacks_templates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = json.dumps({"Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    rc = change("aws_iam_role_policy.p", ["update"], {"policy": "{}", "role": "r"}, {"role": "r"},
+                after_unknown={"policy": True})  # fmt: skip
+    (tmp_path / "platform-dev.json").write_text(json.dumps({"resource_changes": [rc]}))
+    (tmp_path / "state-backend-dev.json").write_text(json.dumps({"resource_changes": []}))
+    (tmp_path / "platform.tf.json").write_text(
+        json.dumps({"resource": {"aws_iam_role_policy": {"p": {"policy": template}}}})
+    )
+    (tmp_path / "state.tf.json").write_text(json.dumps({"resource": {}}))
+    plans = [str(tmp_path / "state-backend-dev.json"), str(tmp_path / "platform-dev.json")]
+    stacks = ["--stack", str(tmp_path / "state.tf.json"), "--stack", str(tmp_path / "platform.tf.json")]
+    assert main([*plans, *stacks]) == 0
+    out = capsys.readouterr().out
+    # Without --title, each plan is titled by its file name; the sections follow the files' order.
+    assert out.index("### Terraform plan: state-backend-dev\n") < out.index("### Terraform plan: platform-dev\n")
+    assert "**No changes.** Infrastructure matches the configuration.\n\n### Terraform plan: platform-dev" in out
+    # The platform's own stack gave the template: the unknown policy is reviewed from it.
+    assert "the configured template with what is known substituted" in out
+    assert "| :no_entry: deny | security | `aws_iam_role_policy.p` | `Read`: Allow; actions *; on *" in out
+    # Without --stack, there is no template to read.
+    assert main(plans) == 0
+    assert "the configured template" not in capsys.readouterr().out
+
+
+def test_the_command_cuts_to_the_limit_with_a_pointer_to_the_full_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "platform-dev.json"
+    plan.write_text(json.dumps(fixture("vpc_cidr_and_retention")))
+    assert main([str(plan)]) == 0
+    full = capsys.readouterr().out
+    assert len(full) > 3000
+    url = "https://github.com/acme/platform/actions/runs/42"
+    assert main([str(plan), "--limit", "3000", "--full-url", url]) == 0
+    cut = capsys.readouterr().out
+    assert cut == bounded(full, 3000, url)
+    assert len(cut) <= 3000
+    assert f"on [the run's page]({url})" in cut
