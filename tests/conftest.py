@@ -172,13 +172,28 @@ class _MutmutStats:
         self.state._stats |= reached
 
 
-def _mutmut_learning() -> _MutmutStats | None:
+def _mutant_under_test() -> str:
+    """The mutant mutmut activated in this process (make mutate), else ""."""
     trampoline = sys.modules.get("mutmut.mutation.trampoline")
-    if trampoline is None or trampoline.get_mutant_under_test() != "stats":
+    return str(trampoline.get_mutant_under_test()) if trampoline else ""
+
+
+def _mutmut_learning() -> _MutmutStats | None:
+    if _mutant_under_test() != "stats":
         return None
     from mutmut.state import state
 
     return _MutmutStats(state())
+
+
+def _mutant_outside_the_constructs() -> bool:
+    """A mutant of the tools or the orchestrator is active (make mutate): it cannot change a
+    synthesized stack (nothing in constructs_lib imports them; the orchestrator's source is the
+    same file whichever of its mutants runs), so the stacks one such process synthesizes serve
+    every other, and most mutants of the tools never start Node. (mutmut's own phases, "stats"
+    and the rest, and mutants of constructs_lib synthesize for themselves.)"""
+    mutant = _mutant_under_test()
+    return mutant.startswith(("tools.", "lambda_src.")) and "__mutmut_" in mutant
 
 
 @pytest.fixture(scope="session")
@@ -197,6 +212,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synt
     # Under xdist each worker's temp folder sits in the session's; alone, the session's is our own.
     session = tmp_path_factory.getbasetemp()
     shared = (session.parent if os.environ.get("PYTEST_XDIST_WORKER") else session) / "synth-cache"
+    if _mutant_outside_the_constructs():
+        shared = ROOT / ".synth-cache"
     shared.mkdir(exist_ok=True)
 
     def get(settings: Settings) -> Synth:

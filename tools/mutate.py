@@ -397,6 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="parallel mutants")
     parser.add_argument("--report-only", action="store_true", help="read the last run's results, run nothing")
     parser.add_argument(
+        "--retest-survivors",
+        action="store_true",
+        help="run again only the mutants that survived the last run (after adding tests; mutmut keeps other results)",
+    )
+    parser.add_argument(
         "--module",
         action="append",
         default=[],
@@ -424,6 +429,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             if not names:
                 print(f"No function of a listed module changed since {args.changed_since}: nothing to mutate.")
+                return 0
+        if args.retest_survivors:
+            names = [
+                o.name
+                for o in read_outcomes()
+                if o.path in sources
+                and o.status != "killed"
+                and (not names or any(fnmatch.fnmatch(o.name, n) for n in names))
+            ]
+            if not names:
+                print("No surviving mutant to test again.")
                 return 0
         if not args.report_only:
             run_mutmut(names, args.max_children, settings)
