@@ -12,6 +12,7 @@ import json
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -448,3 +449,38 @@ def test_lambda_entry_point_reads_its_environment(world: World, monkeypatch: pyt
 def test_default_clients_are_boto3_clients(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     assert orchestrator._default_clients("ecs").meta.service_model.service_name == "ecs"
+
+
+# --- the Lambda entry point ---------------------------------------------------------------
+
+
+def test_the_entry_point_reads_its_configuration_from_the_functions_environment(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``handler(event, context)``, as the Lambda runtime calls it: settings from the function's
+    environment variables, each job result naming the invocation (CodePipeline shows it)."""
+    for name, value in world.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(orchestrator, "_default_clients", world.factory())
+    put_artifact(world)
+    world.expect("put_job_success_result")
+    context = SimpleNamespace(aws_request_id="8f3c7f1f-0e8a-4b6f-9a56-5d3c2f554b6f")
+    assert orchestrator.handler(job(), context) == {"result": "in-progress"}
+    assert only_result(world)[0] == "PutJobSuccessResult"
+
+    world.results.clear()
+    monkeypatch.delenv(ENV_CLUSTER)
+    world.expect("put_job_failure_result")
+    assert orchestrator.handler(job(), context)["result"] == "failed"
+    name, params = only_result(world)
+    assert name == "PutJobFailureResult"
+    assert params["failureDetails"]["externalExecutionId"] == "8f3c7f1f-0e8a-4b6f-9a56-5d3c2f554b6f"
+    assert params["failureDetails"]["message"] == (
+        f"orchestrator misconfigured: environment variable {ENV_CLUSTER} is not set"
+    )
+
+    # Invoked without a Lambda context (a local test event): the invocation is "local".
+    world.results.clear()
+    world.expect("put_job_failure_result")
+    orchestrator.handler(job(), object())
+    assert only_result(world)[1]["failureDetails"]["externalExecutionId"] == "local"
