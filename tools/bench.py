@@ -256,7 +256,10 @@ def main(argv: Sequence[str]) -> int:
     if deploy:
         print(f"deploy {float(str(deploy['deploy'])):.0f}s, re-plan {float(str(deploy['replan'])):.0f}s", flush=True)
     ci = None if args.skip_ci else clean_clone_ci()
-    REPORT.write_text(report(series, deploy, ci))
+    # The mutation section is measured by `python -m tools.mutate --record`, not here: keep it.
+    kept = REPORT.read_text() if REPORT.exists() else ""
+    mutation = kept[kept.find("## Mutation score") :] if "## Mutation score" in kept else ""
+    REPORT.write_text(report(series, deploy, ci) + ("\n" + mutation if mutation else ""))
     print(REPORT.read_text())
     return 0
 

@@ -39,6 +39,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -391,11 +392,49 @@ def run_mutmut(names: Sequence[str], max_children: int, settings: Settings) -> N
         raise MutateError(f"mutmut run exited {result.returncode} (its output is above)")
 
 
+BENCHMARKS = Path("docs/benchmarks.md")
+SECTION = "## Mutation score"
+_ROW = re.compile(r"^\| `(?P<module>[^`]+)` \|")
+
+
+def record(report: Report, command: str, when: str, path: Path = BENCHMARKS) -> None:
+    """Put each module's score in docs/benchmarks.md's mutation section, with the command and
+    date that measured it; modules this run did not measure keep their earlier row."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find(SECTION)
+    end = text.find("\n## ", start + 1) if start >= 0 else -1
+    old = text[start : end if end >= 0 else len(text)] if start >= 0 else ""
+    rows = {m.group("module"): line for line in old.splitlines() if (m := _ROW.match(line))}
+    for module, t in report.tallies.items():
+        cells = [f"`{module}`", t.killed, t.survived, t.counts["equivalent"], f"{t.score:.1f} %", when, f"`{command}`"]
+        rows[module] = "| " + " | ".join(map(str, cells)) + " |"
+    section = "\n".join(
+        [
+            SECTION,
+            "",
+            "mutmut against the fast tests (`tests/unit`, `tests/config`, `tests/lambda`), scored by",
+            "`tools/mutate.py`: killed / (killed + survived), timeouts killed, listed equivalents",
+            f"left out; threshold {report.threshold:g} % per module. Each row is the run that measured it.",
+            "",
+            "| module | killed | survived | equivalent | score | measured | command |",
+            "|---|---:|---:|---:|---:|---|---|",
+            *(rows[m] for m in sorted(rows)),
+            "",
+        ]
+    )
+    if start >= 0:
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + section
+    path.write_text(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.mutate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--changed-since", metavar="REF", help="score only mutants on lines changed since REF")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="parallel mutants")
     parser.add_argument("--report-only", action="store_true", help="read the last run's results, run nothing")
+    parser.add_argument("--record", action="store_true", help=f"write the scores into {BENCHMARKS}'s mutation section")
     parser.add_argument(
         "--retest-survivors",
         action="store_true",
@@ -458,6 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     (REPORT_DIR / "report.md").write_text(text)
     (REPORT_DIR / "report.json").write_text(json.dumps(report.as_json(), indent=2) + "\n")
+    if args.record and not args.changed_since:
+        shown = " ".join(["python -m tools.mutate", *(f"--module '{m}'" for m in args.module)])
+        record(report, shown, datetime.now(UTC).strftime("%Y-%m-%d"))
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a") as f:
             f.write(text)

@@ -329,3 +329,24 @@ def test_a_shard_that_names_no_listed_module_is_refused(
     monkeypatch.chdir(project)
     assert mutate.main(["--report-only", "--module", "pkg/nothing*.py"]) == 2
     assert "matches no listed module" in capsys.readouterr().err
+
+
+def test_recorded_scores_replace_their_modules_rows_and_keep_the_rest(tmp_path: Path) -> None:
+    bench = tmp_path / "benchmarks.md"
+    bench.write_text("# Benchmarks\n\n## Local deploy\n\n- 119 s\n")
+    first = mutate.Report("m", 90.0, {"tools/a.py": Tally(Counter(killed=9, survived=1))}, [], [])
+    mutate.record(first, "python -m tools.mutate --module 'tools/a.py'", "2026-12-01", bench)
+    second = mutate.Report("m", 90.0, {"tools/b.py": Tally(Counter(killed=3, survived=1, equivalent=2))}, [], [])
+    mutate.record(second, "python -m tools.mutate --module 'tools/b.py'", "2026-12-02", bench)
+    text = bench.read_text()
+    assert text.startswith("# Benchmarks\n\n## Local deploy\n\n- 119 s\n\n## Mutation score\n")
+    assert "| `tools/a.py` | 9 | 1 | 0 | 90.0 % | 2026-12-01 | `python -m tools.mutate --module 'tools/a.py'` |" in text
+    assert "| `tools/b.py` | 3 | 1 | 2 | 75.0 % | 2026-12-02 | `python -m tools.mutate --module 'tools/b.py'` |" in text
+    # Measuring a module again replaces its row, in place; a section after it stays.
+    bench.write_text(text + "\n## Later\n\nkept\n")
+    third = mutate.Report("m", 90.0, {"tools/a.py": Tally(Counter(killed=10))}, [], [])
+    mutate.record(third, "python -m tools.mutate", "2026-12-03", bench)
+    text = bench.read_text()
+    assert text.count("`tools/a.py`") == 1
+    assert "| `tools/a.py` | 10 | 0 | 0 | 100.0 % | 2026-12-03 | `python -m tools.mutate` |" in text
+    assert text.endswith("## Later\n\nkept\n")
