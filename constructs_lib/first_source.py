@@ -17,14 +17,13 @@ The object is the first source only: Terraform ignores every change to it afterw
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
+from constructs_lib.staging import content_folder
 from constructs_lib.storage import SecureBucket
 
 SAMPLE_APP = Path(__file__).resolve().parent.parent / "sample_app"
@@ -44,12 +43,10 @@ def dockerfile(port: int) -> str:
 
 
 def package_sample_app(port: int) -> Path:
-    """A fresh folder holding the sample as it is built for ``port``."""
-    staging = Path(tempfile.mkdtemp(prefix="sample-app-"))
-    for name in SAMPLE_FILES:
-        shutil.copy2(SAMPLE_APP / name, staging / name)
-    (staging / "Dockerfile").write_text(dockerfile(port))
-    return staging
+    """A folder holding the sample as it is built for ``port``."""
+    files = {name: (SAMPLE_APP / name).read_bytes() for name in SAMPLE_FILES}
+    files["Dockerfile"] = dockerfile(port).encode()
+    return content_folder("sample-app", files)
 
 
 class FirstSource(Construct):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
+
+from constructs_lib.staging import content_folder
 
 #: Where each function's code lives, one package per function.
 LAMBDA_SOURCES = Path(__file__).resolve().parent.parent / "lambda_src"
@@ -12,14 +12,11 @@ RUNTIME = "python3.12"
 
 
 def package_source(source: Path) -> Path:
-    """Copy only a function's ``.py`` files into ``<fresh folder>/<package>/`` for the zip
-    (the package is the source folder's name).
+    """A folder holding only a function's ``.py`` files under ``<package>/`` for the zip (the
+    package is the source folder's name), reused while they do not change.
 
     The asset must not pick up ``__pycache__`` written by tests or editors: it
     would bloat the package and make its hash differ between machines.
     """
-    staging = Path(tempfile.mkdtemp(prefix=f"{source.name}-src-"))
-    (staging / source.name).mkdir()
-    for path in sorted(source.glob("*.py")):
-        shutil.copy2(path, staging / source.name / path.name)
-    return staging
+    files = {f"{source.name}/{path.name}": path.read_bytes() for path in sorted(source.glob("*.py"))}
+    return content_folder(f"{source.name}-src", files)

@@ -131,7 +131,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return GroupScheduling(config, log)
 
 
-def _synth(settings: Settings) -> Synth:
+def _synth(settings: Settings, outdir: Path) -> Synth:
     from cdktf import Testing
 
     from constructs_lib.app import build_app
@@ -139,7 +139,9 @@ def _synth(settings: Settings) -> Synth:
     from constructs_lib.stacks.platform import platform_stack_name
     from constructs_lib.stacks.state_backend import state_backend_stack_name
 
-    app = Testing.app()
+    # An outdir of the session's: without one, Testing.app() makes a temporary folder per app
+    # that nothing removes (thousands per run under make mutate).
+    app = Testing.app(outdir=str(outdir))
     build_app(app, [settings])
     out = {}
     names = {"state": state_backend_stack_name(settings), "platform": platform_stack_name(settings)}
@@ -226,7 +228,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synt
             else:
                 outer = stats.swap(set()) if stats else set()
                 try:
-                    cache[key] = _synth(settings)
+                    cache[key] = _synth(settings, session / "cdktf.out")
                 finally:
                     if stats:
                         reached[key] = stats.swap(outer) | set()
