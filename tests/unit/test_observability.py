@@ -299,3 +299,140 @@ def test_dashboard_parses_and_names_only_existing_resources(shipped: tuple[Setti
     refs = set(REF.findall(body_text))
     assert refs, "dashboard should reference resources"
     assert refs <= existing, refs - existing
+
+
+#: Each threshold set apart from every other and from its default, so an alarm reading
+#: another alarm's setting (or a default) is seen.
+DISTINCT_THRESHOLDS = {
+    "alb_5xx_count": 11,
+    "unhealthy_targets": 2,
+    "target_response_time_seconds": 1.5,
+    "ecs_cpu_percent": 71.0,
+    "ecs_memory_percent": 73.0,
+    "lambda_errors": 3,
+    "lambda_throttles": 5,
+    "dlq_visible_messages": 7,
+    "waf_blocked_requests": 503,
+    "pipeline_failures": 13,
+}
+#: Every alarm: (namespace, metric, dimensions, statistic, period, evaluation periods, threshold
+#: setting, what missing data means). Each fires at or above its threshold.
+ALARM_TABLE = {
+    "alb-5xx": (
+        "AWS/ApplicationELB",
+        "HTTPCode_ELB_5XX_Count",
+        ["LoadBalancer"],
+        "Sum",
+        300,
+        1,
+        "alb_5xx_count",
+        "notBreaching",
+    ),
+    "unhealthy-targets": (
+        "AWS/ApplicationELB",
+        "UnHealthyHostCount",
+        ["LoadBalancer", "TargetGroup"],
+        "Maximum",
+        60,
+        3,
+        "unhealthy_targets",
+        "breaching",
+    ),
+    "target-response-time": (
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        ["LoadBalancer", "TargetGroup"],
+        "p99",
+        300,
+        3,
+        "target_response_time_seconds",
+        "notBreaching",
+    ),
+    "ecs-cpu": (
+        "AWS/ECS",
+        "CPUUtilization",
+        ["ClusterName", "ServiceName"],
+        "Average",
+        300,
+        3,
+        "ecs_cpu_percent",
+        "breaching",
+    ),
+    "ecs-memory": (
+        "AWS/ECS",
+        "MemoryUtilization",
+        ["ClusterName", "ServiceName"],
+        "Average",
+        300,
+        3,
+        "ecs_memory_percent",
+        "notBreaching",
+    ),
+    "lambda-errors": ("AWS/Lambda", "Errors", ["FunctionName"], "Sum", 300, 1, "lambda_errors", "notBreaching"),
+    "lambda-throttles": (
+        "AWS/Lambda",
+        "Throttles",
+        ["FunctionName"],
+        "Sum",
+        300,
+        1,
+        "lambda_throttles",
+        "notBreaching",
+    ),
+    "dlq-messages": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        ["QueueName"],
+        "Maximum",
+        300,
+        1,
+        "dlq_visible_messages",
+        "notBreaching",
+    ),
+    "waf-blocked-spike": (
+        "AWS/WAFV2",
+        "BlockedRequests",
+        ["Region", "Rule", "WebACL"],
+        "Sum",
+        300,
+        1,
+        "waf_blocked_requests",
+        "notBreaching",
+    ),
+    "pipeline-failures": (
+        "CICD/Pipeline",
+        "FailedExecutions",
+        ["Pipeline"],
+        "Sum",
+        300,
+        1,
+        "pipeline_failures",
+        "notBreaching",
+    ),
+}
+
+
+def test_every_alarm_watches_its_metric_with_its_own_threshold(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", observability={"alarms": DISTINCT_THRESHOLDS}))["platform"]
+    alarms = {
+        a["alarm_name"].removeprefix("cicd-dev-"): a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()
+    }
+    assert set(alarms) == set(ALARM_TABLE)
+    topic = one(doc, "aws_sns_topic")
+    for alarm_id, (namespace, metric, dimensions, statistic, period, periods, setting, missing) in ALARM_TABLE.items():
+        alarm = alarms[alarm_id]
+        percentile = statistic.startswith("p")
+        used = alarm.get("extended_statistic") if percentile else alarm.get("statistic")
+        found: tuple[Any, ...] = (alarm["namespace"], alarm["metric_name"], sorted(alarm["dimensions"]), used)
+        found += (alarm["period"], alarm["evaluation_periods"], alarm["threshold"], alarm["treat_missing_data"])
+        wanted = (namespace, metric, dimensions, statistic, period, periods, DISTINCT_THRESHOLDS[setting], missing)
+        assert found == wanted, alarm_id
+        assert alarm.get("statistic" if percentile else "extended_statistic") is None, alarm_id
+        assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold", alarm_id
+        # It tells the topic when it fires and when it recovers.
+        assert (
+            alarm["alarm_actions"]
+            == alarm["ok_actions"]
+            == [f"${{aws_sns_topic.{next(iter(resources(doc, 'aws_sns_topic')))}.arn}}"]
+        ), alarm_id
+    assert topic["name"] == "cicd-notifications-dev"
