@@ -88,7 +88,7 @@ class Egress:
         if not self.https_out:
             return "the task security groups allow no HTTPS (tcp/443) egress"
         absent = [e for e in endpoints if e not in self.interface_endpoints | self.gateway_endpoints]
-        kinds = ", ".join(f"the {e} {'gateway' if e == 's3' else 'interface'} endpoint" for e in absent)
+        kinds = ", ".join(f"{e} {'gateway' if e == 's3' else 'interface'} endpoint" for e in absent)
         return f"no NAT route from the task subnets and no {kinds}"
 
 

@@ -293,15 +293,39 @@ def test_load_settings_reads_toml_and_applies_overrides(tmp_path: Path) -> None:
 
 
 def test_load_settings_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="file not found"):
-        load_settings(tmp_path / "nope.toml")
+    path = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match="file not found") as info:
+        load_settings(path)
+    assert str(info.value) == f"invalid settings in {path} (1 problem):\n  - file not found"
+    assert (info.value.source, info.value.problems) == (str(path), ["file not found"])
 
 
 def test_load_settings_bad_toml(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("project = ")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
         load_settings(cfg)
+    assert info.value.source == str(cfg)
+    assert str(info.value).startswith(f"invalid settings in {cfg} (1 problem):\n  - not valid TOML: ")
+
+
+def test_every_problem_of_a_file_is_listed_under_its_name(tmp_path: Path) -> None:
+    cfg = tmp_path / "two.toml"
+    cfg.write_text((CONFIG_DIR / "dev.toml").read_text().replace('region = "us-east-1"', 'region = "us-middle-1"'))
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, {"network": {"az_count": "two"}})
+    assert info.value.source == str(cfg)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"invalid settings in {cfg} (2 problems):"
+    assert len(lines) == 3
+    assert all(line.startswith("  - ") for line in lines[1:])
+
+
+def test_a_file_is_read_as_utf_8_whatever_the_locale(tmp_path: Path) -> None:
+    cfg = tmp_path / "x.toml"
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    cfg.write_bytes(("# Équipe plateforme, Zürich\n" + text).encode("utf-8"))
+    assert load_settings(cfg).environment_suffix == "dev"
 
 
 # --- works on AWS: images private tasks can reach, the account guard ----------

@@ -60,11 +60,11 @@ def test_the_same_image_with_nat_is_reachable(synth: Callable[[Settings], Synth]
     [
         ("ecr.dkr", "container 'app': image {aws_ecr_repository.mirror_bootstrap_repository_"),
         ("logs", "container 'app': awslogs log driver (CloudWatch Logs): no NAT route from the task subnets and "
-                 "no the logs interface endpoint"),
+                 "no logs interface endpoint"),
         ("secretsmanager", "container 'app': secret APP_SECRET (secretsmanager): no NAT route"),
         ("xray", "container 'xray-daemon': X-Ray daemon (X-Ray API): no NAT route from the task subnets and no "
-                 "the xray interface endpoint"),
-        ("s3", "the s3 gateway endpoint"),
+                 "xray interface endpoint"),
+        ("s3", "no s3 gateway endpoint"),
     ],
 )  # fmt: skip
 def test_each_missing_endpoint_is_named(dev: Synth, service: str, expected: str) -> None:
@@ -88,7 +88,17 @@ def test_a_task_security_group_without_https_egress_fails(dev: Synth) -> None:
     for key in [k for k in rules if k.startswith("load-balancer_service-out-https")]:
         del rules[key]
     problems = check(doc, "dev")
-    assert any("allow no HTTPS (tcp/443) egress" in p for p in problems), problems
+    assert problems
+    assert all(p.endswith(": the task security groups allow no HTTPS (tcp/443) egress") for p in problems), problems
+
+
+def test_each_missing_endpoint_is_named_by_kind(dev: Synth) -> None:
+    doc = without_endpoint(without_endpoint(dev["platform"], "logs"), "s3")
+    assert "no NAT route from the task subnets and no logs interface endpoint" in "\n".join(check(doc, "dev"))
+    assert "no s3 gateway endpoint" in "\n".join(check(doc, "dev"))
+    logs = [p for p in check(doc, "dev") if "log driver" in p]
+    assert len(logs) == 2  # the app and the X-Ray daemon
+    assert all(p.endswith("no NAT route from the task subnets and no logs interface endpoint") for p in logs)
 
 
 def last_release_dev() -> dict[str, Any]:
@@ -170,7 +180,7 @@ def test_the_command_checks_each_stack_file_and_exits_1_naming_each_problem(
     bad = tmp_path / "platform-broken" / "cdk.tf.json"
     bad.parent.mkdir()
     bad.write_text(json.dumps(with_image(dev["platform"], "app", "public.ecr.aws/nginx/nginx:1.27")))
-    assert main([str(good), str(bad)]) == 1
+    assert main([str(bad), str(good)]) == 1  # every file's problems, not only the last one's
     # Each line names the stack (its folder) it is about.
     assert capsys.readouterr().out.splitlines() == [
         "platform-broken: container 'app': image public.ecr.aws/nginx/nginx:1.27 (public.ecr.aws) is reachable "
@@ -184,3 +194,13 @@ def test_the_command_checks_each_stack_file_and_exits_1_naming_each_problem(
     mine.write_text(json.dumps(with_image(dev["platform"], "app", own)))
     assert main([str(mine), "--account", account]) == 0
     assert main([str(mine)]) == 1
+
+
+def test_the_commands_help(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m tools.reachability [-h] [--account ACCOUNT] stack_json [stack_json ...]")
+    assert "\nCan the service's tasks reach everything they need at run time?\n" in out
+    assert "--account ACCOUNT  the environment's account id (settings account_id)" in out
