@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,7 @@ from pydantic import ValidationError
 
 from constructs_lib.naming import max_suffix_length
 from constructs_lib.settings import ConfigError, Settings, load_settings, parse_settings
-from tests.helpers import CONFIG_DIR, make_settings, raw_config
+from tests.helpers import CONFIG_DIR, ROOT, make_settings, raw_config
 
 
 def refused(**overrides: object) -> ConfigError:
@@ -326,6 +329,14 @@ def test_a_file_is_read_as_utf_8_whatever_the_locale(tmp_path: Path) -> None:
     text = (CONFIG_DIR / "dev.toml").read_text()
     cfg.write_bytes(("# Équipe plateforme, Zürich\n" + text).encode("utf-8"))
     assert load_settings(cfg).environment_suffix == "dev"
+    # A machine whose locale is plain ASCII (LANG=C on a minimal image, UTF-8 mode off) too.
+    probe = "import sys, pathlib; from constructs_lib.settings import load_settings; "
+    probe += "print(load_settings(pathlib.Path(sys.argv[1])).environment_suffix)"
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, str(cfg)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert (proc.returncode, proc.stdout) == (0, "dev\n"), proc.stderr
 
 
 # --- works on AWS: images private tasks can reach, the account guard ----------
