@@ -307,12 +307,35 @@ def test_alarm_rollback_reports_failure_naming_the_alarm(world: World) -> None:
     assert params["failureDetails"]["type"] == "JobFailed"
 
 
+REPLACED = (
+    "deployment of {arn} was replaced by another deployment (rolled back or superseded); "
+    "see the service's events in the ECS console"
+)
+
+
 def test_deployment_replaced_by_another_reports_failure(world: World) -> None:
-    _, token = _token(world)
+    arn, token = _token(world)
     patch_deployments(world, [{"taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/x:9", "status": "PRIMARY"}])
     world.expect("put_job_failure_result")
-    assert world.run(job(token))["result"] == "failed"
-    assert "replaced by another deployment" in only_result(world)[1]["failureDetails"]["message"]
+    assert world.run(job(token)) == {"result": "failed", "message": REPLACED.format(arn=arn)}
+    assert only_result(world)[1]["failureDetails"]["message"] == REPLACED.format(arn=arn)
+
+
+def test_a_service_that_lists_no_deployments_reports_ours_replaced(world: World) -> None:
+    """DescribeServices leaves out ``deployments`` for a service being deleted (and moto for a
+    service it never deployed): nothing of ours runs."""
+    arn, token = _token(world)
+    ecs = world.clients["ecs"]
+    real = ecs.describe_services
+
+    def without(**kwargs: Any) -> dict[str, Any]:
+        out = real(**kwargs)
+        out["services"][0].pop("deployments", None)
+        return dict(out)
+
+    ecs.describe_services = without
+    world.expect("put_job_failure_result")
+    assert world.run(job(token)) == {"result": "failed", "message": REPLACED.format(arn=arn)}
 
 
 def test_timeout_reports_failure(world: World) -> None:
@@ -326,7 +349,7 @@ def test_timeout_reports_failure(world: World) -> None:
 def test_corrupt_continuation_token_reports_failure(world: World) -> None:
     world.expect("put_job_failure_result")
     assert world.run(job("not-json"))["result"] == "failed"
-    assert "continuation token is corrupt" in only_result(world)[1]["failureDetails"]["message"]
+    assert only_result(world)[1]["failureDetails"]["message"] == "continuation token is corrupt; retry the stage"
 
 
 # --- bad input and AWS errors: always exactly one failure result ------------
