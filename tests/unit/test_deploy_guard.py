@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
 
 from tests.helpers import ROOT
+from tools.deploy import Deployer, Refused, Workspace
 
 #: Any AWS call would go here and fail with a different message.
 NO_AWS = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
@@ -81,3 +83,44 @@ def test_a_settings_mistake_is_reported_like_main_py(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "network.vpc_cidr = '8.8.0.0/16'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- whose credentials: the account guard, decided in process (the real refusal on the emulator
+# is tests/integration/test_account_guard.py) -------------------------------------------------
+
+
+def _deployer_for(tmp_path: Path, account_id: str | None, target: str = "aws") -> Deployer:
+    text = (ROOT / "config" / "dev.toml").read_text()
+    text = text.replace('account_id = "123456789012"\n', f'account_id = "{account_id}"\n' if account_id else "")
+    config = tmp_path / "dev.toml"
+    config.write_text(text)
+    return Deployer("dev", target, Workspace.under(tmp_path / "ws"), config=config)
+
+
+def test_credentials_of_the_settings_account_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "111122223333")
+    with mock_aws():
+        _deployer_for(tmp_path, "111122223333").verify_account()
+
+
+def test_credentials_of_another_account_are_refused_naming_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "444455556666")
+    with mock_aws(), pytest.raises(Refused) as refused:
+        _deployer_for(tmp_path, "111122223333").verify_account()
+    assert str(refused.value) == (
+        "refusing to deploy dev: the credentials in use belong to account 444455556666, "
+        f"but {tmp_path / 'dev.toml'} says account_id = 111122223333"
+    )
+
+
+def test_the_emulator_without_an_account_id_is_not_checked(tmp_path: Path) -> None:
+    deployer = _deployer_for(tmp_path, None, target="local")
+
+    class NoCalls:
+        def account(self) -> str:
+            raise AssertionError("no AWS call for a local target without account_id")
+
+    deployer._aws = NoCalls()  # type: ignore[assignment]
+    deployer.verify_account()
