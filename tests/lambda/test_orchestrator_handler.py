@@ -343,7 +343,28 @@ def test_timeout_reports_failure(world: World) -> None:
     patch_deployments(world, [{"taskDefinition": arn, "status": "PRIMARY", "rolloutState": "IN_PROGRESS"}])
     world.expect("put_job_failure_result")
     assert world.run(job(token))["result"] == "failed"
-    assert "after the timeout" in only_result(world)[1]["failureDetails"]["message"]
+    assert only_result(world)[1]["failureDetails"]["message"] == (
+        f"deployment of {arn} still in progress after the timeout; "
+        "check task health in the target group and the service events"
+    )
+
+
+def test_at_the_deadline_itself_the_deployment_still_has_time(world: World) -> None:
+    arn, token = _token(world, deadline=NOW)
+    patch_deployments(world, [{"taskDefinition": arn, "status": "PRIMARY", "rolloutState": "IN_PROGRESS"}])
+    world.expect("put_job_success_result")
+    assert world.run(job(token), clock=NOW) == {"result": "in-progress"}
+
+
+def test_a_rollback_without_a_reason_names_what_rolls_back(world: World) -> None:
+    arn, token = _token(world)
+    patch_deployments(world, [{"taskDefinition": arn, "status": "PRIMARY", "rolloutState": "FAILED"}])
+    world.expect("put_job_failure_result")
+    assert world.run(job(token)) == {
+        "result": "failed",
+        "message": f"deployment of {arn} failed and was rolled back: "
+        "the deployment circuit breaker or a deployment alarm rolled it back",
+    }
 
 
 def test_corrupt_continuation_token_reports_failure(world: World) -> None:
@@ -358,9 +379,16 @@ def test_corrupt_continuation_token_reports_failure(world: World) -> None:
 @pytest.mark.parametrize(
     ("artifact", "message"),
     [
-        ({"raw": b"not a zip"}, "is not a zip with a valid imagedefinitions.json"),
-        ({"definitions": {"name": "app"}}, "must be a list"),
-        ({"definitions": [{"name": "other", "imageUri": IMAGE}]}, "no imageUri for container 'app'"),
+        (
+            {"raw": b"not a zip"},
+            f"artifact s3://{ARTIFACT_BUCKET}/{ARTIFACT_KEY} is not a zip with a valid imagedefinitions.json; "
+            "check the buildspec's artifacts section",
+        ),
+        ({"definitions": {"name": "app"}}, "imagedefinitions.json must be a list of {name, imageUri} objects"),
+        (
+            {"definitions": [{"name": "other", "imageUri": IMAGE}]},
+            "imagedefinitions.json has no imageUri for container 'app'",
+        ),
     ],
     ids=["not-zip", "not-list", "no-container"],
 )
@@ -368,7 +396,7 @@ def test_malformed_artifact_reports_failure(world: World, artifact: dict[str, An
     put_artifact(world, **artifact)
     world.expect("put_job_failure_result")
     assert world.run(job())["result"] == "failed"
-    assert message in only_result(world)[1]["failureDetails"]["message"]
+    assert only_result(world)[1]["failureDetails"]["message"] == message
 
 
 def test_missing_artifact_object_reports_failure(world: World) -> None:
@@ -380,7 +408,26 @@ def test_missing_artifact_object_reports_failure(world: World) -> None:
 def test_no_input_artifact_reports_failure(world: World) -> None:
     world.expect("put_job_failure_result")
     assert world.run(job(artifacts=False))["result"] == "failed"
-    assert "no input artifact" in only_result(world)[1]["failureDetails"]["message"]
+    assert only_result(world)[1]["failureDetails"]["message"] == (
+        "the deploy action has no input artifact; wire the build output into it"
+    )
+
+
+def test_a_job_without_data_reports_the_missing_artifact(world: World) -> None:
+    world.expect("put_job_failure_result")
+    assert world.run({"CodePipeline.job": {"id": "job-1"}}) == {
+        "result": "failed",
+        "message": "the deploy action has no input artifact; wire the build output into it",
+    }
+
+
+def test_an_event_that_is_not_a_pipeline_job_is_an_error_not_a_result(world: World) -> None:
+    """No job id: nothing to report a result to, so the invocation itself fails (Lambda logs it)."""
+    for event in ({}, {"CodePipeline.job": {"data": {}}}, {"CodePipeline.job": "job-1"}):
+        with pytest.raises(orchestrator.DeployError) as error:
+            world.run(event)
+        assert str(error.value) == "event is not a CodePipeline job (missing CodePipeline.job.id)"
+    assert world.results == []
 
 
 def test_missing_secret_reports_failure(world: World) -> None:
@@ -389,8 +436,10 @@ def test_missing_secret_reports_failure(world: World) -> None:
     world.expect("put_job_failure_result")
     assert world.run(job())["result"] == "failed"
     message = only_result(world)[1]["failureDetails"]["message"]
-    assert "cannot read orchestrator settings" in message
-    assert "ResourceNotFoundException" in message
+    assert message == (
+        f"cannot read orchestrator settings from secret {world.secret_arn} (ResourceNotFoundException); "
+        "check the secret exists, has a value, and the role may read it"
+    )
 
 
 @pytest.mark.parametrize(("value", "message"), [("{nope", "is not JSON"), ("[1, 2]", "must hold a JSON object")])
@@ -416,7 +465,23 @@ def test_container_missing_from_task_definition_reports_failure(world: World) ->
     )
     world.expect("put_job_failure_result")
     assert world.run(job())["result"] == "failed"
-    assert "has no container named 'web'" in only_result(world)[1]["failureDetails"]["message"]
+    running = describe_service(world)["taskDefinition"]
+    assert only_result(world)[1]["failureDetails"]["message"] == (
+        f"task definition {running} has no container named 'web'"
+    )
+
+
+def test_settings_left_out_of_the_secret_take_the_contracts_defaults(world: World) -> None:
+    put_artifact(world)
+    world.clients["secretsmanager"].put_secret_value(SecretId=world.secret_arn, SecretString="{}")
+    world.expect("put_job_success_result")
+    assert world.run(job()) == {"result": "in-progress"}
+    token = json.loads(only_result(world)[1]["continuationToken"])
+    # The app container got the image; the deployment may take the default 1800 s.
+    assert token["image"] == IMAGE
+    assert token["deadline"] == int(NOW) + 1800
+    new = world.clients["ecs"].describe_task_definition(taskDefinition=token["taskDefinition"])["taskDefinition"]
+    assert [c["image"] for c in new["containerDefinitions"] if c["name"] == APP_CONTAINER] == [IMAGE]
 
 
 def test_aws_error_reports_failure(world: World) -> None:

@@ -439,7 +439,7 @@ def test_the_command_refuses_titles_or_stacks_that_do_not_pair_with_the_plans(
     with pytest.raises(SystemExit) as exit_:
         main([str(plan), str(plan), *extra])
     assert exit_.value.code == 2
-    assert "give one --title (and one --stack, if any) per plan file" in capsys.readouterr().err
+    assert capsys.readouterr().err.endswith("error: give one --title (and one --stack, if any) per plan file\n")
 
 
 def test_the_command_titles_each_plan_by_its_file_and_reads_each_stacks_templates(
@@ -483,3 +483,40 @@ def test_the_command_cuts_to_the_limit_with_a_pointer_to_the_full_summary(
     assert cut == bounded(full, 3000, url)
     assert len(cut) <= 3000
     assert f"on [the run's page]({url})" in cut
+
+
+def test_a_policy_template_shows_every_value_the_plan_already_knows() -> None:
+    """Planned values first, then what the state holds; anything else is named as unknown."""
+    template = json.dumps({"Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": [
+        "${aws_s3_bucket.data.arn}/*", "${aws_s3_bucket.logs.arn}/*", "${aws_s3_bucket.new.arn}/*",
+        "${aws_s3_bucket.data.tags}", "${aws_sqs_queue.q.max_message_size}",
+    ]}]})  # fmt: skip
+    rc = change("aws_iam_role_policy.p", ["update"], {"policy": "{}", "role": "r"}, {"role": "r"},
+                after_unknown={"policy": True})  # fmt: skip
+    plan = {
+        "resource_changes": [rc, change("aws_iam_role_policy.known", ["update"], {"policy": "{}"}, {"policy": "{}"})],
+        # `terraform show -json` of a plan: prior_state holds its own "values"; planned_values does not.
+        "prior_state": {"values": {"root_module": {"resources": [
+            {"address": "aws_s3_bucket.logs", "values": {"arn": "arn:aws:s3:::logs-old"}},
+            {"address": "aws_s3_bucket.data", "values": {"arn": "arn:aws:s3:::data-old"}},
+            {"address": "aws_sqs_queue.q", "values": {"max_message_size": 262144}},
+        ]}}},
+        "planned_values": {"root_module": {"resources": [
+            {"address": "aws_s3_bucket.data", "values": {"arn": "arn:aws:s3:::data", "tags": {"a": "b"}}},
+            {"address": "aws_iam_role.r", "values": None},
+        ]}},
+    }  # fmt: skip
+    stack = {"resource": {"aws_iam_role_policy": {"p": {"policy": template}, "known": {"policy": template}}}}
+    rendered = json.loads(policy_templates(plan, stack)["aws_iam_role_policy.p"]["policy"])
+    assert rendered["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::data/*",  # planned wins over the state
+        "arn:aws:s3:::logs-old/*",  # only the state knows it
+        "<aws_s3_bucket.new.arn: known after apply>/*",
+        "<aws_s3_bucket.data.tags: known after apply>",  # not a scalar: not substituted
+        "262144",
+    ]
+    # A policy the plan shows itself needs no template.
+    assert set(policy_templates(plan, stack)) == {"aws_iam_role_policy.p"}
+    # A resource the stack does not configure (or configures without a policy string) has none.
+    assert policy_templates(plan, {"resource": {}}) == {}
+    assert policy_templates(plan, {"resource": {"aws_iam_role_policy": {"p": {"policy": {"a": 1}}}}}) == {}
