@@ -520,3 +520,24 @@ def test_a_policy_template_shows_every_value_the_plan_already_knows() -> None:
     # A resource the stack does not configure (or configures without a policy string) has none.
     assert policy_templates(plan, {"resource": {}}) == {}
     assert policy_templates(plan, {"resource": {"aws_iam_role_policy": {"p": {"policy": {"a": 1}}}}}) == {}
+
+
+def test_a_web_acl_update_names_each_rule_added_removed_or_changed() -> None:
+    def rule(name: str, action: str = "block", priority: int = 1, override: bool = False) -> dict[str, Any]:
+        key = "override_action" if override else "action"
+        return {"name": name, "priority": priority, key: [{action: [{}]}]}
+
+    before = {"rule": [rule("rate-limit"), rule("geo"), rule("common", "none", override=True), rule("ip")]}
+    after = {
+        "rule": [
+            rule("rate-limit", "count"),  # its action changed
+            rule("common", "count", override=True),  # a managed group overridden to count
+            rule("ip", priority=5),  # changed, same action
+            rule("bad-inputs"),  # added
+        ]
+    }  # "geo" removed
+    plan = {"resource_changes": [change("aws_wafv2_web_acl.acl", ["update"], before, after)]}
+    assert impact(plan).security == [
+        "`aws_wafv2_web_acl.acl`: rule `bad-inputs` added; rule `common`: action none → count; "
+        "rule `geo` removed; rule `ip` changed; rule `rate-limit`: action block → count"
+    ]
