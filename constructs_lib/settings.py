@@ -136,42 +136,64 @@ class NetworkSettings(_Strict):
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        return _private_cidr(v)
+        return _network_settings_cidr(v)
 
     @field_validator("availability_zones")
     @classmethod
     def _zones(cls, v: list[str] | None) -> list[str] | None:
-        if v is not None and (
-            len(set(v)) != len(v) or not all(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", z) for z in v)
-        ):
-            raise ValueError("must be distinct zone names like us-east-1a")
-        return v
+        return _network_settings_zones(v)
 
     @field_validator("availability_zone_ids")
     @classmethod
     def _zone_ids(cls, v: list[str] | None) -> list[str] | None:
-        if v is not None and (len(set(v)) != len(v) or not all(re.fullmatch(r"[a-z]{2,6}\d+-az\d+", z) for z in v)):
-            raise ValueError("must be distinct zone IDs like use1-az1 (aws ec2 describe-availability-zones)")
-        return v
+        return _network_settings_zone_ids(v)
 
     @model_validator(mode="after")
     def _one_way_to_pin(self) -> NetworkSettings:
-        if self.availability_zones is not None and self.availability_zone_ids is not None:
-            raise ValueError("set availability_zones or availability_zone_ids, not both")
-        if self.availability_zone_ids is not None and len(self.availability_zone_ids) != self.az_count:
-            raise ValueError(
-                f"availability_zone_ids {self.availability_zone_ids} must list exactly az_count = {self.az_count} zones"
-            )
-        return self
+        return _network_settings_one_way_to_pin(self)
 
     @model_validator(mode="after")
     def _egress_path(self) -> NetworkSettings:
-        if not self.enable_nat_gateway and not self.enable_vpc_endpoints:
-            raise ValueError(
-                "enable_nat_gateway and enable_vpc_endpoints are both false: tasks in the private "
-                "subnets could not pull images from ECR, read secrets or ship logs; enable at least one"
-            )
-        return self
+        return _network_settings_egress_path(self)
+
+
+# The bodies of NetworkSettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _network_settings_cidr(v: str) -> str:
+    return _private_cidr(v)
+
+
+def _network_settings_zones(v: list[str] | None) -> list[str] | None:
+    if v is not None and (len(set(v)) != len(v) or not all(re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", z) for z in v)):
+        raise ValueError("must be distinct zone names like us-east-1a")
+    return v
+
+
+def _network_settings_zone_ids(v: list[str] | None) -> list[str] | None:
+    if v is not None and (len(set(v)) != len(v) or not all(re.fullmatch(r"[a-z]{2,6}\d+-az\d+", z) for z in v)):
+        raise ValueError("must be distinct zone IDs like use1-az1 (aws ec2 describe-availability-zones)")
+    return v
+
+
+def _network_settings_one_way_to_pin(self: NetworkSettings) -> NetworkSettings:
+    if self.availability_zones is not None and self.availability_zone_ids is not None:
+        raise ValueError("set availability_zones or availability_zone_ids, not both")
+    if self.availability_zone_ids is not None and len(self.availability_zone_ids) != self.az_count:
+        raise ValueError(
+            f"availability_zone_ids {self.availability_zone_ids} must list exactly az_count = {self.az_count} zones"
+        )
+    return self
+
+
+def _network_settings_egress_path(self: NetworkSettings) -> NetworkSettings:
+    if not self.enable_nat_gateway and not self.enable_vpc_endpoints:
+        raise ValueError(
+            "enable_nat_gateway and enable_vpc_endpoints are both false: tasks in the private "
+            "subnets could not pull images from ECR, read secrets or ship logs; enable at least one"
+        )
+    return self
 
 
 class SecuritySettings(_Strict):
@@ -187,32 +209,48 @@ class SecuritySettings(_Strict):
     @field_validator("secret_rotation_lambda_arn")
     @classmethod
     def _lambda_arn(cls, v: str | None) -> str | None:
-        if v is not None and not _LAMBDA_ARN.match(v):
-            raise ValueError("must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate")
-        return v
+        return _security_settings_lambda_arn(v)
 
     @field_validator("secret_readers")
     @classmethod
     def _readers(cls, v: list[str]) -> list[str]:
-        bad = [arn for arn in v if not _ROLE_ARN.match(arn)]
-        if bad:
-            raise ValueError(
-                f"not IAM role ARNs: {', '.join(bad)}; each must look like arn:aws:iam::123456789012:role/break-glass"
-            )
-        if len(set(v)) != len(v):
-            raise ValueError("lists a role twice")
-        return v
+        return _security_settings_readers(v)
 
     @model_validator(mode="after")
     def _rotation_reads(self) -> SecuritySettings:
         # The secrets' policies deny reading a value to every principal not named; the rotation
         # function reads the value it rotates, with its own role.
-        if self.secret_rotation_lambda_arn is not None and not self.secret_readers:
-            raise ValueError(
-                "secret_rotation_lambda_arn is set but secret_readers is empty: the secrets' policies let only "
-                "the roles named read a value; add the rotation function's execution role to secret_readers"
-            )
-        return self
+        return _security_settings_rotation_reads(self)
+
+
+# The bodies of SecuritySettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _security_settings_lambda_arn(v: str | None) -> str | None:
+    if v is not None and not _LAMBDA_ARN.match(v):
+        raise ValueError("must be a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate")
+    return v
+
+
+def _security_settings_readers(v: list[str]) -> list[str]:
+    bad = [arn for arn in v if not _ROLE_ARN.match(arn)]
+    if bad:
+        raise ValueError(
+            f"not IAM role ARNs: {', '.join(bad)}; each must look like arn:aws:iam::123456789012:role/break-glass"
+        )
+    if len(set(v)) != len(v):
+        raise ValueError("lists a role twice")
+    return v
+
+
+def _security_settings_rotation_reads(self: SecuritySettings) -> SecuritySettings:
+    if self.secret_rotation_lambda_arn is not None and not self.secret_readers:
+        raise ValueError(
+            "secret_rotation_lambda_arn is set but secret_readers is empty: the secrets' policies let only "
+            "the roles named read a value; add the rotation function's execution role to secret_readers"
+        )
+    return self
 
 
 class EdgeSettings(_Strict):
@@ -240,74 +278,104 @@ class EdgeSettings(_Strict):
     @field_validator("allowed_ingress_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
-        out = []
-        for cidr in v:
-            try:
-                out.append(str(ipaddress.IPv4Network(cidr, strict=True)))
-            except ValueError:
-                raise ValueError(f"{cidr!r} is not an IPv4 network like 203.0.113.0/24") from None
-        return out
+        return _edge_settings_cidrs(v)
 
     @field_validator("certificate_arn")
     @classmethod
     def _acm(cls, v: str | None) -> str | None:
-        if v is not None and not _ACM_ARN.match(v):
-            raise ValueError(
-                "must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>"
-            )
-        return v
+        return _edge_settings_acm(v)
 
     @field_validator("domain_name", "hosted_zone")
     @classmethod
     def _dns_name(cls, v: str | None) -> str | None:
         # Route 53 and ACM: labels of letters, digits and hyphens, at most 63 characters each,
         # at most 253 in all; no wildcard (the service answers on one name).
-        if v is None:
-            return v
-        name = v.lower().rstrip(".")
-        label = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-        if len(name) > 253 or not re.fullmatch(rf"{label}(\.{label})+", name):
-            raise ValueError("must be a DNS name like app.example.com (letters, digits, hyphens; no wildcard)")
-        return name
+        return _edge_settings_dns_name(v)
 
     @model_validator(mode="after")
     def _domain_in_zone(self) -> EdgeSettings:
-        if (self.domain_name is None) != (self.hosted_zone is None):
-            raise ValueError("domain_name and hosted_zone must be set together (the zone holds the name's records)")
-        if (
-            self.domain_name
-            and self.hosted_zone
-            and not (self.domain_name == self.hosted_zone or self.domain_name.endswith(f".{self.hosted_zone}"))
-        ):
-            raise ValueError(f"domain_name {self.domain_name} is not in hosted_zone {self.hosted_zone}")
-        return self
+        return _edge_settings_domain_in_zone(self)
 
     @property
     def https(self) -> bool:
-        return self.certificate_arn is not None or self.domain_name is not None
+        return _edge_settings_https(self)
 
     @field_validator("blocked_countries")
     @classmethod
     def _countries(cls, v: list[str]) -> list[str]:
         # ISO 3166-1 alpha-2 from pycountry (maintained), not a hand-typed list.
         # Lower case is clear intent and is normalised; unknown codes are refused.
-        normalised = [c.strip().upper() for c in v]
-        bad = [orig for orig, c in zip(v, normalised, strict=True) if pycountry.countries.get(alpha_2=c) is None]
-        if bad:
-            hint = " (the United Kingdom is GB)" if any(c.upper() == "UK" for c in bad) else ""
-            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}{hint}")
-        return sorted(set(normalised))
+        return _edge_settings_countries(v)
 
     @model_validator(mode="after")
     def _geo(self) -> EdgeSettings:
         # Decision: enabled with an empty list is refused, not treated as "off".
         # A reviewer reading geo_blocking_enabled = true must be able to trust it.
-        if self.geo_blocking_enabled and not self.blocked_countries:
-            raise ValueError(
-                "geo_blocking_enabled is true but blocked_countries is empty: "
-                "list at least one ISO 3166-1 alpha-2 code, or set geo_blocking_enabled = false"
-            )
-        return self
+        return _edge_settings_geo(self)
+
+
+# The bodies of EdgeSettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _edge_settings_cidrs(v: list[str]) -> list[str]:
+    out = []
+    for cidr in v:
+        try:
+            out.append(str(ipaddress.IPv4Network(cidr, strict=True)))
+        except ValueError:
+            raise ValueError(f"{cidr!r} is not an IPv4 network like 203.0.113.0/24") from None
+    return out
+
+
+def _edge_settings_acm(v: str | None) -> str | None:
+    if v is not None and not _ACM_ARN.match(v):
+        raise ValueError("must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>")
+    return v
+
+
+def _edge_settings_dns_name(v: str | None) -> str | None:
+    if v is None:
+        return v
+    name = v.lower().rstrip(".")
+    label = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+    if len(name) > 253 or not re.fullmatch(rf"{label}(\.{label})+", name):
+        raise ValueError("must be a DNS name like app.example.com (letters, digits, hyphens; no wildcard)")
+    return name
+
+
+def _edge_settings_domain_in_zone(self: EdgeSettings) -> EdgeSettings:
+    if (self.domain_name is None) != (self.hosted_zone is None):
+        raise ValueError("domain_name and hosted_zone must be set together (the zone holds the name's records)")
+    if (
+        self.domain_name
+        and self.hosted_zone
+        and not (self.domain_name == self.hosted_zone or self.domain_name.endswith(f".{self.hosted_zone}"))
+    ):
+        raise ValueError(f"domain_name {self.domain_name} is not in hosted_zone {self.hosted_zone}")
+    return self
+
+
+def _edge_settings_https(self: EdgeSettings) -> bool:
+    return self.certificate_arn is not None or self.domain_name is not None
+
+
+def _edge_settings_countries(v: list[str]) -> list[str]:
+    normalised = [c.strip().upper() for c in v]
+    bad = [orig for orig, c in zip(v, normalised, strict=True) if pycountry.countries.get(alpha_2=c) is None]
+    if bad:
+        hint = " (the United Kingdom is GB)" if any(c.upper() == "UK" for c in bad) else ""
+        raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}{hint}")
+    return sorted(set(normalised))
+
+
+def _edge_settings_geo(self: EdgeSettings) -> EdgeSettings:
+    if self.geo_blocking_enabled and not self.blocked_countries:
+        raise ValueError(
+            "geo_blocking_enabled is true but blocked_countries is empty: "
+            "list at least one ISO 3166-1 alpha-2 code, or set geo_blocking_enabled = false"
+        )
+    return self
 
 
 class ServiceSettings(_Strict):
@@ -338,29 +406,45 @@ class ServiceSettings(_Strict):
     @field_validator("bootstrap_image")
     @classmethod
     def _image(cls, v: str) -> str:
-        ImageRef.parse(v)  # ValueError names the expected shape
-        return v
+        return _service_settings_image(v)
 
     @field_validator("xray_daemon_image")
     @classmethod
     def _xray_image(cls, v: str) -> str:
-        ref = ImageRef.parse(v)
-        if not ref.is_ecr_public or not (ref.tag or ref.digest):
-            raise ValueError(
-                f"must be a tagged {ECR_PUBLIC} image (the mirror copies from ECR Public), "
-                "like public.ecr.aws/xray/aws-xray-daemon:3.3.14"
-            )
-        return v
+        return _service_settings_xray_image(v)
 
     @model_validator(mode="after")
     def _fargate_size(self) -> ServiceSettings:
-        allowed = FARGATE_MEMORY[self.cpu]
-        if self.memory not in allowed:
-            raise ValueError(
-                f"memory = {self.memory} is not a Fargate size for cpu = {self.cpu}; "
-                f"allowed: {', '.join(map(str, allowed))}"
-            )
-        return self
+        return _service_settings_fargate_size(self)
+
+
+# The bodies of ServiceSettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _service_settings_image(v: str) -> str:
+    ImageRef.parse(v)  # ValueError names the expected shape
+    return v
+
+
+def _service_settings_xray_image(v: str) -> str:
+    ref = ImageRef.parse(v)
+    if not ref.is_ecr_public or not (ref.tag or ref.digest):
+        raise ValueError(
+            f"must be a tagged {ECR_PUBLIC} image (the mirror copies from ECR Public), "
+            "like public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+        )
+    return v
+
+
+def _service_settings_fargate_size(self: ServiceSettings) -> ServiceSettings:
+    allowed = FARGATE_MEMORY[self.cpu]
+    if self.memory not in allowed:
+        raise ValueError(
+            f"memory = {self.memory} is not a Fargate size for cpu = {self.cpu}; "
+            f"allowed: {', '.join(map(str, allowed))}"
+        )
+    return self
 
 
 class PipelineSettings(_Strict):
@@ -386,25 +470,41 @@ class PipelineSettings(_Strict):
     @field_validator("codestar_connection_arn")
     @classmethod
     def _conn(cls, v: str | None) -> str | None:
-        if v is not None and not _CODESTAR_ARN.match(v):
-            raise ValueError(
-                "must be a CodeStar connection ARN like "
-                "arn:aws:codestar-connections:eu-west-1:123456789012:connection/<uuid>"
-            )
-        return v
+        return _pipeline_settings_conn(v)
 
     @field_validator("github_repository")
     @classmethod
     def _repo(cls, v: str | None) -> str | None:
-        if v is not None and not _GITHUB_REPO.match(v):
-            raise ValueError("must be owner/name, like acme/web-service")
-        return v
+        return _pipeline_settings_repo(v)
 
     @model_validator(mode="after")
     def _github_pair(self) -> PipelineSettings:
-        if (self.codestar_connection_arn is None) != (self.github_repository is None):
-            raise ValueError("codestar_connection_arn and github_repository must be set together (GitHub source)")
-        return self
+        return _pipeline_settings_github_pair(self)
+
+
+# The bodies of PipelineSettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _pipeline_settings_conn(v: str | None) -> str | None:
+    if v is not None and not _CODESTAR_ARN.match(v):
+        raise ValueError(
+            "must be a CodeStar connection ARN like "
+            "arn:aws:codestar-connections:eu-west-1:123456789012:connection/<uuid>"
+        )
+    return v
+
+
+def _pipeline_settings_repo(v: str | None) -> str | None:
+    if v is not None and not _GITHUB_REPO.match(v):
+        raise ValueError("must be owner/name, like acme/web-service")
+    return v
+
+
+def _pipeline_settings_github_pair(self: PipelineSettings) -> PipelineSettings:
+    if (self.codestar_connection_arn is None) != (self.github_repository is None):
+        raise ValueError("codestar_connection_arn and github_repository must be set together (GitHub source)")
+    return self
 
 
 class AlarmThresholds(_Strict):
@@ -445,25 +545,41 @@ class ObservabilitySettings(_Strict):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, v: int) -> int:
-        if v not in LOG_RETENTION_DAYS:
-            raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))}")
-        return v
+        return _observability_settings_retention(v)
 
     @field_validator("alarm_emails")
     @classmethod
     def _emails(cls, v: list[str]) -> list[str]:
-        bad = [e for e in v if not _EMAIL.match(e)]
-        if bad:
-            raise ValueError(f"not e-mail addresses: {', '.join(bad)}")
-        return v
+        return _observability_settings_emails(v)
 
     @field_validator("pipeline_notify_states")
     @classmethod
     def _states(cls, v: list[str]) -> list[str]:
-        bad = [s for s in v if s not in PIPELINE_STATES]
-        if bad:
-            raise ValueError(f"unknown pipeline states {', '.join(bad)}; allowed: {', '.join(PIPELINE_STATES)}")
-        return v
+        return _observability_settings_states(v)
+
+
+# The bodies of ObservabilitySettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _observability_settings_retention(v: int) -> int:
+    if v not in LOG_RETENTION_DAYS:
+        raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return v
+
+
+def _observability_settings_emails(v: list[str]) -> list[str]:
+    bad = [e for e in v if not _EMAIL.match(e)]
+    if bad:
+        raise ValueError(f"not e-mail addresses: {', '.join(bad)}")
+    return v
+
+
+def _observability_settings_states(v: list[str]) -> list[str]:
+    bad = [s for s in v if s not in PIPELINE_STATES]
+    if bad:
+        raise ValueError(f"unknown pipeline states {', '.join(bad)}; allowed: {', '.join(PIPELINE_STATES)}")
+    return v
 
 
 class RecoverySettings(_Strict):
@@ -475,9 +591,17 @@ class RecoverySettings(_Strict):
     @field_validator("replica_region")
     @classmethod
     def _replica_region(cls, v: str | None) -> str | None:
-        if v is not None and v not in KNOWN_REGIONS:
-            raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(KNOWN_REGIONS))}")
-        return v
+        return _recovery_settings_replica_region(v)
+
+
+# The bodies of RecoverySettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _recovery_settings_replica_region(v: str | None) -> str | None:
+    if v is not None and v not in KNOWN_REGIONS:
+        raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(KNOWN_REGIONS))}")
+    return v
 
 
 #: GitHub's OIDC issuer and the audience its tokens carry for AWS (aws-actions/configure-aws-credentials).
@@ -498,15 +622,23 @@ class CiSettings(_Strict):
     @field_validator("github_repository")
     @classmethod
     def _repository(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        match = _CI_REPOSITORY.match(v)
-        if not match or match.group("name") in (".", ".."):
-            raise ValueError(
-                "must be one GitHub repository as owner/name (letters, digits, '-' in the owner; letters, "
-                "digits, '.', '_', '-' in the name; no wildcards), e.g. 'example-org/cicd-platform'"
-            )
+        return _ci_settings_repository(v)
+
+
+# The bodies of CiSettings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _ci_settings_repository(v: str | None) -> str | None:
+    if v is None:
         return v
+    match = _CI_REPOSITORY.match(v)
+    if not match or match.group("name") in (".", ".."):
+        raise ValueError(
+            "must be one GitHub repository as owner/name (letters, digits, '-' in the owner; letters, "
+            "digits, '.', '_', '-' in the name; no wildcards), e.g. 'example-org/cicd-platform'"
+        )
+    return v
 
 
 class Settings(_Strict):
@@ -548,63 +680,28 @@ class Settings(_Strict):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if v not in KNOWN_REGIONS:
-            raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(KNOWN_REGIONS))}")
-        return v
+        return _settings_region(v)
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
         # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html
-        for key, value in v.items():
-            if not 1 <= len(key) <= 128 or len(value) > 256:
-                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
-            if key.lower().startswith("aws:"):
-                raise ValueError(f"tag {key!r}: the aws: prefix is reserved for AWS")
-        return v
+        return _settings_tags(v)
 
     @field_validator("environment_suffix")
     @classmethod
     def _suffix(cls, v: str) -> str:
-        if not _SUFFIX.match(v):
-            raise ValueError(
-                "use lower-case letters, digits and single hyphens (S3 and ALB names allow "
-                "nothing else), e.g. 'dev' or 'pr-42'"
-            )
-        return v
+        return _settings_suffix(v)
 
     @model_validator(mode="after")
     def _derived_names(self) -> Settings:
         """Every name the platform derives fits its AWS limit and breaks no reserved-name rule
         (bucket names end with -<account>-<region>, so the region counts too)."""
-        overflow = longest_overflow(self.project, self.environment_suffix, self.region)
-        if overflow:
-            name, limit = overflow
-            longest = max_suffix_length(self.project, self.region)
-            raise _field_error(
-                ("environment_suffix",),
-                self.environment_suffix,
-                f"too long: derived name {name!r} is {len(name)} characters, the limit is {limit}; "
-                f"with project {self.project!r} in {self.region} the suffix may be at most {longest} characters",
-            )
-        reserved = reserved_name_problem(self.project, self.environment_suffix, self.region)
-        if reserved:
-            field = "environment_suffix" if reserved.startswith("a name ending") else "project"
-            value = self.environment_suffix if field == "environment_suffix" else self.project
-            raise _field_error((field,), value, f"{reserved}; choose another {field}")
-        return self
+        return _settings_derived_names(self)
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> Settings:
-        zones = self.network.availability_zones
-        if zones is not None and (
-            len(zones) != self.network.az_count or any(not z.startswith(self.region) for z in zones)
-        ):
-            raise ValueError(
-                f"network.availability_zones {zones} must list exactly az_count = {self.network.az_count} "
-                f"zones of region {self.region}"
-            )
-        return self
+        return _settings_zones_in_region(self)
 
     @property
     def availability_zones(self) -> list[str] | None:
@@ -612,198 +709,335 @@ class Settings(_Strict):
         (``aws_availability_zones``), because zone names are mapped per account and not
         every region offers a, b and c to every account.
         https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html"""
-        zones = self.network.availability_zones
-        return list(zones) if zones is not None else None
+        return _settings_availability_zones(self)
 
     @model_validator(mode="after")
     def _cross_field(self) -> Settings:
-        if self.deploy_target == "local" and self.endpoint_url is None:
-            raise ValueError("deploy_target = 'local' needs endpoint_url (set AWS_ENDPOINT_URL to the emulator)")
-        return self
+        return _settings_cross_field(self)
 
     @model_validator(mode="after")
     def _account_known(self) -> Settings:
         # Bucket names carry the account (S3 names are global), and the S3 backend block
         # needs the state bucket's literal name: a real account must be named.
-        if self.deploy_target == "aws" and self.account_id is None:
-            raise _field_error(
-                ("account_id",),
-                None,
-                'required when deploy_target = "aws": bucket names carry the account id and the provider '
-                'refuses any other account; add account_id = "<12-digit AWS account id>"',
-            )
-        return self
+        return _settings_account_known(self)
 
     @model_validator(mode="after")
     def _certificate_in_region(self) -> Settings:
         # "Certificates in ACM are regional resources." https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
-        arn = self.edge.certificate_arn
-        if arn is not None and arn.split(":")[3] != self.region:
-            raise _field_error(
-                ("edge", "certificate_arn"),
-                arn,
-                f"is a certificate in {arn.split(':')[3]}, but the load balancer is in {self.region}: ACM "
-                "certificates are regional; request or import one in the stack's region",
-            )
-        return self
+        return _settings_certificate_in_region(self)
 
     @model_validator(mode="after")
     def _replica_region_known(self) -> Settings:
-        recovery = self.recovery
-        if self.replication_on and recovery.replica_region is None:
-            why = "the prod default" if recovery.replicate is None else "recovery.replicate = true"
-            raise _field_error(
-                ("recovery", "replica_region"),
-                None,
-                f"replication of the state and artifact buckets is on ({why}): name the region the replicas "
-                "live in, e.g. us-west-2; or set recovery.replicate = false",
-            )
-        if recovery.replica_region is not None and recovery.replica_region == self.region:
-            raise _field_error(
-                ("recovery", "replica_region"),
-                recovery.replica_region,
-                f"is the stack's own region: a replica must survive the loss of {self.region}; choose another region",
-            )
-        if self.replication_on and recovery.replica_region is not None:
-            overflow = longest_overflow(self.project, self.environment_suffix, recovery.replica_region)
-            if overflow:
-                name, limit = overflow
-                raise _field_error(
-                    ("recovery", "replica_region"),
-                    recovery.replica_region,
-                    f"makes the replica bucket name {name!r} {len(name)} characters, over S3's {limit}; "
-                    "choose a region with a shorter name or a shorter environment_suffix",
-                )
-        return self
+        return _settings_replica_region_known(self)
 
     @model_validator(mode="after")
     def _production_serves_https(self) -> Settings:
         # Prod is secure by default: plain HTTP only when someone wrote down that they accept it.
-        edge = self.edge
-        if self.is_production and not edge.https and not edge.allow_plain_http:
-            raise _field_error(
-                ("edge", "domain_name"),
-                None,
-                f'environment "{self.environment}" needs HTTPS: set edge.domain_name with edge.hosted_zone (the '
-                "platform requests and validates a certificate), or edge.certificate_arn (a certificate you have); "
-                "to serve plain HTTP anyway, set edge.allow_plain_http = true",
-            )
-        return self
+        return _settings_production_serves_https(self)
 
     @model_validator(mode="after")
     def _readers_in_account(self) -> Settings:
-        elsewhere = [
-            arn for arn in self.security.secret_readers
-            if self.account_id is not None and arn.split(":")[4] != self.account_id
-        ]  # fmt: skip
-        if elsewhere:
-            raise _field_error(
-                ("security", "secret_readers"),
-                elsewhere,
-                f"names roles outside account_id {self.account_id}: the secrets and their key are this account's; "
-                "list roles of this account (a role elsewhere would also need the key policy)",
-            )
-        return self
+        return _settings_readers_in_account(self)
 
     @field_validator("deploy_role_arn")
     @classmethod
     def _role_arn(cls, v: str | None, info: ValidationInfo) -> str | None:
-        if v is None:
-            return v
-        match = _ROLE_ARN.match(v)
-        if not match:
-            raise ValueError("must be an IAM role ARN like arn:aws:iam::123456789012:role/deploy")
-        if "account_id" not in info.data:
-            return v  # account_id itself is invalid and reported on its own
-        account = info.data["account_id"]
-        if account is None:
-            raise ValueError("needs account_id: set account_id to the account this role belongs to")
-        if match.group("account") != account:
-            raise ValueError(f"is a role in account {match.group('account')}, but account_id is {account}")
-        return v
+        return _settings_role_arn(v, info)
 
     @model_validator(mode="after")
     def _image_reachable(self) -> Settings:
         """Without NAT, private tasks reach only this account's ECR in this region
         (VPC endpoints): ECR Public images are mirrored into it (constructs_lib/mirror.py)."""
-        if self.network.enable_nat_gateway:
-            return self
-        image = self.service.bootstrap_image
-        ref = ImageRef.parse(image)
-        if ref.is_ecr_public:
-            return self
-        ecr = ref.private_ecr
-        if ecr is not None and ecr == (self.account, self.region):
-            return self
-        why = (
-            f"{ref.registry} is unreachable from the private subnets with network.enable_nat_gateway = false "
-            f"(only ECR Public images, which the platform mirrors into this account's ECR, and this account's "
-            f"ECR in {self.region}, through the VPC endpoints)"
-        )
-        raise _field_error(
-            ("service", "bootstrap_image"),
-            image,
-            f"{why}; use a {ECR_PUBLIC} image (e.g. {ServiceSettings().bootstrap_image}), push it to this "
-            "account's ECR, or set network.enable_nat_gateway = true",
-        )
+        return _settings_image_reachable(self)
 
     # Derived values. Kept as properties so the TOML stays minimal.
 
     @property
     def is_production(self) -> bool:
-        return self.environment == "prod"
+        return _settings_is_production(self)
 
     @property
     def account(self) -> str:
         """The account names are built for: ``account_id``, or the emulator's on the local target."""
-        return self.account_id or EMULATOR_ACCOUNT_ID
+        return _settings_account(self)
 
     @property
     def naming(self) -> Naming:
-        return Naming(self.project, self.environment_suffix, account=self.account, region=self.region)
+        return _settings_naming(self)
 
     @property
     def replication_on(self) -> bool:
-        flag = self.recovery.replicate
-        return self.is_production if flag is None else flag
+        return _settings_replication_on(self)
 
     @property
     def ci_on(self) -> bool:
         """CI has its own roles ([ci] names the repository): the access stack is synthesized."""
-        return self.ci.github_repository is not None
+        return _settings_ci_on(self)
 
     @property
     def replica_naming(self) -> Naming | None:
         """Names in the replica region (bucket names end with it), or None without replication."""
-        region = self.recovery.replica_region
-        if not self.replication_on or region is None:
-            return None
-        return Naming(self.project, self.environment_suffix, account=self.account, region=region)
+        return _settings_replica_naming(self)
 
     @property
     def alb_deletion_protection(self) -> bool:
-        flag = self.edge.alb_deletion_protection
-        return self.is_production if flag is None else flag
+        return _settings_alb_deletion_protection(self)
 
     @property
     def require_manual_approval(self) -> bool:
-        flag = self.pipeline.require_manual_approval
-        return self.is_production if flag is None else flag
+        return _settings_require_manual_approval(self)
 
     @property
     def state_key(self) -> str:
         """The platform stack's state object in the state bucket."""
-        return f"{self.project}/{self.environment}/terraform.tfstate"
+        return _settings_state_key(self)
 
     @property
     def bootstrap_state_key(self) -> str:
         """The state-backend stack's own state object, in the bucket it creates."""
-        return f"{self.project}/{self.environment}/state-backend.tfstate"
+        return _settings_bootstrap_state_key(self)
 
     @property
     def access_state_key(self) -> str:
         """The access stack's state (CI's roles), in the state bucket; CI's roles cannot write it."""
-        return f"{self.project}/{self.environment}/access.tfstate"
+        return _settings_access_state_key(self)
+
+
+# The bodies of Settings's validators and derived values: plain functions, because mutation
+# testing (make mutate) does not mutate decorated ones.
+
+
+def _settings_region(v: str) -> str:
+    if v not in KNOWN_REGIONS:
+        raise ValueError(f"unknown AWS region; allowed: {', '.join(sorted(KNOWN_REGIONS))}")
+    return v
+
+
+def _settings_tags(v: dict[str, str]) -> dict[str, str]:
+    for key, value in v.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag {key!r}: the aws: prefix is reserved for AWS")
+    return v
+
+
+def _settings_suffix(v: str) -> str:
+    if not _SUFFIX.match(v):
+        raise ValueError(
+            "use lower-case letters, digits and single hyphens (S3 and ALB names allow "
+            "nothing else), e.g. 'dev' or 'pr-42'"
+        )
+    return v
+
+
+def _settings_derived_names(self: Settings) -> Settings:
+    overflow = longest_overflow(self.project, self.environment_suffix, self.region)
+    if overflow:
+        name, limit = overflow
+        longest = max_suffix_length(self.project, self.region)
+        raise _field_error(
+            ("environment_suffix",),
+            self.environment_suffix,
+            f"too long: derived name {name!r} is {len(name)} characters, the limit is {limit}; "
+            f"with project {self.project!r} in {self.region} the suffix may be at most {longest} characters",
+        )
+    reserved = reserved_name_problem(self.project, self.environment_suffix, self.region)
+    if reserved:
+        field = "environment_suffix" if reserved.startswith("a name ending") else "project"
+        value = self.environment_suffix if field == "environment_suffix" else self.project
+        raise _field_error((field,), value, f"{reserved}; choose another {field}")
+    return self
+
+
+def _settings_zones_in_region(self: Settings) -> Settings:
+    zones = self.network.availability_zones
+    if zones is not None and (len(zones) != self.network.az_count or any(not z.startswith(self.region) for z in zones)):
+        raise ValueError(
+            f"network.availability_zones {zones} must list exactly az_count = {self.network.az_count} "
+            f"zones of region {self.region}"
+        )
+    return self
+
+
+def _settings_availability_zones(self: Settings) -> list[str] | None:
+    zones = self.network.availability_zones
+    return list(zones) if zones is not None else None
+
+
+def _settings_cross_field(self: Settings) -> Settings:
+    if self.deploy_target == "local" and self.endpoint_url is None:
+        raise ValueError("deploy_target = 'local' needs endpoint_url (set AWS_ENDPOINT_URL to the emulator)")
+    return self
+
+
+def _settings_account_known(self: Settings) -> Settings:
+    if self.deploy_target == "aws" and self.account_id is None:
+        raise _field_error(
+            ("account_id",),
+            None,
+            'required when deploy_target = "aws": bucket names carry the account id and the provider '
+            'refuses any other account; add account_id = "<12-digit AWS account id>"',
+        )
+    return self
+
+
+def _settings_certificate_in_region(self: Settings) -> Settings:
+    arn = self.edge.certificate_arn
+    if arn is not None and arn.split(":")[3] != self.region:
+        raise _field_error(
+            ("edge", "certificate_arn"),
+            arn,
+            f"is a certificate in {arn.split(':')[3]}, but the load balancer is in {self.region}: ACM "
+            "certificates are regional; request or import one in the stack's region",
+        )
+    return self
+
+
+def _settings_replica_region_known(self: Settings) -> Settings:
+    recovery = self.recovery
+    if self.replication_on and recovery.replica_region is None:
+        why = "the prod default" if recovery.replicate is None else "recovery.replicate = true"
+        raise _field_error(
+            ("recovery", "replica_region"),
+            None,
+            f"replication of the state and artifact buckets is on ({why}): name the region the replicas "
+            "live in, e.g. us-west-2; or set recovery.replicate = false",
+        )
+    if recovery.replica_region is not None and recovery.replica_region == self.region:
+        raise _field_error(
+            ("recovery", "replica_region"),
+            recovery.replica_region,
+            f"is the stack's own region: a replica must survive the loss of {self.region}; choose another region",
+        )
+    if self.replication_on and recovery.replica_region is not None:
+        overflow = longest_overflow(self.project, self.environment_suffix, recovery.replica_region)
+        if overflow:
+            name, limit = overflow
+            raise _field_error(
+                ("recovery", "replica_region"),
+                recovery.replica_region,
+                f"makes the replica bucket name {name!r} {len(name)} characters, over S3's {limit}; "
+                "choose a region with a shorter name or a shorter environment_suffix",
+            )
+    return self
+
+
+def _settings_production_serves_https(self: Settings) -> Settings:
+    edge = self.edge
+    if self.is_production and not edge.https and not edge.allow_plain_http:
+        raise _field_error(
+            ("edge", "domain_name"),
+            None,
+            f'environment "{self.environment}" needs HTTPS: set edge.domain_name with edge.hosted_zone (the '
+            "platform requests and validates a certificate), or edge.certificate_arn (a certificate you have); "
+            "to serve plain HTTP anyway, set edge.allow_plain_http = true",
+        )
+    return self
+
+
+def _settings_readers_in_account(self: Settings) -> Settings:
+    elsewhere = [
+        arn for arn in self.security.secret_readers
+        if self.account_id is not None and arn.split(":")[4] != self.account_id
+    ]  # fmt: skip
+    if elsewhere:
+        raise _field_error(
+            ("security", "secret_readers"),
+            elsewhere,
+            f"names roles outside account_id {self.account_id}: the secrets and their key are this account's; "
+            "list roles of this account (a role elsewhere would also need the key policy)",
+        )
+    return self
+
+
+def _settings_role_arn(v: str | None, info: ValidationInfo) -> str | None:
+    if v is None:
+        return v
+    match = _ROLE_ARN.match(v)
+    if not match:
+        raise ValueError("must be an IAM role ARN like arn:aws:iam::123456789012:role/deploy")
+    if "account_id" not in info.data:
+        return v  # account_id itself is invalid and reported on its own
+    account = info.data["account_id"]
+    if account is None:
+        raise ValueError("needs account_id: set account_id to the account this role belongs to")
+    if match.group("account") != account:
+        raise ValueError(f"is a role in account {match.group('account')}, but account_id is {account}")
+    return v
+
+
+def _settings_image_reachable(self: Settings) -> Settings:
+    if self.network.enable_nat_gateway:
+        return self
+    image = self.service.bootstrap_image
+    ref = ImageRef.parse(image)
+    if ref.is_ecr_public:
+        return self
+    ecr = ref.private_ecr
+    if ecr is not None and ecr == (self.account, self.region):
+        return self
+    why = (
+        f"{ref.registry} is unreachable from the private subnets with network.enable_nat_gateway = false "
+        f"(only ECR Public images, which the platform mirrors into this account's ECR, and this account's "
+        f"ECR in {self.region}, through the VPC endpoints)"
+    )
+    raise _field_error(
+        ("service", "bootstrap_image"),
+        image,
+        f"{why}; use a {ECR_PUBLIC} image (e.g. {ServiceSettings().bootstrap_image}), push it to this "
+        "account's ECR, or set network.enable_nat_gateway = true",
+    )
+
+
+def _settings_is_production(self: Settings) -> bool:
+    return self.environment == "prod"
+
+
+def _settings_account(self: Settings) -> str:
+    return self.account_id or EMULATOR_ACCOUNT_ID
+
+
+def _settings_naming(self: Settings) -> Naming:
+    return Naming(self.project, self.environment_suffix, account=self.account, region=self.region)
+
+
+def _settings_replication_on(self: Settings) -> bool:
+    flag = self.recovery.replicate
+    return self.is_production if flag is None else flag
+
+
+def _settings_ci_on(self: Settings) -> bool:
+    return self.ci.github_repository is not None
+
+
+def _settings_replica_naming(self: Settings) -> Naming | None:
+    region = self.recovery.replica_region
+    if not self.replication_on or region is None:
+        return None
+    return Naming(self.project, self.environment_suffix, account=self.account, region=region)
+
+
+def _settings_alb_deletion_protection(self: Settings) -> bool:
+    flag = self.edge.alb_deletion_protection
+    return self.is_production if flag is None else flag
+
+
+def _settings_require_manual_approval(self: Settings) -> bool:
+    flag = self.pipeline.require_manual_approval
+    return self.is_production if flag is None else flag
+
+
+def _settings_state_key(self: Settings) -> str:
+    return f"{self.project}/{self.environment}/terraform.tfstate"
+
+
+def _settings_bootstrap_state_key(self: Settings) -> str:
+    return f"{self.project}/{self.environment}/state-backend.tfstate"
+
+
+def _settings_access_state_key(self: Settings) -> str:
+    return f"{self.project}/{self.environment}/access.tfstate"
 
 
 #: Environment variables main.py applies on top of the TOML (the only env reads).
