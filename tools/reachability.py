@@ -117,10 +117,13 @@ def _region(doc: Doc) -> str:
 
 
 def _allows_https(rule: Mapping[str, Any], protocol_key: str) -> bool:
-    protocol = str(rule.get(protocol_key, "")).lower()
+    """All traffic, or TCP with 443 in its port range (a TCP rule without ports allows nothing)."""
+    protocol = str(rule.get(protocol_key)).lower()
     if protocol in ("-1", "all"):
         return True
-    return protocol in ("tcp", "6") and int(rule.get("from_port", 0)) <= 443 <= int(rule.get("to_port", 0))
+    if protocol not in ("tcp", "6") or rule.get("from_port") is None or rule.get("to_port") is None:
+        return False
+    return int(rule["from_port"]) <= 443 <= int(rule["to_port"])
 
 
 def _https_egress(doc: Doc, groups: list[str]) -> bool:
