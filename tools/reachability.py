@@ -185,8 +185,8 @@ def egress_of(doc: Doc, service: Mapping[str, Any]) -> Egress:
     gateway: set[str] = set()
     prefix = f"com.amazonaws.{region}."
     for endpoint in _resources(doc, "aws_vpc_endpoint").values():
-        service_name = str(endpoint.get("service_name", ""))
-        if endpoint.get("vpc_id") != vpc or not service_name.startswith(prefix):
+        service_name = endpoint.get("service_name")
+        if endpoint.get("vpc_id") != vpc or not isinstance(service_name, str) or not service_name.startswith(prefix):
             continue
         name = service_name[len(prefix) :]
         if endpoint.get("vpc_endpoint_type") == "Gateway":

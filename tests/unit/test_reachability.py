@@ -65,6 +65,7 @@ def test_the_same_image_with_nat_is_reachable(synth: Callable[[Settings], Synth]
         ("xray", "container 'xray-daemon': X-Ray daemon (X-Ray API): no NAT route from the task subnets and no "
                  "xray interface endpoint"),
         ("s3", "no s3 gateway endpoint"),
+        ("ecr.api", "container 'app': image {aws_ecr_repository.mirror_bootstrap_repository_"),
     ],
 )  # fmt: skip
 def test_each_missing_endpoint_is_named(dev: Synth, service: str, expected: str) -> None:
@@ -204,3 +205,34 @@ def test_the_commands_help(capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     assert out.startswith("usage: python -m tools.reachability [-h] [--account ACCOUNT] stack_json [stack_json ...]")
     assert "\nCan the service's tasks reach everything they need at run time?\n" in out
     assert "--account ACCOUNT  the environment's account id (settings account_id)" in out
+
+
+def test_only_the_missing_registry_endpoint_is_named(dev: Synth) -> None:
+    for service in ("ecr.api", "ecr.dkr"):
+        problems = check(without_endpoint(dev["platform"], service), "dev")
+        assert problems
+        assert all(
+            p.endswith(f"no NAT route from the task subnets and no {service} interface endpoint") for p in problems
+        )
+
+
+def test_a_copy_that_is_not_in_the_stack_or_not_of_a_repository_of_it(dev: Synth) -> None:
+    digest = "@${jsondecode(aws_lambda_invocation.%s.result).digest}"
+    gone = with_image(
+        dev["platform"],
+        "app",
+        "${aws_ecr_repository.mirror_bootstrap_repository_013BBB2E.repository_url}" + digest % "vanished",
+    )
+    assert any(p.endswith("runs the digest of vanished, which is not in the stack") for p in check(gone, "dev"))
+    copy_name = next(iter(resources(dev["platform"], "aws_lambda_invocation")))
+    literal = with_image(
+        dev["platform"], "app", "111111111111.dkr.ecr.us-east-1.amazonaws.com/web" + digest % copy_name
+    )
+    problems = [p for p in check(literal, "dev", account="111111111111") if "runs the digest of a copy into" in p]
+    assert len(problems) == 1
+    assert problems[0].endswith(", not of its own repository")
+
+
+def test_a_stack_without_a_service_says_so() -> None:
+    assert check({}, "dev") == ["dev: no ECS service in this stack"]
+    assert check({"resource": {"aws_s3_bucket": {}}}, "dev") == ["dev: no ECS service in this stack"]

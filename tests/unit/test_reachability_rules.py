@@ -171,6 +171,7 @@ def test_which_endpoints_serve_the_tasks() -> None:
     doc = endpoint(doc, "nodns", service_name=f"com.amazonaws.{REGION}.ecr.api", private_dns_enabled=False)
     doc = endpoint(doc, "away", service_name=f"com.amazonaws.{REGION}.xray", vpc_id="${aws_vpc.other.id}")
     doc = endpoint(doc, "region", service_name="com.amazonaws.us-east-1.secretsmanager")
+    doc = endpoint(doc, "unnamed")  # no service name: nothing it serves
     doc = endpoint(doc, "s3", service_name=f"com.amazonaws.{REGION}.s3", vpc_endpoint_type="Gateway",
                    route_table_ids=["${aws_route_table.a.id}", "${aws_route_table.b.id}"])  # fmt: skip
     doc = endpoint(doc, "dynamodb", service_name=f"com.amazonaws.{REGION}.dynamodb", vpc_endpoint_type="Gateway",
@@ -204,6 +205,9 @@ def test_task_subnets_must_be_one_vpc_and_references_must_resolve() -> None:
         ValueError, match=r"cannot follow 'subnet-0123456789abcdef0' \(expected a reference to aws_subnet\)"
     ):
         egress_of(doc, literal)
+    for value in (None, 7):
+        with pytest.raises(ValueError, match="cannot follow"):
+            egress_of(doc, {"network_configuration": {"subnets": [value]}})
     wrong = {"network_configuration": {"subnets": ["${aws_vpc.vpc.id}"]}}
     with pytest.raises(ValueError, match="expected a reference to aws_subnet"):
         egress_of(doc, wrong)
