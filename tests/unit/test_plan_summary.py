@@ -541,3 +541,102 @@ def test_a_web_acl_update_names_each_rule_added_removed_or_changed() -> None:
         "`aws_wafv2_web_acl.acl`: rule `bad-inputs` added; rule `common`: action none → count; "
         "rule `geo` removed; rule `ip` changed; rule `rate-limit`: action block → count"
     ]
+
+
+# --- replacement reasons, causes and cells, on crafted changes --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action_reason", "said"),
+    [
+        ("replace_because_tainted", "tainted"),
+        ("replace_by_request", "requested (-replace)"),
+        ("replace_because_cannot_update", "because_cannot_update"),
+        (None, "replaced"),
+    ],
+)
+def test_a_replacement_without_a_forcing_attribute_says_terraforms_reason(action_reason: str | None, said: str) -> None:
+    rc = change("aws_ecs_service.s", ["delete", "create"], {"name": "s"}, {"name": "s"})
+    if action_reason:
+        rc["action_reason"] = action_reason  # beside "change", as terraform writes it
+    assert replacements({"resource_changes": [rc]})["aws_ecs_service.s"].reason() == said
+
+
+def test_a_forcing_block_shows_three_of_its_changes_and_counts_the_rest() -> None:
+    before = {"config": [{"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}]}
+    after = {"config": [{"a": 2, "b": 2, "c": 2, "d": 2, "e": 2}]}
+    rc = change("aws_x.y", ["delete", "create"], before, after, replace_paths=[["config"]])
+    reason = replacements({"resource_changes": [rc]})["aws_x.y"].reason()
+    assert reason == "forced by `config[0].a`: 1 → 2; `config[0].b`: 1 → 2; `config[0].c`: 1 → 2 (+2 more)"
+    three = change("aws_x.y", ["delete", "create"], {"config": [{"a": 1, "b": 1, "c": 1}]},
+                   {"config": [{"a": 2, "b": 2, "c": 2}]}, replace_paths=[["config"]])  # fmt: skip
+    assert "more" not in replacements({"resource_changes": [three]})["aws_x.y"].reason()
+    # Two forcing attributes are listed one after the other.
+    two = change("aws_x.y", ["delete", "create"], {"a": 1, "b": 1}, {"a": 2, "b": 2}, replace_paths=[["a"], ["b"]])
+    assert replacements({"resource_changes": [two]})["aws_x.y"].reason() == "forced by `a`: 1 → 2; `b`: 1 → 2"
+
+
+def test_a_replacement_forced_by_another_also_names_its_own_forcing_attributes() -> None:
+    """A subnet replaced because its VPC is, and because its own CIDR changes too."""
+    vpc = change("aws_vpc.v", ["delete", "create"], {"cidr_block": "10.0.0.0/16"}, {"cidr_block": "10.1.0.0/16"},
+                 replace_paths=[["cidr_block"]])  # fmt: skip
+    subnet = change("aws_subnet.s", ["delete", "create"], {"vpc_id": "vpc-1", "cidr_block": "10.0.0.0/24"},
+                    {"cidr_block": "10.1.0.0/24"}, replace_paths=[["vpc_id"], ["cidr_block"]],
+                    after_unknown={"vpc_id": True})  # fmt: skip
+    configuration = {"root_module": {"resources": [
+        {"address": "aws_subnet.s", "expressions": {"vpc_id": {"references": ["aws_vpc.v.id", "aws_vpc.v"]},
+                                                     "cidr_block": {"constant_value": "10.1.0.0/24"}}},
+    ]}}  # fmt: skip
+    found = replacements({"resource_changes": [vpc, subnet], "configuration": configuration})
+    assert found["aws_subnet.s"].reason(with_cause=True) == "`aws_vpc.v` is replaced; its own `cidr_block` too"
+    assert root_causes(found) == {"aws_vpc.v": ["aws_vpc.v", "aws_subnet.s"]}
+
+
+def test_root_causes_follow_chains_and_stop_at_cycles() -> None:
+    from tools.plan_summary import Replacement
+
+    items = {
+        "aws_c.c": Replacement("aws_c.c", {}, forced_by="aws_b.b"),
+        "aws_b.b": Replacement("aws_b.b", {}, forced_by="aws_a.a"),
+        "aws_a.a": Replacement("aws_a.a", {}),
+        "aws_x.x": Replacement("aws_x.x", {}, forced_by="aws_y.y"),
+        "aws_y.y": Replacement("aws_y.y", {}, forced_by="aws_x.x"),
+    }
+    groups = root_causes(items)
+    assert groups["aws_a.a"] == ["aws_a.a", "aws_b.b", "aws_c.c"]  # the root first, then the rest sorted
+    assert sorted(groups["aws_x.x"] + groups.get("aws_y.y", [])) == ["aws_x.x", "aws_y.y"]
+
+
+def test_an_unknown_value_names_a_data_source_or_a_keyed_instance_as_its_cause() -> None:
+    from tools.plan_summary import _address_of, _expression_at, _instance, _references
+
+    assert _address_of("data.aws_iam_policy_document.p.json") == "data.aws_iam_policy_document.p"
+    assert _address_of("aws_s3_bucket.b.arn") == "aws_s3_bucket.b"
+    assert _address_of("aws_s3_bucket.b") == "aws_s3_bucket.b"
+    nested = {"references": ["aws_a.a.id"], "block": [{"references": ["aws_b.b.arn", "aws_b.b"]}, [], {"x": 1}]}
+    assert _references(nested) == {"aws_a.a", "aws_b.b"}
+    assert _references([]) == set()
+    assert _references("aws_a.a.id") == set()
+    assert _references({"references": ["aws_a.a.id"]}) == {"aws_a.a"}
+    expressions = {"rule": [{"action": {"references": ["aws_a.a"]}}]}
+    assert _expression_at(expressions, ("rule", 0, "action")) == {"references": ["aws_a.a"]}
+    assert _expression_at(expressions, ("rule", 1, "action")) == [{"action": {"references": ["aws_a.a"]}}]
+    assert _expression_at(expressions, ("rule", "0")) == expressions["rule"]
+    assert _expression_at(expressions, ("nope", 0)) == expressions
+    assert _instance("aws_s3_bucket.b", ["aws_s3_bucket.bb", 'aws_s3_bucket.b["x"]']) == 'aws_s3_bucket.b["x"]'
+    assert _instance("aws_s3_bucket.b", ["aws_s3_bucket.bb"]) == "aws_s3_bucket.b"
+    assert _instance("aws_s3_bucket.b", ["aws_s3_bucket.b", 'aws_s3_bucket.b["x"]']) == "aws_s3_bucket.b"
+
+
+def test_a_table_cell_keeps_its_row() -> None:
+    from tools.plan_summary import _cell
+
+    assert _cell("a | b\nc") == "a \\| b c"
+
+
+def test_an_attribute_known_only_after_apply_is_a_change_even_if_it_looks_equal() -> None:
+    from tools.plan_summary import changed_attributes
+
+    rc = {"before": {"arn": "x", "name": "n"}, "after": {"arn": None, "name": "n"}, "after_unknown": {"arn": True}}
+    assert changed_attributes(rc) == ["arn"]
+    assert changed_attributes({"before": {"a": None}, "after": {}, "after_unknown": {"a": False}}) == []
