@@ -640,3 +640,58 @@ def test_an_attribute_known_only_after_apply_is_a_change_even_if_it_looks_equal(
     rc = {"before": {"arn": "x", "name": "n"}, "after": {"arn": None, "name": "n"}, "after_unknown": {"arn": True}}
     assert changed_attributes(rc) == ["arn"]
     assert changed_attributes({"before": {"a": None}, "after": {}, "after_unknown": {"a": False}}) == []
+
+
+def test_drift_names_every_unmanaged_rule_by_protocol_ports_and_peer() -> None:
+    sg = {"id": "sg-1", "ingress": [], "egress": [{"protocol": "tcp", "from_port": 443, "to_port": 443,
+                                                  "cidr_blocks": ["0.0.0.0/0"]}]}  # fmt: skip
+    after = {
+        "id": "sg-1",
+        "ingress": [
+            {"protocol": "tcp", "from_port": 1024, "to_port": 2048, "ipv6_cidr_blocks": ["::/0"]},
+            {"protocol": "udp", "from_port": 53, "to_port": 53, "prefix_list_ids": ["pl-123"]},
+            {"protocol": "tcp", "from_port": 22, "to_port": 22, "self": True},
+        ],
+        "egress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "security_groups": ["sg-9"]},
+                   {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}],
+    }  # fmt: skip
+    plan = {
+        "resource_drift": [{"address": "aws_security_group.svc", "mode": "managed", "type": "aws_security_group",
+                            "name": "svc", "change": {"actions": ["update"], "before": sg, "after": after}}],
+        "configuration": {"root_module": {"resources": [{"address": "aws_security_group.svc", "expressions": {}}]}},
+    }  # fmt: skip
+    text, found = drift_summary(plan, "platform-dev")
+    assert found
+    assert text.splitlines()[4:] == [
+        "- `aws_security_group.svc`",
+        "  - `ingress`: (none) → tcp 1024-2048 from ::/0 (not managed)",
+        "  - `ingress`: (none) → tcp 22 from self (not managed)",
+        "  - `ingress`: (none) → udp 53 from pl-123 (not managed)",
+        "  - `egress`: (none) → all traffic to sg-9 (not managed)",
+    ]  # the egress rule that was there before is not new
+
+
+def test_drift_names_policies_added_to_a_role_by_hand() -> None:
+    role = {"name": "cicd-task-dev", "id": "AROAEXAMPLE", "inline_policy": [], "managed_policy_arns": []}
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    inline = [{"name": "ours", "policy": "{}"}, {"name": "extra", "policy": "{}"}, {"name": ""}]
+    after = {**role, "inline_policy": inline, "managed_policy_arns": [admin, "arn:aws:iam::aws:policy/ReadOnlyAccess"]}
+    siblings = [
+        {"type": "aws_iam_role_policy", "address": "aws_iam_role_policy.ours",
+         "values": {"role": "cicd-task-dev", "name": "ours"}},
+        {"type": "aws_iam_role_policy_attachment", "address": "aws_iam_role_policy_attachment.ro",
+         "values": {"role": "cicd-task-dev", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+    ]  # fmt: skip
+    plan = {
+        "resource_drift": [{"address": "aws_iam_role.task", "mode": "managed", "type": "aws_iam_role", "name": "task",
+                            "change": {"actions": ["update"], "before": role, "after": after}}],
+        "prior_state": {"values": {"root_module": {"resources": siblings}}},
+        "configuration": {"root_module": {"resources": [{"address": "aws_iam_role.task", "expressions": {}}]}},
+    }  # fmt: skip
+    text, found = drift_summary(plan, "platform-dev")
+    assert found
+    assert text.splitlines()[4:] == [
+        "- `aws_iam_role.task`",
+        "  - `inline_policy`: (none) → extra (not managed)",
+        f"  - `managed_policy_arns`: (none) → {admin} (not managed)",
+    ]
