@@ -495,7 +495,8 @@ def _security_lines(found: Impact) -> list[str]:
 def _unknown_causes(plan: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     """(address, attribute) -> the change in this plan that makes the attribute unknown."""
     expressions = _expressions(plan)
-    rcs = {rc["address"]: rc for rc in plan.get("resource_changes", []) if rc.get("mode") != "data"}
+    # Only called for a plan with updates; a data source is read, never created or replaced.
+    rcs = {rc["address"]: rc for rc in plan["resource_changes"]}
     renewed = {a: classify(rc["change"]["actions"]) for a, rc in rcs.items()}
     renewed = {a: k for a, k in renewed.items() if k in ("create", "replace")}
     blocks = {_block(a): a for a in renewed}

@@ -695,3 +695,20 @@ def test_drift_names_policies_added_to_a_role_by_hand() -> None:
         "  - `inline_policy`: (none) → extra (not managed)",
         f"  - `managed_policy_arns`: (none) → {admin} (not managed)",
     ]
+
+
+def test_an_unknown_value_names_the_resource_this_plan_creates() -> None:
+    bucket = change("aws_s3_bucket.b", ["create"], None, {"bucket": "b"}, after_unknown={"id": True})
+    read = {
+        **change("data.aws_iam_policy_document.p", ["read"], None, {}, after_unknown={"json": True}),
+        "mode": "data",
+    }
+    logging = change("aws_s3_bucket_logging.l", ["update"], {"target_bucket": "a", "target_prefix": "x"},
+                     {"target_prefix": "x"}, after_unknown={"target_bucket": True, "target_prefix": False})  # fmt: skip
+    expressions = {"target_bucket": {"references": ["aws_s3_bucket.b.id", "aws_s3_bucket.b"]},
+                   "target_prefix": {"references": ["data.aws_iam_policy_document.p.json"]}}  # fmt: skip
+    configuration = {"root_module": {"resources": [{"address": "aws_s3_bucket_logging.l", "expressions": expressions}]}}
+    text = summarize({"resource_changes": [bucket, read, logging], "configuration": configuration}, "p")
+    assert '- `target_bucket`: "a" → (known after apply) (`aws_s3_bucket.b` is created)' in text
+    # An attribute without an expression, or whose reference is to nothing this plan renews, names no cause.
+    assert "(known after apply) (`data." not in text
