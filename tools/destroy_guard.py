@@ -77,9 +77,10 @@ def blockers(found: Iterable[Protection], aws: AwsTarget, own_objects: Mapping[s
                 sample = ", ".join(sorted(others)[:3])
                 out.append(f"bucket {p.name} holds {len(others)} object(s) (e.g. {sample}) and has force_destroy off")
         elif p.kind == "repository":
-            images = aws.client("ecr").list_images(repositoryName=p.name, maxResults=100).get("imageIds", [])
+            pages = aws.client("ecr").get_paginator("list_images").paginate(repositoryName=p.name)
+            images = sum(len(page["imageIds"]) for page in pages)
             if images:
-                out.append(f"repository {p.name} holds {len(images)} image(s) and has force_delete off")
+                out.append(f"repository {p.name} holds {images} image(s) and has force_delete off")
     return out
 
 
@@ -104,7 +105,14 @@ def delete_every_version(aws: AwsTarget, bucket: str, keys: Iterable[str] | None
             if wanted is None or v["Key"] in wanted
         ]
         if doomed:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+            failed = s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True}).get("Errors", [])
+            if failed:
+                # The bucket could not be deleted after this: say which object refused, and why.
+                first = failed[0]
+                raise RuntimeError(
+                    f"could not delete {len(failed)} object version(s) from {bucket}, e.g. {first.get('Key')} "
+                    f"({first.get('Code')}: {first.get('Message')})"
+                )
 
 
 def lift_override(found: Iterable[Protection]) -> dict[str, Any]:

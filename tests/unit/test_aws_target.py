@@ -184,3 +184,17 @@ def test_copy_names_this_account_as_owner_of_both_buckets(monkeypatch: pytest.Mo
             "ExpectedSourceBucketOwner": "111122223333",
         }
     ]
+
+
+def test_an_owner_check_is_sent_to_s3_and_only_with_an_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    class S3:
+        def head_object(self, **kwargs: Any) -> None:
+            calls.append(kwargs)
+
+    target = AwsTarget("local", make_settings("dev"), {})
+    monkeypatch.setattr(target, "client", lambda service: S3())
+    assert target.object_exists("b", "k", owner=OWN_ACCOUNT)
+    assert target.object_exists("b", "k")
+    assert calls == [{"Bucket": "b", "Key": "k", "ExpectedBucketOwner": OWN_ACCOUNT}, {"Bucket": "b", "Key": "k"}]

@@ -233,3 +233,53 @@ def test_deleting_every_version_empties_the_bucket(target: AwsTarget) -> None:
     assert left.get("Versions", []) == []
     assert left.get("DeleteMarkers", []) == []
     s3.delete_bucket(Bucket="cicd-logs-dev")  # S3's own test that nothing is left
+
+
+def test_every_image_is_counted_past_a_page(target: AwsTarget) -> None:
+    versioned_bucket("cicd-artifacts-prod")
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="cicd-app-prod")
+    for i in range(101):  # ECR's list_images pages at 100 by default
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "config": {"digest": f"sha256:{i:064x}"}}  # fmt: skip
+        ecr.put_image(repositoryName="cicd-app-prod", imageManifest=json.dumps(manifest), imageTag=f"v{i}")
+    assert blockers(protections("platform-prod", PLATFORM), target, {}) == [
+        "repository cicd-app-prod holds 101 image(s) and has force_delete off"
+    ]
+
+
+def test_a_bucket_holding_only_delete_markers_or_only_versions_is_emptied(target: AwsTarget) -> None:
+    s3 = versioned_bucket("cicd-markers-dev")
+    s3.put_object(Bucket="cicd-markers-dev", Key="k", Body=b"1")
+    s3.delete_object(Bucket="cicd-markers-dev", Key="k")
+    (version,) = s3.list_object_versions(Bucket="cicd-markers-dev")["Versions"]
+    s3.delete_object(Bucket="cicd-markers-dev", Key="k", VersionId=version["VersionId"])
+    assert "Versions" not in s3.list_object_versions(Bucket="cicd-markers-dev")  # a page of markers only
+    delete_every_version(target, "cicd-markers-dev", None)
+    s3.delete_bucket(Bucket="cicd-markers-dev")
+    s3 = versioned_bucket("cicd-versions-dev")
+    s3.put_object(Bucket="cicd-versions-dev", Key="k", Body=b"1")
+    assert "DeleteMarkers" not in s3.list_object_versions(Bucket="cicd-versions-dev")  # versions only
+    delete_every_version(target, "cicd-versions-dev", ["k"])
+    s3.delete_bucket(Bucket="cicd-versions-dev")
+
+
+def test_an_object_s3_refuses_to_delete_stops_the_teardown_naming_it(target: AwsTarget) -> None:
+    """An object under legal hold (or any per-object error) would leave the bucket undeletable."""
+    versioned_bucket("cicd-held-dev")
+
+    class Refusing:
+        def get_paginator(self, name: str) -> Any:
+            return boto3.client("s3", region_name=REGION).get_paginator(name)
+
+        def delete_objects(self, **_: Any) -> dict[str, Any]:
+            return {"Errors": [{"Key": "held.bin", "VersionId": "v1", "Code": "AccessDenied", "Message": "legal hold"}]}
+
+    boto3.client("s3", region_name=REGION).put_object(Bucket="cicd-held-dev", Key="held.bin", Body=b"x")
+    refusing = AwsTarget("local", make_settings("dev"), {})
+    refusing.client = lambda service: Refusing()  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError) as error:
+        delete_every_version(refusing, "cicd-held-dev", None)
+    assert str(error.value) == (
+        "could not delete 1 object version(s) from cicd-held-dev, e.g. held.bin (AccessDenied: legal hold)"
+    )
