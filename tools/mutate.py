@@ -340,7 +340,7 @@ def assess(
         if module is None:
             continue
         if o.status == "not checked":
-            problems.append(f"{o.name}: not checked (interrupted run); run again")
+            tallies.setdefault(module if keep is None else "changed lines", Tally()).counts["not checked"] += 1
             continue
         needs_line = keep is not None or o.status != "killed" or o.name in settings.equivalents
         if needs_line:
@@ -366,6 +366,11 @@ def assess(
         tally.counts[o.status] += 1
         if o.status != "killed":
             survivors.append(o)
+    problems += [
+        f"{module}: {t.counts['not checked']} mutant(s) not checked (an interrupted run); run again"
+        for module, t in sorted(tallies.items())
+        if t.counts["not checked"]
+    ]
     if keep is None and complete:
         problems += [
             f"equivalent entry {name} names no mutant of the listed modules: remove or correct it"
@@ -406,6 +411,8 @@ def record(report: Report, command: str, when: str, path: Path = BENCHMARKS) -> 
     old = text[start : end if end >= 0 else len(text)] if start >= 0 else ""
     rows = {m.group("module"): line for line in old.splitlines() if (m := _ROW.match(line))}
     for module, t in report.tallies.items():
+        if t.counts["not checked"]:
+            continue  # a partial run measures nothing: the module keeps its earlier row
         cells = [f"`{module}`", t.killed, t.survived, t.counts["equivalent"], f"{t.score:.1f} %", when, f"`{command}`"]
         rows[module] = "| " + " | ".join(map(str, cells)) + " |"
     section = "\n".join(

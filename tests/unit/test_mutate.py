@@ -208,8 +208,8 @@ def test_only_mutants_on_changed_lines_count_in_the_pull_request_mode() -> None:
 
 
 def test_an_interrupted_run_is_reported_not_scored(no_diff: None) -> None:
-    report = mutate.assess(outcomes("tools/a.py", [None, 1]), settings(), mode="m")
-    assert report.problems == ["tools.a.x_f__mutmut_1: not checked (interrupted run); run again"]
+    report = mutate.assess(outcomes("tools/a.py", [None, None, 1]), settings(), mode="m")
+    assert report.problems == ["tools/a.py: 2 mutant(s) not checked (an interrupted run); run again"]
 
 
 def test_a_module_without_judged_mutants_scores_full() -> None:
@@ -350,3 +350,10 @@ def test_recorded_scores_replace_their_modules_rows_and_keep_the_rest(tmp_path: 
     assert text.count("`tools/a.py`") == 1
     assert "| `tools/a.py` | 10 | 0 | 0 | 100.0 % | 2026-12-03 | `python -m tools.mutate` |" in text
     assert text.endswith("## Later\n\nkept\n")
+
+
+def test_a_module_measured_only_in_part_is_not_recorded(tmp_path: Path) -> None:
+    bench = tmp_path / "benchmarks.md"
+    partial = mutate.Report("m", 90.0, {"tools/a.py": Tally(Counter({"killed": 9, "not checked": 5}))}, [], [])
+    mutate.record(partial, "python -m tools.mutate", "2026-12-02", bench)
+    assert "tools/a.py" not in bench.read_text()
