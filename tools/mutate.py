@@ -288,14 +288,14 @@ class Report:
         lines = [
             f"## Mutation score ({self.mode})",
             "",
-            "| module | killed | survived | equivalent | score |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| module | killed | survived | equivalent | not checked | score |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for module, t in sorted(self.tallies.items()):
             mark = "" if t.score >= self.threshold else " ❌"
-            lines.append(
-                f"| `{module}` | {t.killed} | {t.survived} | {t.counts['equivalent']} | {t.score:.1f} %{mark} |"
-            )
+            score = f"{t.score:.1f} %{mark}" if t.killed + t.survived else "—"
+            counts = f"{t.killed} | {t.survived} | {t.counts['equivalent']} | {t.counts['not checked']}"
+            lines.append(f"| `{module}` | {counts} | {score} |")
         lines += ["", f"Threshold: {self.threshold:g} % per module (timeouts count as killed)."]
         if self.survivors:
             lines += ["", f"### Surviving mutants ({len(self.survivors)})", ""]

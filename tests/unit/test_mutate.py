@@ -286,7 +286,9 @@ def test_changed_lines_and_the_functions_that_hold_them(project: Path, monkeypat
 def test_the_report_names_each_survivor_with_the_command_to_see_it(no_diff: None) -> None:
     report = mutate.assess(outcomes("tools/a.py", [0]), settings(), mode="every listed module")
     text = report.markdown()
-    assert "| `tools/a.py` | 0 | 1 | 0 | 0.0 % ❌ |" in text
+    assert "| `tools/a.py` | 0 | 1 | 0 | 0 | 0.0 % ❌ |" in text
+    unchecked = mutate.assess(outcomes("tools/b.py", [None]), settings(), mode="m").markdown()
+    assert "| `tools/b.py` | 0 | 0 | 0 | 1 | — |" in unchecked
     assert "`mutmut show tools.a.x_f__mutmut_1`" in text
     assert json.loads(json.dumps(report.as_json()))["survivors"][0]["line"] == 1
 
