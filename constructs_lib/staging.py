@@ -25,13 +25,26 @@ def content_folder(prefix: str, files: Mapping[str, bytes]) -> Path:
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
     folder = Path(tempfile.gettempdir()) / f"{prefix}-{digest.hexdigest()[:20]}"
     if folder.is_dir():
-        return folder
-    aside = Path(tempfile.mkdtemp(prefix=f"{prefix}-partial-"))
-    for name, content in files.items():
-        (aside / name).parent.mkdir(parents=True, exist_ok=True)
-        (aside / name).write_bytes(content)
+        if _holds_exactly(folder, files):
+            return folder
+        # Something wrote into it (a Python import leaves __pycache__ beside the sources): the
+        # asset would carry that. Stage privately instead, as before this module existed.
+        return _write(Path(tempfile.mkdtemp(prefix=f"{prefix}-")), files)
+    aside = _write(Path(tempfile.mkdtemp(prefix=f"{prefix}-partial-")), files)
     try:
         aside.rename(folder)
     except OSError:  # the same content was staged meanwhile (rename refuses a non-empty target)
         shutil.rmtree(aside)
     return folder
+
+
+def _write(folder: Path, files: Mapping[str, bytes]) -> Path:
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def _holds_exactly(folder: Path, files: Mapping[str, bytes]) -> bool:
+    found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    return found == set(files) and all((folder / name).read_bytes() == content for name, content in files.items())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -384,16 +386,19 @@ def test_pipeline_role_trust_is_exactly_codepipeline(dev: Synth) -> None:
 # --- orchestrator Lambda ------------------------------------------------------
 
 
-def test_the_packaged_function_loads_the_way_lambda_loads_it() -> None:
+def test_the_packaged_function_loads_the_way_lambda_loads_it(tmp_path: Path) -> None:
     """Lambda puts the package's root on sys.path and imports the handler string's
     module: the handler and the contract it imports must both be in the package."""
-    staging = package_source(SOURCE_DIR)
-    assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == [
+    packaged = package_source(SOURCE_DIR)
+    assert sorted(p.relative_to(packaged).as_posix() for p in packaged.rglob("*")) == [
         "deploy_orchestrator",
         "deploy_orchestrator/__init__.py",
         "deploy_orchestrator/contract.py",
         "deploy_orchestrator/handler.py",
     ]
+    # Imported from a copy: an import writes __pycache__, and the packaged folder is shared.
+    staging = tmp_path / "package"
+    shutil.copytree(packaged, staging)
     module, function = HANDLER.rsplit(".", 1)
     probe = f"import importlib; f = getattr(importlib.import_module({module!r}), {function!r}); print(callable(f))"
     # -I: no current directory, no PYTHONPATH from this process; only the package root.

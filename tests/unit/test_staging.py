@@ -58,3 +58,19 @@ def test_packages_hold_exactly_their_files() -> None:
     assert sorted(p.name for p in sample.iterdir()) == ["Dockerfile", "app.py"]
     assert "EXPOSE 8080" in (sample / "Dockerfile").read_text()
     assert package_sample_app(9090) != sample  # the port is in the Dockerfile
+
+
+def test_a_shared_folder_something_wrote_into_is_not_handed_out(private_tmp: Path) -> None:
+    """Importing a staged package writes __pycache__ into it; an asset must never carry that."""
+    files = {"pkg/__init__.py": b"", "pkg/a.py": b"A = 1\n"}
+    shared = staging.content_folder("fn-src", files)
+    (shared / "pkg" / "__pycache__").mkdir()
+    (shared / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\x00")
+    fresh = staging.content_folder("fn-src", files)
+    assert fresh != shared
+    assert sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*")) == ["pkg", "pkg/__init__.py", "pkg/a.py"]
+    # A file whose bytes changed under the same name is not reused either.
+    (shared / "pkg" / "__pycache__" / "a.cpython-311.pyc").unlink()
+    (shared / "pkg" / "__pycache__").rmdir()
+    (shared / "pkg" / "a.py").write_bytes(b"A = 2\n")
+    assert staging.content_folder("fn-src", files) not in (shared, fresh)
