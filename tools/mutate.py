@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -421,7 +422,9 @@ def record(report: Report, command: str, when: str, path: Path = BENCHMARKS) -> 
             "",
             "mutmut against the fast tests (`tests/unit`, `tests/config`, `tests/lambda`), scored by",
             "`tools/mutate.py`: killed / (killed + survived), timeouts killed, listed equivalents",
-            f"left out; threshold {report.threshold:g} % per module. Each row is the run that measured it.",
+            f"left out; threshold {report.threshold:g} % per module. Each row is the run that measured it",
+            "(`--report-only` scores what earlier runs left: mutmut keeps a mutant's result until its",
+            "function or the tests change). A listed module without a row is not measured completely yet.",
             "",
             "| module | killed | survived | equivalent | score | measured | command |",
             "|---|---:|---:|---:|---:|---|---|",
@@ -505,7 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (REPORT_DIR / "report.md").write_text(text)
     (REPORT_DIR / "report.json").write_text(json.dumps(report.as_json(), indent=2) + "\n")
     if args.record and not args.changed_since:
-        shown = " ".join(["python -m tools.mutate", *(f"--module '{m}'" for m in args.module)])
+        shown = " ".join(
+            ["python -m tools.mutate", *(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))]
+        )
         record(report, shown, datetime.now(UTC).strftime("%Y-%m-%d"))
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a") as f:
