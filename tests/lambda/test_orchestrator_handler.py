@@ -423,7 +423,8 @@ def test_a_job_without_data_reports_the_missing_artifact(world: World) -> None:
 
 def test_an_event_that_is_not_a_pipeline_job_is_an_error_not_a_result(world: World) -> None:
     """No job id: nothing to report a result to, so the invocation itself fails (Lambda logs it)."""
-    for event in ({}, {"CodePipeline.job": {"data": {}}}, {"CodePipeline.job": "job-1"}):
+    events: list[dict[str, Any]] = [{}, {"CodePipeline.job": {"data": {}}}, {"CodePipeline.job": "job-1"}]
+    for event in events:
         with pytest.raises(orchestrator.DeployError) as error:
             world.run(event)
         assert str(error.value) == "event is not a CodePipeline job (missing CodePipeline.job.id)"

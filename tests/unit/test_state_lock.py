@@ -186,7 +186,10 @@ def test_only_the_lock_report_is_read() -> None:
 
 def test_the_one_second_of_slack_covers_truncation_and_nothing_more() -> None:
     started = datetime(2026, 11, 30, 21, 30, 1, 500000, tzinfo=UTC)
-    at = lambda seconds: LockInfo(LOCK_ID, this_machine(), "OperationTypePlan", started + timedelta(seconds=seconds))  # noqa: E731
+
+    def at(seconds: float) -> LockInfo:
+        return LockInfo(LOCK_ID, this_machine(), "OperationTypePlan", started + timedelta(seconds=seconds))
+
     assert taken_by_this_run(at(-1), "plan", started)  # exactly the slack
     assert not taken_by_this_run(at(-1.5), "plan", started)
     # A lock whose time could not be read is never taken for this run's.
