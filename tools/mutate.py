@@ -28,6 +28,7 @@ import argparse
 import ast
 import difflib
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -121,7 +122,18 @@ def _def_start(tree: ast.Module, qualified: Sequence[str]) -> int | None:
             return None
         body = node.body
     assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    return _first_line(node)
+
+
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    """Where a definition starts in its file: its first decorator, else its ``def``."""
     return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: str) -> ast.Module:
+    """A source file's tree, parsed once per run (every mutant of the file needs it)."""
+    return ast.parse(Path(path).read_text())
 
 
 def function_of(mutant: str) -> tuple[str, list[str]]:
@@ -158,7 +170,7 @@ def mutant_change(mutant: str, path: str) -> tuple[int, str]:
     if functions is None:
         module_tree = read_mutants_module(path)
         functions = (read_original_function(module_tree, mutant), read_mutant_function(module_tree, mutant))
-    orig, new = (cst_code(f).split("\n") for f in functions)
+    orig, new = (_cst_code(f).split("\n") for f in functions)
     changes = [op for op in difflib.SequenceMatcher(a=orig, b=new, autojunk=False).get_opcodes() if op[0] != "equal"]
     if not changes:
         return 0, ""
@@ -166,12 +178,12 @@ def mutant_change(mutant: str, path: str) -> tuple[int, str]:
     # The function's text starts with its leading comments; ast says where its def (or first
     # decorator) is in the file.
     _, qualified = function_of(mutant)
-    start = _def_start(ast.parse(Path(path).read_text()), qualified) or 1
+    start = _def_start(_parsed(str(Path(path).resolve())), qualified) or 1
     def_index = next((k for k, text in enumerate(orig) if re.match(r"\s*(@|def |async def )", text)), 0)
     return start + i1 - def_index, " ".join(s.strip() for s in new[j1:j2]).strip()
 
 
-def cst_code(function: Any) -> str:
+def _cst_code(function: Any) -> str:
     import libcst as cst  # mutmut's parser: needed only here
 
     return str(cst.Module([function]).code.strip())
@@ -210,10 +222,10 @@ def functions_on_lines(path: str, lines: set[int]) -> list[list[str]]:
         for node in body:
             if isinstance(node, ast.ClassDef):
                 visit(node.body, [*prefix, node.name])
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                if lines & set(range(first, (node.end_lineno or node.lineno) + 1)):
-                    found.append([*prefix, node.name])
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and lines & set(
+                range(_first_line(node), (node.end_lineno or node.lineno) + 1)
+            ):
+                found.append([*prefix, node.name])
 
     visit(tree.body, [])
     return found

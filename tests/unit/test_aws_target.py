@@ -164,16 +164,22 @@ def test_copy_is_server_side_byte_for_byte_between_this_accounts_buckets() -> No
     assert s3.get_object(Bucket="new-state", Key="cicd/dev/platform.tfstate")["Body"].read() == body
 
 
-def test_copy_names_this_account_as_owner_of_both_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+def recording_s3(monkeypatch: pytest.MonkeyPatch, target: AwsTarget, method: str) -> list[dict[str, Any]]:
+    """``target``'s S3 client replaced by one that records the arguments of each ``method`` call."""
     calls: list[dict[str, Any]] = []
 
     class S3:
-        def copy_object(self, **kwargs: Any) -> None:
-            calls.append(kwargs)
+        pass
 
+    setattr(S3, method, lambda self, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(target, "client", lambda service: S3())
+    return calls
+
+
+def test_copy_names_this_account_as_owner_of_both_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     target = AwsTarget("local", make_settings("dev"), {})
     monkeypatch.setattr(target, "account", lambda: "111122223333")
-    monkeypatch.setattr(target, "client", lambda service: S3())
+    calls = recording_s3(monkeypatch, target, "copy_object")
     target.copy_object("src", "dst", "k")
     assert calls == [
         {
@@ -187,14 +193,8 @@ def test_copy_names_this_account_as_owner_of_both_buckets(monkeypatch: pytest.Mo
 
 
 def test_an_owner_check_is_sent_to_s3_and_only_with_an_owner(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-
-    class S3:
-        def head_object(self, **kwargs: Any) -> None:
-            calls.append(kwargs)
-
     target = AwsTarget("local", make_settings("dev"), {})
-    monkeypatch.setattr(target, "client", lambda service: S3())
+    calls = recording_s3(monkeypatch, target, "head_object")
     assert target.object_exists("b", "k", owner=OWN_ACCOUNT)
     assert target.object_exists("b", "k")
     assert calls == [{"Bucket": "b", "Key": "k", "ExpectedBucketOwner": OWN_ACCOUNT}, {"Bucket": "b", "Key": "k"}]

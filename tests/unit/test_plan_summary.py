@@ -642,6 +642,21 @@ def test_an_attribute_known_only_after_apply_is_a_change_even_if_it_looks_equal(
     assert changed_attributes({"before": {"a": None}, "after": {}, "after_unknown": {"a": False}}) == []
 
 
+def drifted_plan(
+    address: str, before: dict[str, Any], after: dict[str, Any], siblings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A refresh-only plan in which one configured resource changed by hand; ``siblings`` are the
+    resources the state holds beside it (rules, policies)."""
+    rtype, name = address.split(".")
+    item = {"address": address, "mode": "managed", "type": rtype, "name": name,
+            "change": {"actions": ["update"], "before": before, "after": after}}  # fmt: skip
+    return {
+        "resource_drift": [item],
+        "prior_state": {"values": {"root_module": {"resources": siblings or []}}},
+        "configuration": {"root_module": {"resources": [{"address": address, "expressions": {}}]}},
+    }
+
+
 def test_drift_names_every_unmanaged_rule_by_protocol_ports_and_peer() -> None:
     sg = {"id": "sg-1", "ingress": [], "egress": [{"protocol": "tcp", "from_port": 443, "to_port": 443,
                                                   "cidr_blocks": ["0.0.0.0/0"]}]}  # fmt: skip
@@ -655,12 +670,7 @@ def test_drift_names_every_unmanaged_rule_by_protocol_ports_and_peer() -> None:
         "egress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "security_groups": ["sg-9"]},
                    {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}],
     }  # fmt: skip
-    plan = {
-        "resource_drift": [{"address": "aws_security_group.svc", "mode": "managed", "type": "aws_security_group",
-                            "name": "svc", "change": {"actions": ["update"], "before": sg, "after": after}}],
-        "configuration": {"root_module": {"resources": [{"address": "aws_security_group.svc", "expressions": {}}]}},
-    }  # fmt: skip
-    text, found = drift_summary(plan, "platform-dev")
+    text, found = drift_summary(drifted_plan("aws_security_group.svc", sg, after), "platform-dev")
     assert found
     assert text.splitlines()[4:] == [
         "- `aws_security_group.svc`",
@@ -682,13 +692,7 @@ def test_drift_names_policies_added_to_a_role_by_hand() -> None:
         {"type": "aws_iam_role_policy_attachment", "address": "aws_iam_role_policy_attachment.ro",
          "values": {"role": "cicd-task-dev", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
     ]  # fmt: skip
-    plan = {
-        "resource_drift": [{"address": "aws_iam_role.task", "mode": "managed", "type": "aws_iam_role", "name": "task",
-                            "change": {"actions": ["update"], "before": role, "after": after}}],
-        "prior_state": {"values": {"root_module": {"resources": siblings}}},
-        "configuration": {"root_module": {"resources": [{"address": "aws_iam_role.task", "expressions": {}}]}},
-    }  # fmt: skip
-    text, found = drift_summary(plan, "platform-dev")
+    text, found = drift_summary(drifted_plan("aws_iam_role.task", role, after, siblings), "platform-dev")
     assert found
     assert text.splitlines()[4:] == [
         "- `aws_iam_role.task`",
