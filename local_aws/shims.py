@@ -91,6 +91,18 @@ that closes one fails that test and says which shim can go.
     the versioned state bucket on every locked run, so emptying the bucket (``force_destroy``)
     failed. :func:`patch_delete_marker_dispose` gives delete markers a no-op one (they hold
     no data to dispose of).
+17. A retried request is executed again. AWS SDKs retry a request whose response they did
+    not get (a transport error) with the same ``amz-sdk-invocation-id`` header and
+    ``amz-sdk-request: attempt=N``; on this loopback server a response is occasionally not
+    received although moto completed the request (seen: the S3 backend's DynamoDB
+    ``PutItem`` at attempt 2 less than a second after attempt 1 answered 200; and deploys
+    that failed with ``InvalidPermission.Duplicate`` on ``AuthorizeSecurityGroupIngress`` and
+    ``InvalidSubnet.Conflict`` on ``CreateSubnet``, each on the retry of a call whose first
+    attempt had created the rule or subnet). moto runs the retry as a new call, so a create
+    fails on its own result and the resource exists outside terraform's state.
+    :class:`RetryReplay` answers a later attempt of an invocation whose earlier attempt
+    completed with a 2xx by replaying that response: the answer the client missed. A new
+    invocation, a read (GET/HEAD), and a retry after an error are executed as usual.
 """
 
 from __future__ import annotations
@@ -100,6 +112,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -892,11 +905,59 @@ class ImageMirrorInvocations:
         return [body]
 
 
+_ATTEMPT = re.compile(r"attempt=(\d+)")
+
+
+class RetryReplay:
+    """Shim 17: a later attempt of a completed SDK invocation gets the response it missed."""
+
+    #: Completed invocations remembered (oldest forgotten first): SDK retries follow their
+    #: first attempt within seconds, while a deploy makes a few thousand calls in all.
+    LIMIT = 4096
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.completed: OrderedDict[str, tuple[str, list[tuple[str, str]], bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation or environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return self.app(environ, start_response)  # reads change nothing; streamed bodies stay streamed
+        attempt = _ATTEMPT.match(environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        if attempt is not None and int(attempt.group(1)) > 1:
+            with self.lock:
+                done = self.completed.get(invocation)
+            if done is not None:
+                status, headers, body = done
+                start_response(status, headers)
+                return [body]
+        answer: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.update(status=status, headers=list(headers))
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if answer.get("status", "").startswith("2"):
+            with self.lock:
+                self.completed[invocation] = (answer["status"], answer["headers"], body)
+                while len(self.completed) > self.LIMIT:
+                    self.completed.popitem(last=False)
+        return [body]
+
+
 class ShimMiddleware:
     """Routes the few requests moto gets wrong to their shim; the rest to moto."""
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
+        self.retries = RetryReplay(self._route)
         self.xray = XRaySamplingRules()
         self.codebuild = CodeBuildProjects(app)
         self.lambda_kms = LambdaKmsKey(app)
@@ -912,6 +973,9 @@ class ShimMiddleware:
         )  # fmt: skip
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        return self.retries(environ, start_response)
+
+    def _route(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         for shim in self.shims:
             if shim.handles(environ):
                 return shim(environ, start_response)

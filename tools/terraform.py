@@ -40,6 +40,14 @@ PROVIDER_VERSION = "5.100.0"
 #: Where this project's machines keep their offline mirror (not a terraform default).
 KNOWN_MIRRORS = (Path("/opt/tf-plugins"),)
 REGISTRY_HOST = "registry.terraform.io"
+#: Go's garbage-collector target for terraform and the provider it starts (go-plugin passes the
+#: environment on). Every terraform command starts the AWS provider (a 700 MB binary that builds
+#: its whole schema at start) one to four times, and at Go's default (100) much of that start is
+#: collection. Measured side by side on one stack (`terraform validate`, CPU seconds, peak RSS):
+#: GOGC=100 5.5 s / 316 MB, 200 4.4 s / 346 MB, 400 3.7 s / 443 MB, 800 3.5 s / 672 MB, off
+#: 3.0 s / 2.2 GB. 400 takes most of the saving for about 130 MB per provider process. A GOGC
+#: set by the caller wins.
+GO_GC_TARGET = "400"
 
 _PROGRESS = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete after (\S+)")
 
@@ -132,6 +140,7 @@ def terraform_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.setdefault("TF_IN_AUTOMATION", "1")
     env.setdefault("CHECKPOINT_DISABLE", "1")
+    env.setdefault("GOGC", GO_GC_TARGET)
     mirror = find_mirror(env)
     if mirror is not None:
         (BUILD / "plugin-cache").mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from constructs_lib import policies
 from local_aws import CLIENT_CREDENTIALS, server
-from local_aws.shims import CODEPIPELINE_LOCATION_MARKER
+from local_aws.shims import CODEPIPELINE_LOCATION_MARKER, RetryReplay
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -41,6 +41,23 @@ def endpoint(emulator: tuple[server.Emulator, Path]) -> str:
 
 def client(endpoint: str, service: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION, **CLIENT_CREDENTIALS)
+
+
+def as_attempt(sdk_client: Any, invocation: str, attempt: int) -> Any:
+    """The client's next calls carry one SDK invocation id and attempt number, as a retry does."""
+
+    def headers(request: Any, **_: Any) -> None:
+        request.headers["amz-sdk-invocation-id"] = invocation
+        request.headers["amz-sdk-request"] = f"attempt={attempt}; max=3"
+
+    sdk_client.meta.events.register("before-send", headers, unique_id="as-attempt")
+    return sdk_client
+
+
+def authorize_https(ec2: Any, group: str) -> str:
+    permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+    rules = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])["SecurityGroupRules"]
+    return str(rules[0]["SecurityGroupRuleId"])
 
 
 def json_call(endpoint: str, service: str, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -598,3 +615,53 @@ def test_s3_empties_a_bucket_whose_history_holds_delete_markers(endpoint: str) -
     assert s3.delete_objects(Bucket="shim16", Delete={"Objects": every}).get("Errors", []) == []
     assert "Versions" not in s3.list_object_versions(Bucket="shim16")
     s3.delete_bucket(Bucket="shim16")
+
+
+# --- shim 17: a retry of a completed call gets the answer it missed -----------------------
+
+
+def test_a_retry_of_a_completed_create_gets_its_first_answer_and_creates_nothing(endpoint: str) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.97.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="retried", Description="r", VpcId=vpc)["GroupId"]
+    first = authorize_https(as_attempt(client(endpoint, "ec2"), "inv-1", 1), group)
+    # The client missed that answer and retries the same invocation: it gets the same rule.
+    assert authorize_https(as_attempt(client(endpoint, "ec2"), "inv-1", 2), group) == first
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    assert [r["SecurityGroupRuleId"] for r in rules if not r["IsEgress"]] == [first]
+    # A new invocation of the same call is a new call: AWS refuses the duplicate.
+    with pytest.raises(ClientError, match=r"InvalidPermission\.Duplicate"):
+        authorize_https(as_attempt(client(endpoint, "ec2"), "inv-2", 1), group)
+    # A retry after an error is executed again (here: refused again, nothing replayed).
+    with pytest.raises(ClientError, match=r"InvalidPermission\.Duplicate"):
+        authorize_https(as_attempt(client(endpoint, "ec2"), "inv-2", 2), group)
+    # Without SDK headers (or as a read) a request is simply executed.
+    with pytest.raises(ClientError, match=r"InvalidPermission\.Duplicate"):
+        authorize_https(ec2, group)
+
+
+def test_retry_replay_keeps_the_newest_invocations_and_closes_what_it_reads() -> None:
+    executed: list[str] = []
+    closed: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        invocation = environ["HTTP_AMZ_SDK_INVOCATION_ID"]
+        executed.append(invocation)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            yield invocation.encode()
+        finally:
+            closed.append(invocation)
+
+    def call(invocation: str, attempt: int) -> bytes:
+        environ = {"REQUEST_METHOD": "POST", "HTTP_AMZ_SDK_INVOCATION_ID": invocation,
+                   "HTTP_AMZ_SDK_REQUEST": f"attempt={attempt}; max=3"}  # fmt: skip
+        return b"".join(replay(environ, lambda *_: None))
+
+    replay = RetryReplay(app)
+    replay.LIMIT = 2
+    assert [call(name, 1) for name in ("a", "b", "c")] == [b"a", b"b", b"c"]
+    assert closed == ["a", "b", "c"]
+    assert call("c", 2) == b"c"  # remembered: replayed, not executed
+    assert call("a", 2) == b"a"  # forgotten (the oldest of three): executed again
+    assert executed == ["a", "b", "c", "a"]

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from constructs_lib import policies
 from local_aws import server
-from tests.emulator.test_local_aws import ACCOUNT, REGION, client, json_call
+from tests.emulator.test_local_aws import ACCOUNT, REGION, as_attempt, authorize_https, client, json_call
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +265,12 @@ def test_shim_16_s3_fails_to_delete_a_key_beside_a_delete_marker_once_versioning
 
     with pytest.raises(ClientError, match="500"):
         s3.delete_object(Bucket="gap16", Key=version["Key"], VersionId=version["VersionId"])
+
+
+def test_shim_17_a_retry_of_a_completed_create_is_executed_again(raw: str) -> None:
+    ec2 = client(raw, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.97.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="retried", Description="r", VpcId=vpc)["GroupId"]
+    authorize_https(as_attempt(client(raw, "ec2"), "inv-1", 1), group)
+    with pytest.raises(ClientError, match=r"InvalidPermission\.Duplicate"):
+        authorize_https(as_attempt(client(raw, "ec2"), "inv-1", 2), group)

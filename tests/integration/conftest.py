@@ -23,7 +23,7 @@ import pytest
 
 from local_aws import CLIENT_CREDENTIALS, CREDENTIALS_ENV, call_log
 from tests.helpers import ROOT
-from tools.terraform import terraform_env
+from tools.terraform import GO_GC_TARGET, terraform_env
 
 CONFIG = Path(__file__).resolve().parent / "it.toml"
 ENVIRONMENT = "it"
@@ -109,7 +109,11 @@ def cli_env() -> dict[str, str]:
     while running none of the measured code; what the tool itself runs (synthesis)
     is measured in-process by the unit tests.
     """
-    return {name: value for name, value in os.environ.items() if not name.startswith("COVERAGE_")}
+    env = {name: value for name, value in os.environ.items() if not name.startswith("COVERAGE_")}
+    # The last release's tools (tests/integration/upgrade.py) predate GO_GC_TARGET; their
+    # terraform gets the same setting as ours.
+    env.setdefault("GOGC", GO_GC_TARGET)
+    return env
 
 
 def emulator_terraform_env() -> dict[str, str]:
