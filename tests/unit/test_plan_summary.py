@@ -716,3 +716,33 @@ def test_an_unknown_value_names_the_resource_this_plan_creates() -> None:
     assert '- `target_bucket`: "a" → (known after apply) (`aws_s3_bucket.b` is created)' in text
     # An attribute without an expression, or whose reference is to nothing this plan renews, names no cause.
     assert "(known after apply) (`data." not in text
+
+
+def test_each_review_flag_is_raised_by_its_own_change_and_by_nothing_else() -> None:
+    # One plan, each change aimed at one flag; a data source read listed first hides nothing.
+    ssh = {"cidr_ipv4": "0.0.0.0/0", "from_port": 22, "to_port": 22, "ip_protocol": "tcp", "security_group_id": "sg-1"}
+    statement = json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    waf = {"name": "acl", "description": "a", "rule": [], "tags": {}}
+    plan = {
+        "resource_changes": [
+            {"address": "data.aws_iam_policy_document.d", "type": "aws_iam_policy_document", "mode": "data",
+             "change": {"actions": ["read"], "before": None, "after": {}, "after_unknown": {}}},
+            change("aws_cloudwatch_dashboard.board", ["delete"], {"dashboard_name": "d"}),
+            change("aws_cloudwatch_log_group.logs", ["delete", "create"], {"name": "a"}, {"name": "b"},
+                   replace_paths=[["name"]]),
+            change("aws_iam_policy.gone", ["delete"], {"policy": statement}),
+            change("aws_vpc_security_group_ingress_rule.ssh", ["delete"], ssh),
+            change("aws_wafv2_web_acl.acl", ["update"], waf, dict(waf, description="b")),
+            change("aws_ecs_service.svc", ["update"], {"desired_count": 1}, {"desired_count": 2}),
+            change("aws_s3_bucket.artifacts", ["delete"], {"bucket": "b"}),
+        ]
+    }  # fmt: skip
+    found = impact(plan)
+    # A dashboard holds no data; a replaced log group loses its events (the audit trail).
+    assert found.data_loss == ["**REPLACE** `aws_cloudwatch_log_group.logs`", "**DELETE** `aws_s3_bucket.artifacts`"]
+    assert found.interruption == []  # an in-place service update does not stop it
+    assert found.security == [
+        "`aws_iam_policy.gone`: deleted: its grants go",
+        "`aws_vpc_security_group_ingress_rule.ssh`: delete: ingress tcp 22 from 0.0.0.0/0",
+        "`aws_wafv2_web_acl.acl`: web ACL changed",
+    ]
