@@ -746,3 +746,35 @@ def test_each_review_flag_is_raised_by_its_own_change_and_by_nothing_else() -> N
         "`aws_vpc_security_group_ingress_rule.ssh`: delete: ingress tcp 22 from 0.0.0.0/0",
         "`aws_wafv2_web_acl.acl`: web ACL changed",
     ]
+
+
+def test_a_pr_plan_names_the_attributes_changed_outside_terraform_three_at_most() -> None:
+    def drifted(address: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        rtype, name = address.split(".")
+        return {"address": address, "mode": "managed", "type": rtype, "name": name,
+                "change": {"actions": ["update"], "before": before, "after": after}}  # fmt: skip
+
+    def configured(address: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"address": address, "expressions": {k: {"constant_value": v} for k, v in values.items()}}
+
+    logs = {"retention_in_days": 30, "kms_key_id": "k1", "skip_destroy": False}
+    by_hand = dict(logs, retention_in_days=7, kms_key_id="", skip_destroy=True)
+    fn = {"timeout": 30, "memory_size": 128, "handler": "a.h", "runtime": "python3.11"}
+    fn_by_hand = {"timeout": 3, "memory_size": 512, "handler": "b.h", "runtime": "python3.12"}
+    plan = {
+        "resource_changes": [change("aws_cloudwatch_log_group.app", ["update"], by_hand, logs)],
+        "resource_drift": [drifted("aws_cloudwatch_log_group.app", logs, by_hand),
+                           drifted("aws_lambda_function.fn", fn, fn_by_hand)],
+        "configuration": {"root_module": {"resources": [configured("aws_cloudwatch_log_group.app", logs),
+                                                        configured("aws_lambda_function.fn", fn)]}},
+    }  # fmt: skip
+    lines = summarize(plan, "p").splitlines()
+    start = lines.index("#### Changed outside Terraform (2)")
+    assert lines[start + 1 : start + 5] == [
+        "",
+        '- `aws_cloudwatch_log_group.app`: `kms_key_id`: "k1" → ""; `retention_in_days`: 30 → 7; '
+        "`skip_destroy`: false → true",
+        '- `aws_lambda_function.fn`: `handler`: "a.h" → "b.h"; `memory_size`: 128 → 512; '
+        '`runtime`: "python3.11" → "python3.12" …',
+        "",
+    ]
