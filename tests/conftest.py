@@ -198,6 +198,27 @@ def _mutant_outside_the_constructs() -> bool:
     return mutant.startswith(("tools.", "lambda_src.")) and "__mutmut_" in mutant
 
 
+#: Per synthesized configuration, the constructs' functions its synthesis reached (make mutate,
+#: while mutmut learns which tests reach which function).
+_REACHED: dict[str, set[str]] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Credit every test that reads a synthesis with what the syntheses reached (make mutate).
+
+    A session fixture built on ``synth`` (``dev``, ``prod``, ``shipped``, ...) runs once; the tests
+    that receive its value later never call ``synth`` themselves, so without this a construct's
+    mutant ran only against the first test of each (test_encryption's key rotation check never
+    ran against a mutant that dropped the rotation). Every synthesis so far is credited: a test
+    runs against a few more mutants than it strictly reads, never against fewer.
+    """
+    stats = _mutmut_learning()
+    if stats is not None and "synth" in getattr(item, "fixturenames", ()):
+        for reached in _REACHED.values():
+            stats.add(reached)
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synth]:
     """Synthesize a configuration once per session: {"platform": doc, "state": doc}.
@@ -210,7 +231,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Synt
     synthesize, which is only what each did before. The folder belongs to this session only.
     """
     cache: dict[str, Synth] = {}
-    reached: dict[str, set[str]] = {}
+    reached = _REACHED
     # Under xdist each worker's temp folder sits in the session's; alone, the session's is our own.
     session = tmp_path_factory.getbasetemp()
     shared = (session.parent if os.environ.get("PYTEST_XDIST_WORKER") else session) / "synth-cache"
