@@ -28,7 +28,6 @@ class EnvironmentKey(Construct):
         description: str,
         policy_statements: list[policies.Statement],
         deletion_window_in_days: int,
-        tags: dict[str, str] | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -40,7 +39,6 @@ class EnvironmentKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_in_days,
             policy=policies.document(*self.policy_statements),
-            tags=tags,
             provider=provider,
         )
         self.alias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id, provider=provider)
@@ -55,7 +53,7 @@ class EnvironmentKey(Construct):
         """Data keys and decrypt: send to an encrypted topic or queue, read and write SSE-KMS objects."""
         grantee.add_statements(self._statement(sid, policies.KEY_DATA_ACTIONS))
 
-    def grant_decrypt(self, grantee: policies.Grantee, *, sid: str = "DecryptWithKey") -> None:
+    def grant_decrypt(self, grantee: policies.Grantee, *, sid: str) -> None:
         """Read what was encrypted under the key (a secret)."""
         grantee.add_statements(self._statement(sid, policies.KEY_DECRYPT_ACTIONS))
 

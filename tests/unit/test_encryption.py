@@ -25,6 +25,19 @@ def test_key_rotation_and_deletion_window(dev: Synth) -> None:
     assert key["deletion_window_in_days"] == 30
 
 
+def test_each_key_says_what_it_protects_and_carries_the_environments_tags(prod: Synth) -> None:
+    # The description is what the KMS console and CloudTrail show for a key; the tags come from
+    # the provider's default_tags (the key passes none of its own, so none can differ).
+    keys = {(stack, key["description"], "tags" in key) for stack, doc in prod.items()
+            for key in doc.get("resource", {}).get("aws_kms_key", {}).values()}  # fmt: skip
+    assert keys == {
+        ("platform", "cicd prod platform data", False),
+        ("platform", "Replica of artifacts in us-west-2", False),
+        ("state", "Terraform state for cicd-tfstate-prod-123456789012-us-east-1", False),
+        ("state", "Replica of bucket in us-west-2", False),
+    }
+
+
 def test_alias_is_project_suffix(dev: Synth) -> None:
     assert one(dev["platform"], "aws_kms_alias")["name"] == "alias/cicd-dev"
 

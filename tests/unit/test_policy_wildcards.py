@@ -68,3 +68,29 @@ def test_walker_allows_documented_star_only_actions() -> None:
 def test_walker_ignores_wildcards_in_deny() -> None:
     doc = _synth_role(policies.Statement(sid="Deny", effect="Deny", actions=["s3:*"], resources=["*"]))
     assert wildcard_violations(doc) == []
+
+
+#: Identity-based policies (attached to a role or managed), as opposed to resource policies.
+IDENTITY_POLICY_TYPES = {"aws_iam_role_policy", "aws_iam_policy"}
+
+
+def test_every_identity_policy_statement_names_its_resources(shipped: tuple[Settings, Synth]) -> None:
+    # IAM JSON policy reference, Resource: "Statements must include either a Resource or a
+    # NotResource element." (IAM refuses the policy otherwise: MalformedPolicyDocument.) And a
+    # role's grant of key use names the environment's keys, never every key in the account (the
+    # access stack's permissions boundary caps CI's roles at the region's keys: a ceiling, no grant).
+    _, docs = shipped
+    checked = 0
+    for doc in docs.values():
+        for address, _, policy in policy_documents(doc):
+            if address.split(".")[0] not in IDENTITY_POLICY_TYPES:
+                continue
+            for stmt in policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]:
+                checked += 1
+                assert "Resource" in stmt or "NotResource" in stmt, (address, stmt.get("Sid"))
+                actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+                grant = address.startswith("aws_iam_role_policy.") and stmt.get("Effect") == "Allow"
+                if grant and all(a.startswith("kms:") for a in actions):
+                    resources = stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]]
+                    assert all(r.startswith("${aws_kms_key.") for r in resources), (address, stmt.get("Sid"))
+    assert checked > 20
