@@ -163,3 +163,24 @@ def test_a_docker_hub_image_with_nat_runs_as_is(synth: Callable[[Settings], Synt
     doc = synth(make_settings("staging", service={"bootstrap_image": "nginx:1.27"}))["platform"]
     assert images(doc)["app"] == "nginx:1.27"
     assert isinstance(execution_policy(doc)["PullImage"]["Resource"], str)  # nothing to grant for a public registry
+
+
+def test_the_lifecycle_policy_follows_ecrs_rules_and_says_what_each_rule_does(
+    synth: Callable[[Settings], Synth],
+) -> None:
+    # ECR "Lifecycle policy properties": rulePriority values are unique, "a rule with a tagStatus
+    # value of any must have the highest value for rulePriority and be evaluated last";
+    # countUnit goes with sinceImagePushed only; the one action is expire.
+    doc = synth(make_settings("dev", service={"ecr_keep_tagged_images": 35}))["platform"]
+    policies = {p["repository"]: json.loads(p["policy"]) for p in resources(doc, "aws_ecr_lifecycle_policy").values()}
+    (repository,) = [k for k in resources(doc, "aws_ecr_repository") if k.startswith("registry_")]
+    rules = policies[f"${{aws_ecr_repository.{repository}.name}}"]["rules"]
+    assert rules == [
+        {"rulePriority": 1, "description": "expire untagged images after 7 days",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2, "description": "keep the last 35 tagged images",
+         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 35},
+         "action": {"type": "expire"}},
+    ]  # fmt: skip
+    assert max(rules, key=lambda r: r["rulePriority"])["selection"]["tagStatus"] == "any"
