@@ -179,6 +179,17 @@ def test_unknown_pipeline_state_refused() -> None:
     assert "unknown pipeline states EXPLODED" in info.value.problems[0]
 
 
+def test_unknown_pipeline_states_are_all_named_with_every_state_codepipeline_sends() -> None:
+    # CodePipeline's execution-level events ("Monitoring CodePipeline events"): the states are
+    # STARTED, SUCCEEDED, FAILED, CANCELED, SUPERSEDED, RESUMED, STOPPED and STOPPING.
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", observability={"pipeline_notify_states": ["EXPLODED", "FAILED", "PAUSED"]})
+    assert info.value.problems == [
+        "observability.pipeline_notify_states = ['EXPLODED', 'FAILED', 'PAUSED']: unknown pipeline states "
+        "EXPLODED, PAUSED; allowed: STARTED, SUCCEEDED, FAILED, CANCELED, SUPERSEDED, RESUMED, STOPPED, STOPPING"
+    ]
+
+
 def test_ecr_rule_matches_critical_or_high(dev: Synth) -> None:
     rule = next(
         r
