@@ -447,3 +447,14 @@ def test_every_alarm_watches_its_metric_with_its_own_threshold(synth: Callable[[
             == [f"${{aws_sns_topic.{next(iter(resources(doc, 'aws_sns_topic')))}.arn}}"]
         ), alarm_id
     assert topic["name"] == "cicd-notifications-dev"
+
+
+def test_every_dashboard_widget_reads_its_metrics_in_the_environments_region(
+    synth: Callable[[Settings], Synth],
+) -> None:
+    # CloudWatch "Dashboard Body Structure and Syntax", metric widget properties: region is
+    # required ("The region of the metric"); a widget without it, or with another region, shows
+    # nothing for this environment's metrics.
+    doc = synth(make_settings("dev", region="eu-west-1"))["platform"]
+    body = json.loads(one(doc, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert {w["properties"]["region"] for w in body["widgets"]} == {"eu-west-1"}
