@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -415,16 +415,17 @@ SECTION = "## Mutation score"
 _ROW = re.compile(r"^\| `(?P<module>[^`]+)` \|")
 
 
-def record(report: Report, command: str, when: str, path: Path = BENCHMARKS) -> None:
+def record(report: Report, command: str, when: str, path: Path = BENCHMARKS, skip: Collection[str] = ()) -> None:
     """Put each module's score in docs/benchmarks.md's mutation section, with the command and
-    date that measured it; modules this run did not measure keep their earlier row."""
+    date that measured it; modules this run did not measure (or ``skip``: measured in part)
+    keep their earlier row."""
     text = path.read_text() if path.exists() else ""
     start = text.find(SECTION)
     end = text.find("\n## ", start + 1) if start >= 0 else -1
     old = text[start : end if end >= 0 else len(text)] if start >= 0 else ""
     rows = {m.group("module"): line for line in old.splitlines() if (m := _ROW.match(line))}
     for module, t in report.tallies.items():
-        if t.counts["not checked"]:
+        if t.counts["not checked"] or module in skip:
             continue  # a partial run measures nothing: the module keeps its earlier row
         cells = [f"`{module}`", t.killed, t.survived, t.counts["equivalent"], f"{t.score:.1f} %", when, f"`{command}`"]
         rows[module] = "| " + " | ".join(map(str, cells)) + " |"
@@ -472,7 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        sources = [p for p in _tracked_python() if module_of(p, settings.modules)]
+        listed = [p for p in _tracked_python() if module_of(p, settings.modules)]
+        sources = list(listed)
         if args.module:
             sources = [p for p in sources if any(fnmatch.fnmatch(p, g) for g in args.module)]
             if not sources:
@@ -523,7 +525,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = " ".join(
             ["python -m tools.mutate", *(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))]
         )
-        record(report, shown, datetime.now(UTC).strftime("%Y-%m-%d"))
+        # A glob that picks some files of a listed package measures only part of it: no row.
+        partial = {module_of(p, settings.modules) for p in listed if p not in sources} & {
+            module_of(p, settings.modules) for p in sources
+        }
+        for module in sorted(m for m in partial if m):
+            print(f"not recorded: {module} (only some of its files were measured)")
+        record(report, shown, datetime.now(UTC).strftime("%Y-%m-%d"), skip={m for m in partial if m})
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a") as f:
             f.write(text)

@@ -359,3 +359,24 @@ def test_a_module_measured_only_in_part_is_not_recorded(tmp_path: Path) -> None:
     partial = mutate.Report("m", 90.0, {"tools/a.py": Tally(Counter({"killed": 9, "not checked": 5}))}, [], [])
     mutate.record(partial, "python -m tools.mutate", "2026-12-02", bench)
     assert "tools/a.py" not in bench.read_text()
+
+
+def test_a_shard_of_some_files_of_a_listed_package_records_no_row_for_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pkg/* is one listed module; a shard of pkg/guard.py alone measures part of it.
+    (project / "pkg" / "other.py").write_text("def f() -> int:\n    return 1\n")
+    (project / "pyproject.toml").write_text(PYPROJECT.replace('["pkg/guard.py"]', '["pkg/*"]'))
+    git(project, "add", ".")
+    git(project, "commit", "-q", "-m", "package")
+    meta = project / "mutants" / "pkg" / "guard.py.meta"
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"pkg.guard.x_may_open__mutmut_1": 1}}))
+    bench = project / "docs" / "benchmarks.md"  # BENCHMARKS, relative to the project
+    bench.parent.mkdir(exist_ok=True)
+    bench.write_text("# Benchmarks\n")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    assert mutate.main(["--report-only", "--record", "--module", "pkg/guard.py"]) == 0
+    assert "not recorded: pkg/* (only some of its files were measured)" in capsys.readouterr().out
+    assert "pkg/" not in bench.read_text()
