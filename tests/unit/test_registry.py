@@ -184,3 +184,14 @@ def test_the_lifecycle_policy_follows_ecrs_rules_and_says_what_each_rule_does(
          "action": {"type": "expire"}},
     ]  # fmt: skip
     assert max(rules, key=lambda r: r["rulePriority"])["selection"]["tagStatus"] == "any"
+
+
+def test_a_private_ecr_image_of_another_region_is_granted_in_its_own_region(
+    synth: Callable[[Settings], Synth],
+) -> None:
+    image = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/base/web:1.0"
+    # Another region's ECR is reached through the NAT gateway (the endpoints serve this region's).
+    settings = make_settings("staging", account_id="111111111111", service={"bootstrap_image": image})
+    doc = synth(settings)["platform"]
+    repository = f"arn:{PARTITION_TOKEN}:ecr:eu-west-1:111111111111:repository/base/web"
+    assert repository in execution_policy(doc)["PullImage"]["Resource"]
