@@ -30,7 +30,7 @@ def policy_documents(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[st
                 yield f"{rtype}.{name}", attr, json.loads(value)
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
@@ -39,16 +39,16 @@ def wildcard_violations(doc: Mapping[str, Any]) -> list[str]:
     for address, attr, policy in policy_documents(doc):
         is_key_policy = address.split(".")[0] in KEY_POLICY_TYPES
         is_endpoint_policy = address.split(".")[0] in ENDPOINT_POLICY_TYPES
-        for stmt in _as_list(policy["Statement"]):
+        for stmt in as_list(policy["Statement"]):
             if stmt.get("Effect") != "Allow":
                 continue  # a wildcard in a Deny only narrows access
             if is_endpoint_policy and _scoped_to_an_account(stmt):
                 continue
-            actions = _as_list(stmt.get("Action", []))
+            actions = as_list(stmt.get("Action", []))
             for action in actions:
                 if action == "*" or action.endswith(":*"):
                     problems.append(f"{address}.{attr} {stmt.get('Sid')}: Action {action!r}")
-            resources = _as_list(stmt.get("Resource", []))
+            resources = as_list(stmt.get("Resource", []))
             # In a key policy "Resource": "*" means "this key": the one structural exception.
             if "*" in resources and not is_key_policy:
                 # The curated list (with AWS's quotes), or actions AWS's own catalogue lists with

@@ -12,7 +12,7 @@ from constructs_lib import policies
 from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import Settings
 from tests.helpers import ALL_ON, make_settings
-from tests.policy_walker import policy_documents, wildcard_violations
+from tests.policy_walker import as_list, policy_documents, wildcard_violations
 
 Synth = dict[str, dict[str, Any]]
 
@@ -85,12 +85,12 @@ def test_every_identity_policy_statement_names_its_resources(shipped: tuple[Sett
         for address, _, policy in policy_documents(doc):
             if address.split(".")[0] not in IDENTITY_POLICY_TYPES:
                 continue
-            for stmt in policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]:
+            for stmt in as_list(policy["Statement"]):
                 checked += 1
                 assert "Resource" in stmt or "NotResource" in stmt, (address, stmt.get("Sid"))
-                actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+                actions = as_list(stmt["Action"])
                 grant = address.startswith("aws_iam_role_policy.") and stmt.get("Effect") == "Allow"
                 if grant and all(a.startswith("kms:") for a in actions):
-                    resources = stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]]
+                    resources = as_list(stmt["Resource"])
                     assert all(r.startswith("${aws_kms_key.") for r in resources), (address, stmt.get("Sid"))
     assert checked > 20
