@@ -193,8 +193,10 @@ KEY_DATA_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
 KEY_DECRYPT_ACTIONS = ("kms:Decrypt",)
 
 #: Services through which principals of this account may use the key
-#: (``kms:ViaService``). Nothing else may use it directly.
-VIA_SERVICES = ("s3", "codepipeline", "codebuild", "secretsmanager", "ecr", "logs", "sqs", "sns", "lambda", "dynamodb")
+#: (``kms:ViaService``). Nothing else may use it directly. Exactly the services that store the
+#: platform's data under it (tests/unit/test_encryption.py derives them from the resources):
+#: DynamoDB is not one of them, the lock table is under the state key.
+VIA_SERVICES = ("s3", "codepipeline", "codebuild", "secretsmanager", "ecr", "logs", "sqs", "sns", "lambda")
 
 
 def kms_key_policy(aws: Aws, *, topic_arn: str, rules_arn: str) -> list[Statement]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from constructs_lib import policies
 from constructs_lib.context import Aws
 from tests.helpers import ACCOUNT_TOKEN as ACCOUNT
 from tests.helpers import PARTITION_TOKEN as PARTITION
-from tests.helpers import one, statements
+from tests.helpers import all_resources, one, resources, statements
 
 Synth = dict[str, dict[str, Any]]
 
@@ -162,3 +163,78 @@ def test_duplicate_sid_refused() -> None:
     stmt = policies.Statement(sid="A", actions=["s3:GetObject"], resources=["arn:aws:s3:::b/*"])
     with pytest.raises(ValueError, match="duplicate Sid"):
         policies.document(stmt, stmt)
+
+
+#: The service whose endpoint encrypts a resource type's data under a key it names: the
+#: ``kms:ViaService`` value AWS sets when that service calls KMS for a principal
+#: (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+#: A new encrypted resource type fails the test below until it is placed here.
+ENCRYPTING_SERVICE = {
+    "aws_cloudwatch_log_group": "logs",
+    "aws_codebuild_project": "codebuild",
+    "aws_codepipeline": "codepipeline",
+    "aws_dynamodb_table": "dynamodb",
+    "aws_ecr_repository": "ecr",
+    "aws_lambda_function": "lambda",
+    "aws_s3_bucket_server_side_encryption_configuration": "s3",
+    "aws_s3_bucket_replication_configuration": "s3",
+    "aws_secretsmanager_secret": "secretsmanager",
+    "aws_sns_topic": "sns",
+    "aws_sqs_queue": "sqs",
+}
+#: Resources that name a key without storing data under it.
+NOT_ENCRYPTING = {"aws_kms_alias", "aws_iam_role_policy"}
+
+
+def _provider_region(doc: dict[str, Any], provider: str | None) -> str:
+    """The region of the provider a resource names (``aws.replica``), or of the default one."""
+    alias = provider.split(".", 1)[1] if provider else None
+    (region,) = [p["region"] for p in doc["provider"]["aws"] if p.get("alias") == alias]
+    return str(region)
+
+
+@pytest.mark.parametrize("stack", ["platform", "state"])
+def test_each_key_is_usable_through_exactly_the_services_that_store_data_under_it(prod: Synth, stack: str) -> None:
+    """Least privilege on the account's principals: a role may use a key only through a service
+    that holds data encrypted under it. A missing service breaks reads of that data (AccessDenied
+    from KMS); an extra one lets any role with kms permissions use the key through a service that
+    has no business with it."""
+    doc = prod[stack]
+    for key_id, key in resources(doc, "aws_kms_key").items():
+        via = statements(key["policy"])["AllowUseThroughAwsServices"]["Condition"]["StringEquals"]["kms:ViaService"]
+        region = _provider_region(doc, key.get("provider"))
+        storing = set()
+        for rtype, _name, body in all_resources(doc):
+            if f"aws_kms_key.{key_id}." in json.dumps(body) and rtype not in NOT_ENCRYPTING:
+                assert rtype in ENCRYPTING_SERVICE, f"{rtype} names {key_id}: which service encrypts under it?"
+                storing.add(ENCRYPTING_SERVICE[rtype])
+        assert sorted(via) == sorted(f"{svc}.{region}.amazonaws.com" for svc in storing), key_id
+        assert len(via) == len(set(via)), key_id
+
+
+def test_key_administrators_get_exactly_awss_key_administrator_actions(dev: Synth) -> None:
+    """The "Allows key administrators to administer the KMS key" statement of AWS's default key
+    policy, action for action (key-policy-default.html#key-policy-default-allow-administrators):
+    every administration action and none that uses the key."""
+    stmt = key_statements(dev["platform"])["EnableIAMPolicies"]
+    assert sorted(stmt["Action"]) == sorted(
+        [
+            "kms:Create*",
+            "kms:Describe*",
+            "kms:Enable*",
+            "kms:List*",
+            "kms:Put*",
+            "kms:Update*",
+            "kms:Revoke*",
+            "kms:Disable*",
+            "kms:Get*",
+            "kms:Delete*",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:ScheduleKeyDeletion",
+            "kms:CancelKeyDeletion",
+            "kms:RotateKeyOnDemand",
+        ]
+    )
+    assert stmt["Resource"] == "*"
+    assert "Condition" not in stmt
