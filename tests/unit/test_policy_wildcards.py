@@ -94,3 +94,20 @@ def test_every_identity_policy_statement_names_its_resources(shipped: tuple[Sett
                     resources = as_list(stmt["Resource"])
                     assert all(r.startswith("${aws_kms_key.") for r in resources), (address, stmt.get("Sid"))
     assert checked > 20
+
+
+def test_every_policy_document_is_in_the_current_language_version(shipped: tuple[Settings, Synth]) -> None:
+    # IAM JSON policy reference, Version: "Always include a Version element and set it to
+    # 2012-10-17"; without it IAM reads the document as 2008-10-17, where policy variables such
+    # as ${aws:username} are literal strings. Sid: "In IAM, the Sid value must be unique within
+    # a JSON policy"; Effect: "Valid values for Effect are Allow and Deny".
+    _, docs = shipped
+    checked = 0
+    for doc in docs.values():
+        for address, attr, policy in policy_documents(doc):
+            checked += 1
+            assert policy["Version"] == "2012-10-17", (address, attr)
+            sids = [stmt.get("Sid") for stmt in as_list(policy["Statement"]) if "Sid" in stmt]
+            assert len(sids) == len(set(sids)), (address, attr, sids)
+            assert {stmt["Effect"] for stmt in as_list(policy["Statement"])} <= {"Allow", "Deny"}, (address, attr)
+    assert checked > 30
