@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -458,3 +459,50 @@ def test_every_dashboard_widget_reads_its_metrics_in_the_environments_region(
     doc = synth(make_settings("dev", region="eu-west-1"))["platform"]
     body = json.loads(one(doc, "aws_cloudwatch_dashboard")["dashboard_body"])
     assert {w["properties"]["region"] for w in body["widgets"]} == {"eu-west-1"}
+
+
+#: The statistic that answers each dashboard metric's question, from the metric's own page in
+#: AWS's docs: counts are summed per period (ALB "RequestCount ... Statistics: The most useful
+#: statistic is Sum"; Lambda "Invocations ... use the Sum statistic"; WAF "AllowedRequests ...
+#: Valid statistics: Sum"); ECS utilisation is a percentage ("Valid statistics: Average,
+#: Minimum, Maximum" — a Sum of percentages means nothing); an SQS queue's depth is a gauge
+#: (its Maximum in a period is the backlog that alarms should see).
+DASHBOARD_STATS = {
+    "FailedExecutions": {"Sum"},
+    "RequestCount": {"Sum"},
+    "HTTPCode_ELB_5XX_Count": {"Sum"},
+    "HTTPCode_Target_5XX_Count": {"Sum"},
+    "CPUUtilization": {"Average", "Maximum"},
+    "MemoryUtilization": {"Average", "Maximum"},
+    "Invocations": {"Sum"},
+    "Errors": {"Sum"},
+    "Throttles": {"Sum"},
+    "AllowedRequests": {"Sum"},
+    "BlockedRequests": {"Sum"},
+    "ApproximateNumberOfMessagesVisible": {"Maximum"},
+}
+
+
+def test_dashboard_widgets_tile_the_grid_and_read_each_metric_with_its_statistic(dev: Synth) -> None:
+    # CloudWatch "Dashboard Body Structure and Syntax": width is in grid units "in a 24-column
+    # grid" ("Valid Values: 1–24"), height "Valid Values: 1–1000"; a period is one CloudWatch
+    # serves (GetMetricData: "1, 5, 10, 30, 60, or any multiple of 60"). Widgets that overlap
+    # hide each other; one past the 24th column is moved by the console, out of its place.
+    body = json.loads(one(dev["platform"], "aws_cloudwatch_dashboard")["dashboard_body"])
+    cells: dict[tuple[int, int], str] = {}
+    for w in body["widgets"]:
+        props = w["properties"]
+        assert w["type"] == "metric"
+        assert w["x"] >= 0, props["title"]
+        assert 1 <= w["width"] <= 24 - w["x"], props["title"]
+        assert w["y"] >= 0, props["title"]
+        assert 1 <= w["height"] <= 1000, props["title"]
+        for cell in itertools.product(range(w["x"], w["x"] + w["width"]), range(w["y"], w["y"] + w["height"])):
+            assert cell not in cells, f"{props['title']!r} overlaps {cells[cell]!r} at {cell}"
+            cells[cell] = props["title"]
+        assert props["period"] in {1, 5, 10, 30} or props["period"] % 60 == 0, props["title"]
+        for row in props["metrics"]:
+            assert props["stat"] in DASHBOARD_STATS[row[1]], (props["title"], row[1], props["stat"])
+    # Two widgets side by side per row, no holes: the whole of the top of the grid is used.
+    rows = max(y for _, y in cells) + 1
+    assert len(cells) == 24 * rows
