@@ -194,3 +194,11 @@ def test_every_rule_of_the_platform_is_covered_above(dev: Synth) -> None:
         "cicd-dev-pipeline-state",
         "cicd-source-changed-dev",
     ]
+
+
+def test_every_rule_says_what_it_is_for(dev: Synth) -> None:
+    # The description is what an on-call engineer reads in the EventBridge console before the
+    # pattern; PutRule: "Description ... Length Constraints: Maximum length of 512."
+    descriptions = [r.get("description") for r in resources(dev["platform"], "aws_cloudwatch_event_rule").values()]
+    assert all(isinstance(d, str) and 0 < len(d) <= 512 for d in descriptions), descriptions
+    assert len(set(descriptions)) == len(descriptions), descriptions
