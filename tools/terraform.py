@@ -4,7 +4,7 @@ Provider discovery (one place, used by ``.ci/run`` through ``make test`` and
 by every make verb that runs terraform): ``TF_PROVIDER_MIRROR`` wins;
 otherwise terraform's implied local mirror folders and the machine's known
 mirror location are searched for hashicorp/aws 5.100.0. A mirror found is
-written into ``build/terraform.rc`` (a ``filesystem_mirror`` for hashicorp/aws,
+written into ``build/terraform-<hash>.rc`` (a ``filesystem_mirror`` for hashicorp/aws,
 plus a plugin cache when the mirror is packed) and ``TF_CLI_CONFIG_FILE`` points at it, for our own
 subprocesses only. With no mirror, terraform uses the public registry; with
 neither, :class:`ProviderUnavailable` says what to set instead of terraform's
@@ -144,10 +144,15 @@ def terraform_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     mirror = find_mirror(env)
     if mirror is not None:
         (BUILD / "plugin-cache").mkdir(parents=True, exist_ok=True)
-        rc = BUILD / "terraform.rc"
         text = cli_config(mirror)
+        # One file per configuration, named by its content: processes that found different
+        # mirrors (another checkout's TF_PROVIDER_MIRROR, a test's stand-in mirror) never
+        # rewrite the file a running terraform reads. With one shared file, a test's empty
+        # stand-in provider was linked by a parallel worker's `init` ("fork/exec ...
+        # terraform-provider-aws_v5.100.0_x5: permission denied").
+        rc = BUILD / f"terraform-{hashlib.sha256(text.encode()).hexdigest()[:12]}.rc"
         if not rc.exists() or rc.read_text() != text:
-            tmp = rc.with_name(f".terraform.rc.{os.getpid()}")
+            tmp = rc.with_name(f".{rc.name}.{os.getpid()}")
             tmp.write_text(text)
             tmp.replace(rc)  # atomic: parallel test workers read a whole file
         env["TF_CLI_CONFIG_FILE"] = str(rc)

@@ -100,3 +100,15 @@ def test_terraform_and_its_provider_collect_garbage_less_often_unless_told_other
     base = {"TF_MIRROR_SEARCH_PATH": str(fake_mirror(tmp_path / "m")), "HOME": str(tmp_path)}
     assert terraform.terraform_env(base)["GOGC"] == "400"
     assert terraform.terraform_env(dict(base, GOGC="150"))["GOGC"] == "150"
+
+
+def test_another_mirror_never_rewrites_the_config_a_running_terraform_reads(tmp_path: Path) -> None:
+    # Parallel workers (and checkouts) discover different mirrors; a shared build/terraform.rc let
+    # a stand-in mirror's empty provider reach another worker's `terraform init` in CI
+    # ("fork/exec ... terraform-provider-aws_v5.100.0_x5: permission denied").
+    first = terraform.terraform_env({"TF_MIRROR_SEARCH_PATH": str(fake_mirror(tmp_path / "a")), "HOME": str(tmp_path)})
+    second = terraform.terraform_env({"TF_MIRROR_SEARCH_PATH": str(fake_mirror(tmp_path / "b")), "HOME": str(tmp_path)})
+    assert first["TF_CLI_CONFIG_FILE"] != second["TF_CLI_CONFIG_FILE"]
+    assert f'path    = "{(tmp_path / "a").resolve()}"' in Path(first["TF_CLI_CONFIG_FILE"]).read_text()
+    again = terraform.terraform_env({"TF_MIRROR_SEARCH_PATH": str(tmp_path / "a"), "HOME": str(tmp_path)})
+    assert again["TF_CLI_CONFIG_FILE"] == first["TF_CLI_CONFIG_FILE"], "one mirror, one file, reused"
