@@ -218,5 +218,5 @@ def test_mutation_testing_runs_nightly_on_everything_and_on_pull_requests_on_cha
     # No AWS access: mutation testing runs the fast tests only.
     assert workflow["permissions"] == {"contents": "read"}
     makefile = (ROOT / "Makefile").read_text()
-    assert "python -m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE))" in makefile
+    assert "-m tools.mutate $(if $(MUTATE_SINCE),--changed-since $(MUTATE_SINCE))" in makefile
     assert "$(foreach m,$(MUTATE_MODULES),--module '$(m)')" in makefile
