@@ -293,6 +293,83 @@ def test_pipeline_failures_counted_from_history_log(dev: Synth) -> None:
     assert alarm["namespace"] == metric_filter["metric_transformation"]["namespace"]
 
 
+#: CloudWatch Logs JSON filter pattern of one equality ("Using metric filters to extract values
+#: from JSON log events": ``{ $.<selector> = "<string>" }``); anything richer fails loudly here.
+EQUALITY_PATTERN = re.compile(r'^\{ \$\.([A-Za-z0-9_.-]+) = "([^"]*)" \}$')
+#: The comparison operators an alarm can use on a static threshold (PutMetricAlarm).
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "GreaterThanThreshold": lambda v, t: v > t,
+    "LessThanThreshold": lambda v, t: v < t,
+    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+}
+
+
+def pipeline_event(pipeline: str, state: str) -> dict[str, Any]:
+    """A "CodePipeline Pipeline Execution State Change" event as EventBridge delivers it
+    (CodePipeline User Guide, "Monitoring CodePipeline events": pipeline-level example)."""
+    return {
+        "version": "0",
+        "id": "01234567-EXAMPLE",
+        "detail-type": "CodePipeline Pipeline Execution State Change",
+        "source": "aws.codepipeline",
+        "account": "123456789012",
+        "time": "2026-12-02T00:00:00Z",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:codepipeline:eu-west-1:123456789012:{pipeline}"],
+        "detail": {
+            "pipeline": pipeline,
+            "execution-id": "01234567-0123-0123-0123-012345678901",
+            "execution-trigger": {"trigger-type": "StartPipelineExecution", "trigger-detail": "arn:aws:sts::1:x"},
+            "state": state,
+            "version": 1,
+            "pipeline-execution-attempt": 1,
+        },
+    }
+
+
+def select(event: dict[str, Any], path: str) -> Any:
+    value: Any = event
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def test_one_failed_execution_raises_the_pipeline_failures_alarm_and_others_publish_nothing(dev: Synth) -> None:
+    """A day of executions through the history log's metric filter into the alarm: only the
+    FAILED one publishes a data point, under the dimensions the alarm reads, and that one point
+    alone breaches (an alarm goes to ALARM when datapoints_to_alarm of evaluation_periods breach)."""
+    doc = dev["platform"]
+    metric_filter = one(doc, "aws_cloudwatch_log_metric_filter")
+    transformation = metric_filter["metric_transformation"]
+    match = EQUALITY_PATTERN.match(metric_filter["pattern"])
+    assert match, f"not a single JSON equality: {metric_filter['pattern']!r}"
+    selector, wanted = match.groups()
+    ((pipeline_address, pipeline),) = resources(doc, "aws_codepipeline").items()
+    day = [pipeline_event(pipeline["name"], s) for s in ("STARTED", "SUCCEEDED", "STARTED", "FAILED", "SUPERSEDED")]
+    published = [
+        (
+            float(transformation["value"]),  # a number, or CloudWatch Logs refuses the filter
+            {dim: select(event, path.removeprefix("$.")) for dim, path in transformation["dimensions"].items()},
+        )
+        for event in day
+        if select(event, selector) == wanted
+    ]
+    alarm = next(
+        a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()
+        if (a["namespace"], a["metric_name"]) == (transformation["namespace"], transformation["name"])
+    )  # fmt: skip
+    name_ref = f"${{aws_codepipeline.{pipeline_address}.name}}"
+    assert alarm["dimensions"] == dict.fromkeys(alarm["dimensions"], name_ref)
+    assert [dims for _, dims in published] == [dict.fromkeys(alarm["dimensions"], pipeline["name"])]
+    assert alarm["statistic"] == "Sum"
+    period_sum = sum(value for value, _ in published)
+    assert COMPARE[alarm["comparison_operator"]](period_sum, alarm["threshold"]), "one failure must alarm"
+    assert alarm.get("datapoints_to_alarm", alarm["evaluation_periods"]) == 1
+    # A day with no failure publishes nothing, which the alarm reads as not breaching.
+    assert alarm["treat_missing_data"] == "notBreaching"
+
+
 def test_dashboard_parses_and_names_only_existing_resources(shipped: tuple[Settings, Synth]) -> None:
     _, docs = shipped
     doc = docs["platform"]
