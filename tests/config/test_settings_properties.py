@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.settings import ConfigError, Settings, parse_settings
 from tests.helpers import raw_config
-from tools.terraform import terraform_env, validate
+from tools.terraform import terraform_env, validate_together
 
 Synth = dict[str, dict[str, Any]]
 EXAMPLES = 80
@@ -126,10 +126,6 @@ def test_settings_refuse_cleanly_or_synthesize(synth: Callable[[Settings], Synth
 def test_generated_valid_settings_pass_terraform_validate(outcomes: dict[str, Any], tmp_path: Path) -> None:
     valid = list(outcomes["valid"].values())
     assert valid, "runs after test_settings_refuse_cleanly_or_synthesize, which collects them"
-    env = terraform_env()
-    for i, docs in enumerate(valid[:VALIDATE_AT_MOST]):
-        for stack, doc in docs.items():
-            stack_dir = tmp_path / f"{i}-{stack}"
-            stack_dir.mkdir()
-            (stack_dir / "cdk.tf.json").write_text(json.dumps(doc))
-            validate(stack_dir, env)
+    # One terraform run for them all (tools/terraform.py: validate_together).
+    stacks = {f"{i}-{stack}": doc for i, docs in enumerate(valid[:VALIDATE_AT_MOST]) for stack, doc in docs.items()}
+    validate_together(stacks, tmp_path, terraform_env())

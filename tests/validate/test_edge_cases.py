@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from constructs_lib.naming import max_suffix_length
 from constructs_lib.settings import Settings, parse_settings
 from tests.helpers import ALL_OFF, ALL_ON, make_settings, raw_config, resources
-from tools.terraform import terraform_env, validate
+from tools.terraform import terraform_env, validate_together
 
 Synth = dict[str, dict[str, Any]]
 
@@ -20,12 +19,7 @@ def rule_names(doc: dict[str, Any]) -> list[str]:
 
 
 def validate_all(docs: Synth, tmp_path: Path) -> None:
-    env = terraform_env()
-    for name, doc in docs.items():
-        stack = tmp_path / name
-        stack.mkdir()
-        (stack / "cdk.tf.json").write_text(json.dumps(doc))
-        validate(stack, env)
+    validate_together(docs, tmp_path, terraform_env())
 
 
 def test_every_optional_feature_on_synthesizes_and_validates(
