@@ -31,7 +31,7 @@ def state_serial(aws: Aws) -> int:
 
 
 def owner_tag(aws: Aws, topic: str) -> str:
-    return {t["Key"]: t["Value"] for t in aws("sns").list_tags_for_resource(ResourceArn=topic)["Tags"]}["owner"]
+    return str({t["Key"]: t["Value"] for t in aws("sns").list_tags_for_resource(ResourceArn=topic)["Tags"]}["owner"])
 
 
 def our_keys(aws: Aws) -> list[str]:
