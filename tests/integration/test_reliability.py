@@ -1,7 +1,8 @@
 """Reliability of the deployed stack: locking.
 
-Runs after test_deployed.py (same session deployment) and before the teardown.
-Interrupted deploys, locks left by dead deploys and the clean plan after apply
+Runs last in the day-two group (same session deployment), after test_least_privilege.py
+(the terraform it runs by hand is no CI verb). Interrupted deploys are in
+test_interrupted_deploys.py; locks left by dead deploys and the clean plan after apply
 are in test_day_two.py.
 """
 
