@@ -205,8 +205,8 @@ def report(s: dict[str, Series], deploy: dict[str, str | float] | None, ci: dict
             f"**{seconds / 60:.1f} min** wall time (target ≤ {CI_BUDGET_S // 60} min: "
             f"{verdict(seconds <= CI_BUDGET_S and ci['exit'] == 0, 'e')}), exit {ci['exit']}: {ci['result']}. "
             "It installs pipenv's locked environment and `npm ci` from scratch, lints, type-checks, then runs "
-            "every test on three workers: the two integration groups (each with its own deployment) start "
-            "first, everything else fills the third worker and the gaps.",
+            "every test on five workers: the three integration groups (each with its own deployment) start "
+            "first, everything else fills the other two workers and the gaps.",
             "",
             "| test group | tests | summed time (s) |",
             "|---|---:|---:|",
@@ -236,12 +236,16 @@ WHERE_THE_TIME_GOES = """## Where the time goes
   before it is polled, twice (create, then attributes: 60 s); an SQS queue waits for its attributes
   (~25 s), its policy again. The deploy tool starts the platform as soon as the state stack's bucket,
   table and key exist, so the state stack's lifecycle waits overlap the platform.
-- (e): the two integration groups wait on the same provider pacing: one holds a deploy, the account
-  guard, drift on day one, a second machine's deploy (after refusing another machine's lock), drift,
-  saved and stale plans, a deploy that repairs drift and the plan-level security scan; the other a
-  deploy, an interrupted deploy, a lock test and destroy. Everything else (checkov, terraform
-  validate, the unit suite) runs on the third worker, at lower CPU priority, in their waits. The
-  rest of the wall time is installing the locked environments from scratch (about 2 minutes).
+- (e): the three integration groups wait on the same provider pacing: one holds a deploy, the
+  account guard, drift on day one, a second machine's deploy (after refusing another machine's lock,
+  putting a hand change back), drift, saved and stale plans and a lock test; one a deploy, an
+  interrupted deploy and destroy; one the last release deployed and upgraded, the plan-level
+  security scan, the recovery plan and a second environment's access stack. Everything else
+  (checkov, terraform validate, the unit suite) runs on two more workers, at lower CPU priority, in
+  their waits. The run is CPU-bound on two cores; most of its CPU is terraform: every command loads
+  the provider's whole schema in terraform (about 3 CPU-s) and starts the provider three or four
+  times (1-2 CPU-s each), so a no-change plan of the small access stack costs about 11 CPU-s and one
+  of the platform about 27.
 """
 
 
