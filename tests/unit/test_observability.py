@@ -571,9 +571,11 @@ def test_dashboard_widgets_tile_the_grid_and_read_each_metric_with_its_statistic
         props = w["properties"]
         assert w["type"] == "metric"
         assert w["x"] >= 0, props["title"]
-        assert 1 <= w["width"] <= 24 - w["x"], props["title"]
+        assert w["width"] >= 1, props["title"]
+        assert w["x"] + w["width"] <= 24, props["title"]  # ends within the 24th column
         assert w["y"] >= 0, props["title"]
-        assert 1 <= w["height"] <= 1000, props["title"]
+        assert w["height"] >= 1, props["title"]
+        assert w["height"] <= 1000, props["title"]
         for cell in itertools.product(range(w["x"], w["x"] + w["width"]), range(w["y"], w["y"] + w["height"])):
             assert cell not in cells, f"{props['title']!r} overlaps {cells[cell]!r} at {cell}"
             cells[cell] = props["title"]
