@@ -1,30 +1,18 @@
 """Provider and backend blocks: the only things that differ between targets.
 
 ``deploy_target = "aws"``: a normal provider and S3 backend.
-``deploy_target = "local"``: the same, pointed at the embedded emulator's
-endpoint with dummy credentials and the skip flags moto needs. Resources are
-identical for both targets (tests/unit/test_stacks.py proves it).
+``deploy_target = "local"``: the same, pointed at the embedded emulator with
+dummy credentials and the skip flags moto needs. Resources are identical for
+both targets (tests/unit/test_stacks.py proves it).
 """
 
 from __future__ import annotations
 
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformStack
-from cdktf_cdktf_provider_aws.provider import (
-    AwsProvider,
-    AwsProviderAssumeRole,
-    AwsProviderDefaultTags,
-    AwsProviderEndpoints,
-)
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 
 from constructs_lib.settings import Settings
 from local_aws import ACCESS_KEY_ID, ADMIN_ACCESS_KEY_ID, SECRET_ACCESS_KEY
-
-# Every service the platform calls, so no request escapes to real AWS.
-EMULATED_SERVICES = (
-    "acm", "cloudwatch", "cloudwatchlogs", "codebuild", "codepipeline", "codestarconnections", "dynamodb",
-    "ec2", "ecr", "ecs", "elbv2", "eventbridge", "iam", "kms", "lambda_", "route53", "s3", "secretsmanager",
-    "sns", "sqs", "sts", "wafv2", "xray",
-)  # fmt: skip
 
 
 def default_tags(settings: Settings) -> dict[str, str]:
@@ -50,7 +38,18 @@ def _session_name(settings: Settings) -> str:
 def add_provider(
     stack: TerraformStack, settings: Settings, *, replica: bool = False, administrator: bool = False
 ) -> AwsProvider:
-    """AWS provider; on the local target every endpoint is the emulator.
+    """AWS provider; on the local target it signs with the emulator's dummy keys.
+
+    The local provider has no ``endpoints`` block: the emulator's URL reaches it as
+    ``AWS_ENDPOINT_URL``, which the deploy tool sets for every terraform run it starts (the
+    provider, like every AWS SDK, sends all services there:
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). The block
+    alone, even with one entry, cost the provider about 8 CPU-s per terraform run here (the
+    plugin framework half of the provider handles the block's ~300-attribute object slowly:
+    pulumi/pulumi-terraform-bridge#1448): a no-change plan of the access stack 15.2 -> 6.1
+    CPU-s, of the platform 36 -> 27, side by side on one deployment. Without the variable
+    nothing can reach an account either: the keys are the emulator's and
+    ``allowed_account_ids`` names its account.
 
     Options left ``None`` are omitted from the JSON, so the aws target's
     provider block carries only region, default tags and, when the settings
@@ -82,7 +81,6 @@ def add_provider(
         # needs the account id to read security-group references back correctly.
         skip_region_validation=local,
         s3_use_path_style=local,
-        endpoints=[AwsProviderEndpoints(**dict.fromkeys(EMULATED_SERVICES, url))] if url else None,
     )
 
 

@@ -116,10 +116,11 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def emulator_terraform_env() -> dict[str, str]:
-    """For terraform run by hand in a stack folder of the deployment: the mirror
-    discovery of every verb plus the emulator's credentials."""
-    return dict(terraform_env(), **CREDENTIALS_ENV)
+def emulator_terraform_env(endpoint: str) -> dict[str, str]:
+    """For terraform run by hand in a stack folder of a deployment: the mirror discovery of
+    every verb, the emulator's credentials and its URL (the local provider has no endpoints
+    block: constructs_lib/stacks/target.py)."""
+    return dict(terraform_env(), **CREDENTIALS_ENV, AWS_ENDPOINT_URL=endpoint)
 
 
 def run_cli(

@@ -68,7 +68,7 @@ def test_a_new_machine_deploys_again_and_never_steals_another_machines_lock(depl
     assert "platform-it: applying" not in proc.stdout
     assert state_serial(aws) == before
     # The colleague's run is known to be gone: the printed command releases the lock.
-    env = emulator_terraform_env()
+    env = emulator_terraform_env(deployment.endpoint)
     subprocess.run(shlex.split(line.split("release it with: ", 1)[1]), env=env, check=True, capture_output=True)
     assert "Item" not in aws("dynamodb").get_item(TableName=deployment.outputs["lock_table"], Key=key)
     assert "Contents" not in aws("s3").list_objects_v2(Bucket=lock_file["Bucket"], Prefix=lock_file["Key"])

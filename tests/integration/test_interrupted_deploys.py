@@ -53,7 +53,7 @@ def wait_for_new_endpoint(deployment: Deployment, aws: Aws, before: set[str]) ->
 def test_sigint_to_the_whole_process_group_mid_apply_is_safe(deployment: Deployment, aws: Aws) -> None:
     """A terminal's Ctrl-C reaches every process in the foreground group. terraform
     runs in its own group, so it gets exactly one SIGINT (from the tool)."""
-    env = emulator_terraform_env()
+    env = emulator_terraform_env(deployment.endpoint)
     doc = json.loads((deployment.stack_dir() / "cdk.tf.json").read_text())
     (endpoint,) = [f"aws_vpc_endpoint.{n}" for n in doc["resource"]["aws_vpc_endpoint"] if n.startswith("network_s3-")]
     subprocess.run(["terraform", "taint", "-no-color", endpoint], cwd=deployment.stack_dir(), env=env, check=True,

@@ -24,7 +24,7 @@ Aws = Callable[[str], Any]
 
 
 def terraform(deployment: Deployment, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    env = emulator_terraform_env()
+    env = emulator_terraform_env(deployment.endpoint)
     return subprocess.run(
         ["terraform", *args], cwd=deployment.stack_dir(), env=env, capture_output=True, text=True, **kwargs
     )
@@ -46,7 +46,7 @@ def lock_file(deployment: Deployment) -> dict[str, str]:
 
 
 def test_a_second_concurrent_apply_is_refused_by_both_locks(deployment: Deployment, aws: Aws) -> None:
-    env = emulator_terraform_env()
+    env = emulator_terraform_env(deployment.endpoint)
     dashboard = resource_address(deployment, "aws_cloudwatch_dashboard", "observability_dashboard_")
     # An apply waiting at its approval prompt holds the state lock, as a
     # colleague's apply in progress would. (It takes the lock before planning; without a refresh

@@ -22,7 +22,7 @@ def deployment(upgraded: Upgrade) -> Deployment:
 
 
 def test_deployment_plan_passes_the_security_gate(deployment: Deployment) -> None:
-    env = emulator_terraform_env()
+    env = emulator_terraform_env(deployment.endpoint)
     stack = deployment.stack_dir()
     # The deployment was just applied (test_upgrade.py and test_recovery.py read it, change
     # nothing): without a refresh the plan holds the same values, and CI skips one read of

@@ -39,9 +39,11 @@ def test_two_environments_of_one_account_share_the_provider(deployment: Deployme
                    capture_output=True, timeout=300)  # fmt: skip
     stack = out / "stacks" / "access-it2"
 
+    tf_env = emulator_terraform_env(deployment.endpoint)
+
     def terraform(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["terraform", *args, "-input=false", "-no-color"], cwd=stack,
-                              env=emulator_terraform_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
+                              env=tf_env, capture_output=True, text=True, timeout=300)  # fmt: skip
 
     # it2 has no state stack here: its access state goes to the first environment's bucket.
     backend = {"bucket": deployment.outputs["state_bucket"], "dynamodb_table": deployment.outputs["lock_table"],
