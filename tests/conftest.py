@@ -76,10 +76,35 @@ GROUPS: dict[str, str] = {
 RUNS_LAST = "test_teardown.py"
 #: Groups that take longest start first (collection order is scheduling order).
 FIRST = ("integration-a", "integration-b", "integration-c", "checkov", "settings-properties")
+#: Then the modules whose tests each run a process for tens of CPU-seconds (a synthesis with the
+#: usual import, terraform validate, checkov, mutmut), longest first: started last, one of them
+#: ran alone on one core for the last minute of a clean clone's run (a /proc sampler: one core
+#: busy from 870 s to 930 s, in `main.py`) while the other idled.
+HEAVY = (
+    "test_fast_provider.py",
+    "test_terraform_validate.py",
+    "test_edge_cases.py",
+    "test_aws_rules.py",
+    "test_mutate.py",
+    "test_plan_scanners.py",
+)
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
 
 
 def _group(nodeid: str) -> str | None:
-    return GROUPS.get(nodeid.split("::", 1)[0].rsplit("/", 1)[-1])
+    return GROUPS.get(_module(nodeid))
+
+
+def _start_rank(nodeid: str) -> int:
+    """Scheduling rank: the FIRST groups, then the HEAVY modules, then the rest (stable)."""
+    if (group := _group(nodeid)) in FIRST:
+        return FIRST.index(group)
+    if (module := _module(nodeid)) in HEAVY:
+        return len(FIRST) + HEAVY.index(module)
+    return len(FIRST) + len(HEAVY)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -92,12 +117,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if parts[0] == "integration" and _group(item.nodeid) is None:
             raise pytest.UsageError(f"{parts[-1]}: give every integration module a group in tests/conftest.py GROUPS")
     # Stable: within a group, tests keep their order, except that teardown runs last.
-    items.sort(
-        key=lambda item: (
-            FIRST.index(g) if (g := _group(item.nodeid)) in FIRST else len(FIRST),
-            item.nodeid.split("::", 1)[0].endswith(RUNS_LAST),
-        )
-    )
+    items.sort(key=lambda item: (_start_rank(item.nodeid), item.nodeid.split("::", 1)[0].endswith(RUNS_LAST)))
 
 
 #: How much lower a worker's priority goes once it runs anything but an integration
