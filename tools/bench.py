@@ -243,9 +243,13 @@ WHERE_THE_TIME_GOES = """## Where the time goes
   security scan, the recovery plan and a second environment's access stack. Everything else
   (checkov, terraform validate, the unit suite) runs on two more workers, at lower CPU priority, in
   their waits. The run is CPU-bound on two cores; most of its CPU is terraform: every command loads
-  the provider's whole schema in terraform (about 3 CPU-s) and starts the provider three or four
-  times (1-2 CPU-s each), so a no-change plan of the small access stack costs about 11 CPU-s and one
-  of the platform about 27.
+  the provider's whole schema in terraform (about 2 CPU-s) and starts the provider three times (an
+  empty plan costs about 4.7 CPU-s), and every plan or apply of the platform spends about 10 CPU-s on
+  its one WAF web ACL alone (a TRACE log of a no-change plan without refresh: 10 of its 21 s on that
+  resource; the ACL's nested rule schema is huge, terraform-provider-aws#23300). A no-change plan of
+  the access stack costs about 6 CPU-s, of the platform about 27 (22 without refresh), side by side
+  on one deployment; the local provider's `endpoints` block cost about 8 CPU-s more in each
+  (constructs_lib/stacks/target.py).
 """
 
 
