@@ -58,6 +58,8 @@ class Upgrade:
     planned: dict[str, dict[str, list[str]]]
     plan_summary: str
     deploy_log: str
+    #: The folder the upgrade's plan verb wrote: per stack the saved plan and its show -json.
+    plans: Path
 
 
 def last_release(into: Path) -> Path:
@@ -127,6 +129,7 @@ def upgrade_last_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[U
             planned,
             (plans / "summary.md").read_text(),
             new.stdout,
+            plans,
         )
     finally:
         stop(workspace / "emulator")
