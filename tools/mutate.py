@@ -257,6 +257,21 @@ class Outcome:
         return "suspicious"
 
 
+#: What --retest-survivors runs again: mutants that ran and were not killed. Not the ones never
+#: checked (an interrupted run's rest: that is a run of its own, hours for a constructs module)
+#: nor the ones mutmut skips.
+RETESTED = ("survived", "no tests", "suspicious")
+
+
+def survivors(outcomes: Sequence[Outcome], sources: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The mutants of ``sources`` (and of ``names``' globs, when given) to test again."""
+    return [
+        o.name
+        for o in outcomes
+        if o.path in sources and o.status in RETESTED and (not names or any(fnmatch.fnmatch(o.name, n) for n in names))
+    ]
+
+
 def read_outcomes() -> list[Outcome]:
     outcomes: list[Outcome] = []
     for meta in sorted(MUTANTS.rglob("*.py.meta")):
@@ -494,13 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"No function of a listed module changed since {args.changed_since}: nothing to mutate.")
                 return 0
         if args.retest_survivors:
-            names = [
-                o.name
-                for o in read_outcomes()
-                if o.path in sources
-                and o.status != "killed"
-                and (not names or any(fnmatch.fnmatch(o.name, n) for n in names))
-            ]
+            names = survivors(read_outcomes(), sources, names)
             if not names:
                 print("No surviving mutant to test again.")
                 return 0

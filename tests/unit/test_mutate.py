@@ -380,3 +380,29 @@ def test_a_shard_of_some_files_of_a_listed_package_records_no_row_for_it(
     assert mutate.main(["--report-only", "--record", "--module", "pkg/guard.py"]) == 0
     assert "not recorded: pkg/* (only some of its files were measured)" in capsys.readouterr().out
     assert "pkg/" not in bench.read_text()
+
+
+def test_retesting_survivors_runs_only_mutants_that_ran_and_lived() -> None:
+    """--retest-survivors after new tests: what survived (or had no test) runs again; what was
+    killed, what an interrupted run never reached (hours of constructs mutants) and what mutmut
+    skips do not; other modules and other functions' globs neither."""
+    path, other = "constructs_lib/observability/dashboard.py", "constructs_lib/observability/alarms.py"
+    outcomes = [
+        Outcome("constructs_lib.observability.dashboard.x_widget__mutmut_1", path, 0),  # survived
+        Outcome("constructs_lib.observability.dashboard.x_widget__mutmut_2", path, 1),  # killed
+        Outcome("constructs_lib.observability.dashboard.x_widget__mutmut_3", path, None),  # not checked
+        Outcome("constructs_lib.observability.dashboard.x_widget__mutmut_4", path, 33),  # no tests
+        Outcome("constructs_lib.observability.dashboard.x_widget__mutmut_5", path, 34),  # skipped
+        Outcome("constructs_lib.observability.dashboard.x_widget__mutmut_6", path, 36),  # timeout: killed
+        Outcome("constructs_lib.observability.dashboard.x_dashboard_body__mutmut_1", path, 0),
+        Outcome("constructs_lib.observability.alarms.x_alarm_name__mutmut_1", other, 0),
+    ]
+    assert mutate.survivors(outcomes, [path], []) == [
+        "constructs_lib.observability.dashboard.x_widget__mutmut_1",
+        "constructs_lib.observability.dashboard.x_widget__mutmut_4",
+        "constructs_lib.observability.dashboard.x_dashboard_body__mutmut_1",
+    ]
+    assert mutate.survivors(outcomes, [path], ["constructs_lib.observability.dashboard.x_widget*"]) == [
+        "constructs_lib.observability.dashboard.x_widget__mutmut_1",
+        "constructs_lib.observability.dashboard.x_widget__mutmut_4",
+    ]
