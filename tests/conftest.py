@@ -117,7 +117,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if parts[0] == "integration" and _group(item.nodeid) is None:
             raise pytest.UsageError(f"{parts[-1]}: give every integration module a group in tests/conftest.py GROUPS")
     # Stable: within a group, tests keep their order, except that teardown runs last.
-    items.sort(key=lambda item: (_start_rank(item.nodeid), item.nodeid.split("::", 1)[0].endswith(RUNS_LAST)))
+    items.sort(key=lambda item: (_start_rank(item.nodeid), _module(item.nodeid) == RUNS_LAST))
 
 
 #: How much lower a worker's priority goes once it runs anything but an integration

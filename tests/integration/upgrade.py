@@ -54,12 +54,23 @@ class Upgrade:
     deployment: Deployment
     #: stack -> (lineage, serial) in the old state bucket before the upgrade
     before: dict[str, tuple[str, int]]
-    #: stack -> address -> planned actions (the upgrade plan, before any change)
-    planned: dict[str, dict[str, list[str]]]
-    plan_summary: str
-    deploy_log: str
-    #: The folder the upgrade's plan verb wrote: per stack the saved plan and its show -json.
+    #: The folder the upgrade's plan verb wrote: per stack the saved plan and its show -json,
+    #: and the summary.
     plans: Path
+
+    @property
+    def planned(self) -> dict[str, dict[str, list[str]]]:
+        """stack -> address -> planned actions (the upgrade plan, made before any change)."""
+        return {kind: planned_actions(self.plans / f"{kind}-{ENVIRONMENT}.json") for kind in STATE_KEYS}
+
+    @property
+    def plan_summary(self) -> str:
+        return (self.plans / "summary.md").read_text()
+
+    @property
+    def deploy_log(self) -> str:
+        """What the upgrade's deploy printed."""
+        return self.deployment.log
 
 
 def last_release(into: Path) -> Path:
@@ -118,18 +129,10 @@ def upgrade_last_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[U
         plan = subprocess.run(deploy_command(workspace, "plan", "--out", str(plans), config=config), cwd=ROOT,
                               env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
         assert plan.returncode == 2, f"plan: {plan.returncode}\n{plan.stdout[-3000:]}\n{plan.stderr[-3000:]}"
-        planned = {kind: planned_actions(plans / f"{kind}-{ENVIRONMENT}.json") for kind in STATE_KEYS}
         new = subprocess.run(deploy_command(workspace, "deploy", config=config), cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=900)  # fmt: skip
         assert new.returncode == 0, f"upgrade deploy: {new.returncode}\n{new.stdout[-4000:]}\n{new.stderr[-3000:]}"
         outputs = json.loads((workspace / "cfn-outputs" / "flat-outputs.json").read_text())
-        yield Upgrade(
-            Deployment(workspace, outputs, emulator.endpoint, new.stdout, config),
-            before,
-            planned,
-            (plans / "summary.md").read_text(),
-            new.stdout,
-            plans,
-        )
+        yield Upgrade(Deployment(workspace, outputs, emulator.endpoint, new.stdout, config), before, plans)
     finally:
         stop(workspace / "emulator")
