@@ -408,3 +408,36 @@ def test_retesting_survivors_runs_only_mutants_that_ran_and_lived() -> None:
         "constructs_lib.observability.dashboard.x_widget__mutmut_1",
         "constructs_lib.observability.dashboard.x_widget__mutmut_4",
     ]
+
+
+def test_a_mutants_tests_run_cheapest_module_first_each_module_in_its_files_order() -> None:
+    # mutmut passes a mutant's tests in set order and stops at the first failure: the conftest
+    # hook puts whole modules in the order of their recorded cost, each in its file's order.
+    from tests.conftest import cheapest_modules_first
+
+    tests = [
+        ("tests/unit/test_slow.py::test_b", 20),
+        ("tests/unit/test_cheap.py::test_second", 30),
+        ("tests/config/test_props.py::test_validate_what_the_first_drew", 90),
+        ("tests/unit/test_cheap.py::test_first", 10),
+        ("tests/config/test_props.py::test_draw", 40),
+        ("tests/unit/test_slow.py::test_a", 10),
+        ("tests/unit/test_unrecorded.py::test_new", 5),
+    ]
+    recorded = {
+        "tests/unit/test_slow.py::test_a": 9.0,
+        "tests/unit/test_slow.py::test_b": 0.1,
+        "tests/unit/test_cheap.py::test_first": 2.0,
+        "tests/unit/test_cheap.py::test_second": 0.01,
+        "tests/config/test_props.py::test_draw": 3.0,
+        "tests/config/test_props.py::test_validate_what_the_first_drew": 1.0,
+    }
+    assert [tests[i][0] for i in cheapest_modules_first(tests, recorded)] == [
+        "tests/unit/test_unrecorded.py::test_new",
+        "tests/unit/test_cheap.py::test_first",
+        "tests/unit/test_cheap.py::test_second",
+        "tests/config/test_props.py::test_draw",
+        "tests/config/test_props.py::test_validate_what_the_first_drew",
+        "tests/unit/test_slow.py::test_a",
+        "tests/unit/test_slow.py::test_b",
+    ]
