@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from moto.events.models import EventPattern
+from moto.events.utils import EventTemplateParser
 
 from constructs_lib.settings import Settings
 from tests.helpers import make_settings, resources
@@ -202,3 +203,39 @@ def test_every_rule_says_what_it_is_for(dev: Synth) -> None:
     descriptions = [r.get("description") for r in resources(dev["platform"], "aws_cloudwatch_event_rule").values()]
     assert all(isinstance(d, str) and 0 < len(d) <= 512 for d in descriptions), descriptions
     assert len(set(descriptions)) == len(descriptions), descriptions
+
+
+def notice(doc: dict[str, Any], rule_name: str, sample: dict[str, Any]) -> str:
+    """What the topic receives for ``sample``: the rule's notification target's input
+    transformer applied by moto's implementation of EventBridge's (its input paths are JSONPath
+    into the event; each <name> in the template is replaced by what its path finds)."""
+    (target,) = [
+        t
+        for t in resources(doc, "aws_cloudwatch_event_target").values()
+        if resolve(doc, t["rule"]) == rule_name and t["arn"].startswith("${aws_sns_topic.")
+    ]
+    transformer = target["input_transformer"]
+    return str(
+        EventTemplateParser.parse(
+            input_template=transformer["input_template"],
+            input_paths_map=transformer["input_paths"],
+            event={**sample, "ingestion-time": "2026-12-01T10:00:01Z"},  # type: ignore[typeddict-item]  # moto types an event as a TypedDict
+        )
+    )
+
+
+def test_each_notice_is_one_sentence_read_out_of_the_event_aws_sends(dev: Synth) -> None:
+    # A path the event does not have leaves its <name> in the sentence (EventBridge sends null):
+    # every path must find its value in AWS's sample of the event the rule matches.
+    doc, n = dev["platform"], names(dev["platform"])
+    arn = f"arn:aws:ecs:us-east-1:{ACCOUNT}:service/{n['cluster']}/{n['service']}"
+    assert notice(doc, "cicd-dev-pipeline-state", execution(n["pipeline"], "FAILED")) == (
+        f"Pipeline {n['pipeline']} execution 01234567-0123-0123-0123-012345678901 entered state FAILED."
+    )
+    assert notice(doc, "cicd-dev-ecs-deployment-failed", deployment(arn, "SERVICE_DEPLOYMENT_FAILED")) == (
+        f"ECS deployment ecs-svc/1234567890123456789 of {arn} failed: "
+        "ECS deployment circuit breaker: task failed to start."
+    )
+    assert notice(doc, "cicd-dev-ecr-scan-findings", scan(n["repository"], {"CRITICAL": 2, "HIGH": 5})) == (
+        f"Image {n['repository']}:v1 scan found 2 CRITICAL and 5 HIGH vulnerabilities."
+    )
