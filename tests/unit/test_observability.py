@@ -242,6 +242,18 @@ def test_every_alarm_notifies_the_topic(shipped: tuple[Settings, Synth]) -> None
         assert alarm["treat_missing_data"] in {"breaching", "notBreaching"}
 
 
+def test_every_alarm_says_what_went_wrong_in_its_own_words(dev: Synth) -> None:
+    # The description is the line the on-call engineer reads in the alarm's notification
+    # (SNS carries AlarmDescription); PutMetricAlarm: "AlarmDescription ... Length Constraints:
+    # Minimum length of 0. Maximum length of 1024." An alarm without one, or with another
+    # alarm's, tells them nothing.
+    descriptions = [
+        a.get("alarm_description") for a in resources(dev["platform"], "aws_cloudwatch_metric_alarm").values()
+    ]
+    assert all(isinstance(d, str) and 0 < len(d.strip()) <= 1024 for d in descriptions), descriptions
+    assert len(set(descriptions)) == len(descriptions), descriptions
+
+
 def test_alarm_thresholds_from_settings(synth: Callable[[Settings], Synth]) -> None:
     doc = synth(make_settings("dev", observability={"alarms": {"alb_5xx_count": 42}}))["platform"]
     alarm = next(
