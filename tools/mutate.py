@@ -461,7 +461,7 @@ def record(report: Report, command: str, when: str, path: Path = BENCHMARKS, ski
         ]
     )
     if start >= 0:
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + section
     path.write_text(text)

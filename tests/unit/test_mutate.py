@@ -353,7 +353,10 @@ def test_recorded_scores_replace_their_modules_rows_and_keep_the_rest(tmp_path: 
     text = bench.read_text()
     assert text.count("`tools/a.py`") == 1
     assert "| `tools/a.py` | 10 | 0 | 0 | 100.0 % | 2026-12-03 | `python -m tools.mutate` |" in text
-    assert text.endswith("## Later\n\nkept\n")
+    assert text.endswith(
+        "| `tools/b.py` | 3 | 1 | 2 | 75.0 % | 2026-12-02 | `python -m tools.mutate --module 'tools/b.py'` |\n"
+        "\n## Later\n\nkept\n"  # the table, a blank line, the next section
+    )
 
 
 def test_a_module_measured_only_in_part_is_not_recorded(tmp_path: Path) -> None:
