@@ -97,6 +97,46 @@ def test_app_container_secrets_logging_readonly(dev: Synth) -> None:
     assert app["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
 
 
+def test_task_roles_trust_only_ecs_tasks_of_this_account_and_region(dev: Synth) -> None:
+    # The trust AWS documents for both roles ("Task IAM role", "Task execution IAM role"):
+    # ecs-tasks.amazonaws.com, with ArnLike aws:SourceArn arn:aws:ecs:<region>:<account>:* and
+    # StringEquals aws:SourceAccount against the confused deputy.
+    for name in ("cicd-task-exec-role-dev", "cicd-task-role-dev"):
+        (trust,) = json.loads(role_named(dev["platform"], name)[1]["assume_role_policy"])["Statement"]
+        assert trust == {
+            "Sid": "TrustService",
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT_TOKEN},
+                "ArnLike": {"aws:SourceArn": f"arn:{PARTITION_TOKEN}:ecs:us-east-1:{ACCOUNT_TOKEN}:*"},
+            },
+        }, name
+
+
+def test_every_container_runs_on_a_read_only_root_and_on_the_platform_fargate_offers(dev: Synth) -> None:
+    # Security Hub ECS.5: "ECS containers should be limited to read-only access to root
+    # filesystems" (the sidecar too: it writes nothing). RegisterTaskDefinition's RuntimePlatform:
+    # cpuArchitecture "Valid Values: X86_64 | ARM64", and LINUX is the family of these images.
+    for name, container in containers(dev["platform"]).items():
+        assert container["readonlyRootFilesystem"] is True, name
+    td = one(dev["platform"], "aws_ecs_task_definition")
+    assert td["runtime_platform"] == {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"}
+
+
+def test_the_app_sends_its_traces_to_the_sidecars_port(dev: Synth) -> None:
+    # X-Ray SDKs send segments over UDP to AWS_XRAY_DAEMON_ADDRESS ("By default, the SDK uses
+    # 127.0.0.1:2000"); in awsvpc mode a task's containers share localhost, so the address must
+    # be the sidecar's UDP port mapping on the loopback.
+    found = containers(dev["platform"])
+    environment = {e["name"]: e["value"] for e in found["app"].get("environment", [])}
+    host, _, port = environment.get("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000").rpartition(":")
+    assert host in {"localhost", "127.0.0.1"}
+    assert {"containerPort": int(port), "protocol": "udp"} in found[XRAY_CONTAINER]["portMappings"]
+    assert {"containerName": XRAY_CONTAINER, "condition": "START"} in found["app"]["dependsOn"]
+
+
 def test_xray_daemon_sidecar(dev: Synth) -> None:
     sidecar = containers(dev["platform"])[XRAY_CONTAINER]
     assert sidecar["image"].startswith("${aws_ecr_repository.mirror_xray-daemon_repository_")

@@ -78,6 +78,18 @@ def test_subnet_cidrs_for_smallest_vpc() -> None:
     assert private == ["192.168.1.128/27", "192.168.1.160/27", "192.168.1.192/27"]
 
 
+def test_every_security_group_is_in_the_platforms_vpc(shipped: tuple[Settings, Synth]) -> None:
+    # CreateSecurityGroup without a VpcId makes the group in the account's default VPC, where
+    # nothing of the platform runs (the Lambda functions' group of a NAT environment included).
+    settings, docs = shipped
+    doc = docs["platform"]
+    (vpc,) = resources(doc, "aws_vpc")
+    groups = resources(doc, "aws_security_group")
+    assert len(groups) == (4 if settings.network.enable_nat_gateway else 3), sorted(groups)
+    for key, group in groups.items():
+        assert group.get("vpc_id") == f"${{aws_vpc.{vpc}.id}}", key
+
+
 def test_default_security_group_has_no_rules(dev: Synth) -> None:
     sg = one(dev["platform"], "aws_default_security_group")
     assert sg["ingress"] == []
