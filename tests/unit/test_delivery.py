@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -160,6 +161,16 @@ def test_service_private_no_public_ip_behind_alb_with_circuit_breaker(dev: Synth
     (lb,) = svc["load_balancer"]
     assert (lb["container_name"], lb["container_port"]) == ("app", 8080)
     assert lb["target_group_arn"].startswith("${aws_lb_target_group.")
+
+
+def test_tasks_carry_the_platforms_tags_on_a_platform_version_fargate_names(dev: Synth) -> None:
+    # CreateService: propagateTags "If no value is specified, the tags aren't propagated" (tasks
+    # then carry none of the cost-allocation tags); platformVersion is LATEST or a version
+    # number ("1.4.0"), spelled as AWS spells it.
+    svc = one(dev["platform"], "aws_ecs_service")
+    assert svc["propagate_tags"] in {"SERVICE", "TASK_DEFINITION"}
+    assert svc["enable_ecs_managed_tags"] is True
+    assert re.fullmatch(r"LATEST|\d+\.\d+\.\d+", svc["platform_version"]), svc["platform_version"]
 
 
 def test_service_rolls_back_when_a_health_alarm_fires_during_a_deployment(shipped: tuple[Settings, Synth]) -> None:
