@@ -405,18 +405,18 @@ def test_account_id_is_kept() -> None:
     ("overrides", "message"),
     [
         ({"account_id": None, "deploy_target": "local", "endpoint_url": "http://127.0.0.1:1",
-          "deploy_role_arn": "arn:aws:iam::111111111111:role/deploy"}, "needs account_id"),
+          "deploy_role_arn": "arn:aws:iam::111111111111:role/deploy"},
+         "needs account_id: set account_id to the account this role belongs to"),
         ({"account_id": "111111111111", "deploy_role_arn": "arn:aws:iam::222222222222:role/deploy"},
          "is a role in account 222222222222, but account_id is 111111111111"),
         ({"account_id": "111111111111", "deploy_role_arn": "arn:aws:iam::111111111111:user/deploy"},
-         "must be an IAM role ARN"),
+         "must be an IAM role ARN like arn:aws:iam::123456789012:role/deploy"),
     ],
     ids=["no-account", "other-account", "not-a-role"],
 )  # fmt: skip
 def test_deploy_role_arn_validated(overrides: dict[str, object], message: str) -> None:
-    err = refused(**overrides)
-    assert err.problems[0].startswith("deploy_role_arn = ")
-    assert message in err.problems[0]
+    # The whole line the user reads: the field, the value given, what is wrong and what to do.
+    assert refused(**overrides).problems == [f"deploy_role_arn = {overrides['deploy_role_arn']!r}: {message}"]
 
 
 def test_deploy_role_in_the_environments_account_accepted() -> None:
