@@ -357,4 +357,26 @@ def test_flow_log_role_trusts_only_flow_logs_in_this_account(dev: Synth) -> None
     role = next(r for r in resources(doc, "aws_iam_role").values() if r["name"] == "cicd-flowlogs-role-dev")
     trust = statements(role["assume_role_policy"])["TrustService"]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "${data.aws_caller_identity.caller.account_id}"}
+    # The trust AWS documents for the flow logs role ("IAM role for publishing flow logs to
+    # CloudWatch Logs"): this account, and only its flow logs ("arn:aws:ec2:region:account:vpc-flow-log/*").
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_TOKEN},
+        "ArnLike": {"aws:SourceArn": f"arn:{PARTITION_TOKEN}:ec2:us-east-1:{ACCOUNT_TOKEN}:vpc-flow-log/*"},
+    }
+
+
+#: The network's resources that EC2 lists in the console by their "Name" tag (the key is
+#: case-sensitive: a "name" tag leaves the column empty).
+NAMED = (
+    "aws_vpc", "aws_internet_gateway", "aws_route_table", "aws_subnet", "aws_default_network_acl",
+    "aws_eip", "aws_nat_gateway", "aws_vpc_endpoint",
+)  # fmt: skip
+
+
+def test_every_network_resource_shows_its_name_in_the_console(synth: Callable[[Settings], Synth]) -> None:
+    doc = synth(make_settings("dev", network={"enable_nat_gateway": True}))["platform"]
+    found = {rtype: resources(doc, rtype) for rtype in NAMED}
+    assert all(found.values()), [rtype for rtype, items in found.items() if not items]
+    for rtype, items in found.items():
+        for key, item in items.items():
+            assert str(item.get("tags", {}).get("Name", "")).startswith("cicd-dev"), (rtype, key)
