@@ -39,6 +39,18 @@ def test_each_key_says_what_it_protects_and_carries_the_environments_tags(prod: 
     }
 
 
+def test_every_key_policy_statement_names_the_key_itself(prod: Synth) -> None:
+    # AWS KMS, "Key policies": "In a key policy, the value of the Resource element is "*", which
+    # means 'this KMS key'." Any other value names no key: the statement grants nothing.
+    found = 0
+    for stack, doc in prod.items():
+        for key_id, key in doc.get("resource", {}).get("aws_kms_key", {}).items():
+            for sid, stmt in statements(key["policy"]).items():
+                assert stmt["Resource"] == "*", (stack, key_id, sid)
+                found += 1
+    assert found >= 12, found  # every key of the prod stacks, each with its statements
+
+
 def test_alias_is_project_suffix(dev: Synth) -> None:
     assert one(dev["platform"], "aws_kms_alias")["name"] == "alias/cicd-dev"
 

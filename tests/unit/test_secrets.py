@@ -167,9 +167,17 @@ def test_rotation_without_a_reader_refused() -> None:
 @pytest.mark.parametrize(
     ("readers", "expected"),
     [
-        (["arn:aws:iam::123456789012:user/alice"], "not IAM role ARNs: arn:aws:iam::123456789012:user/alice"),
+        (
+            ["arn:aws:iam::123456789012:user/alice"],
+            "not IAM role ARNs: arn:aws:iam::123456789012:user/alice; "
+            "each must look like arn:aws:iam::123456789012:role/break-glass",
+        ),
         ([BREAK_GLASS, BREAK_GLASS], "lists a role twice"),
-        (["arn:aws:iam::210987654321:role/break-glass"], "outside account_id 123456789012"),
+        (
+            ["arn:aws:iam::210987654321:role/break-glass"],
+            "names roles outside account_id 123456789012: the secrets and their key are this account's; "
+            "list roles of this account (a role elsewhere would also need the key policy)",
+        ),
     ],
 )
 def test_bad_secret_readers_refused(readers: list[str], expected: str) -> None:
@@ -177,4 +185,5 @@ def test_bad_secret_readers_refused(readers: list[str], expected: str) -> None:
         make_settings("dev", security={"secret_readers": readers})
     (problem,) = info.value.problems
     assert problem.startswith("security.secret_readers = ")
-    assert expected in problem
+    # The whole of what the user reads after the value: what is wrong and what to do.
+    assert problem.endswith(f": {expected}")
