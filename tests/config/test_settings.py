@@ -196,7 +196,9 @@ def test_empty_tags_accepted() -> None:
 
 
 def test_local_target_needs_endpoint() -> None:
-    assert "needs endpoint_url" in refused(deploy_target="local").problems[0]
+    # What the user reads after the (cut) settings: the field, what it needs and how to give it.
+    (problem,) = refused(deploy_target="local").problems
+    assert problem.endswith(": deploy_target = 'local' needs endpoint_url (set AWS_ENDPOINT_URL to the emulator)")
 
 
 def test_local_target_with_endpoint_accepted() -> None:
