@@ -233,6 +233,25 @@ def test_sensitive_values_never_appear() -> None:
     assert "(sensitive: not shown)" in text
 
 
+@pytest.mark.parametrize("side", ["before_sensitive", "after_sensitive"])
+def test_a_value_sensitive_on_one_side_only_is_hidden_on_both(side: str) -> None:
+    # terraform marks each side on its own (the plan's before_sensitive and after_sensitive): a
+    # value that stops being sensitive still had a secret before it, and one that becomes
+    # sensitive is a secret from now on. Either mark alone hides the attribute.
+    secret = "s3cr3t-value-that-must-not-leak"
+    plan = {
+        "resource_changes": [
+            change(
+                "aws_ssm_parameter.p", ["update"], {"value": secret}, {"value": secret + "-new"},
+                **{side: {"value": True}},
+            )
+        ]
+    }  # fmt: skip
+    text = summarize(plan, "p")
+    assert secret not in text
+    assert "`value`: (sensitive) → (sensitive)" in text
+
+
 def test_unknown_values_read_known_after_apply_and_long_ones_are_shortened() -> None:
     plan = {
         "resource_changes": [
