@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from local_aws.server import MEASUREMENT_VARIABLES
 from tests.helpers import ROOT
 from tools import mutate
 from tools.mutate import Equivalent, Outcome, Settings, Tally
@@ -80,9 +81,9 @@ def project(tmp_path: Path) -> Path:
 
 def run_pr_job(project: Path) -> subprocess.CompletedProcess[str]:
     """What the pull-request job runs (make mutate MUTATE_SINCE=...), in the project."""
-    # As CI's job runs it: no step summary, and untraced by this run's coverage (pytest-cov hands
-    # every Python process it starts COVERAGE_PROCESS_*; nothing the job runs is code coverage measures).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")} | {"PYTHONPATH": str(ROOT)}
+    # As CI's job runs it: no step summary, and untraced by this run's coverage (the variables
+    # pytest-cov hands every Python process; nothing the job runs is code coverage measures).
+    env = {k: v for k, v in os.environ.items() if k not in MEASUREMENT_VARIABLES} | {"PYTHONPATH": str(ROOT)}
     env.pop("GITHUB_STEP_SUMMARY", None)
     command = [sys.executable, "-m", "tools.mutate", "--changed-since", "base", "--max-children", "1"]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
