@@ -1,7 +1,7 @@
 """What protects an environment from ``destroy``, and what would stop one halfway.
 
-Read before any change, from the stacks' state (``terraform show -json``) and
-the target itself (boto3):
+Read before any change, from the stacks' state (in ``terraform show -json``'s shape:
+tools/deploy.py ``state_as_shown``) and the target itself (boto3):
 
 - protections: a load balancer or table with deletion protection, a bucket
   without ``force_destroy``, a repository without ``force_delete``. An

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,12 @@ def test_deploy_printed_a_summary(deployment: Deployment) -> None:
         in deployment.log
     )
     assert "state-backend-it: 15 added" in deployment.log
-    assert f"Deployed {ENVIRONMENT} to the emulator" in deployment.log
+    # The count it prints is what terraform's own apply summaries add up to (every stack's state
+    # is new: each resource it holds was added by one of them).
+    applied = re.findall(r": (\d+) added, \d+ changed, (\d+) destroyed in \d+s", deployment.log)
+    assert len(applied) == 4, deployment.log  # the state stack's core and rest, CI's access, the platform
+    held = sum(int(added) - int(destroyed) for added, destroyed in applied)
+    assert re.search(rf"Deployed {ENVIRONMENT} to the emulator at \S+: {held} resources in \d+s\.", deployment.log)
     teardown = f"Tear down with: python -m tools.deploy destroy --environment {ENVIRONMENT} --target local"
     assert teardown in deployment.log
 
