@@ -56,6 +56,9 @@ GROUPS: dict[str, str] = {
     # Last in its group (it holds and releases the platform's lock, changing nothing): beside
     # day two, so the three groups take about as long (the interrupted group was the longest).
     "test_reliability.py": "integration-a",
+    # The protected deployment's destroy refusals first; the interrupted deploy's re-run then
+    # deploys protection off, the operator's step before the teardown (one deploy fewer).
+    "test_destroy_refusals.py": "integration-b",
     "test_interrupted_deploys.py": "integration-b",
     "test_teardown.py": "integration-b",
     # The last release deployed and upgraded to this code; the security plan reads it.
@@ -72,7 +75,9 @@ GROUPS: dict[str, str] = {
 }
 
 
-#: The module that tears its group's deployment down.
+#: The module that reads its group's deployment as first deployed (protected), before any
+#: other changes it, and the module that tears it down.
+RUNS_FIRST = "test_destroy_refusals.py"
 RUNS_LAST = "test_teardown.py"
 #: Groups that take longest start first (collection order is scheduling order).
 FIRST = ("integration-a", "integration-b", "integration-c", "checkov", "settings-properties")
@@ -107,6 +112,11 @@ def _start_rank(nodeid: str) -> int:
     return len(FIRST) + len(HEAVY)
 
 
+def _in_group_rank(nodeid: str) -> int:
+    module = _module(nodeid)
+    return 0 if module == RUNS_FIRST else 2 if module == RUNS_LAST else 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
@@ -116,8 +126,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.checkov)
         if parts[0] == "integration" and _group(item.nodeid) is None:
             raise pytest.UsageError(f"{parts[-1]}: give every integration module a group in tests/conftest.py GROUPS")
-    # Stable: within a group, tests keep their order, except that teardown runs last.
-    items.sort(key=lambda item: (_start_rank(item.nodeid), _module(item.nodeid) == RUNS_LAST))
+    # Stable: within a group, tests keep their order, except that the refusals run first and
+    # teardown last.
+    items.sort(key=lambda item: (_start_rank(item.nodeid), _in_group_rank(item.nodeid)))
     if "__mutmut_" in _mutant_under_test():
         _cheapest_modules_first(items)
 

@@ -71,6 +71,21 @@ def replicated_config(folder: Path) -> Path:
     return path
 
 
+#: What the operator changes before destroying a protected environment whose protected buckets
+#: hold objects (README: Destroying safely): protection off in the settings, then deploy.
+UNPROTECTED = ("alb_deletion_protection = true", "alb_deletion_protection = false")
+
+
+def unprotected_config(folder: Path) -> Path:
+    """The integration settings with the ALB's deletion protection (and its log bucket's
+    keep-unless-empty) turned off, written into ``folder``."""
+    path = folder / "it-unprotected.toml"
+    text = CONFIG.read_text()
+    assert UNPROTECTED[0] in text, f"{CONFIG} no longer turns protection on as {UNPROTECTED[0]!r}"
+    path.write_text(text.replace(*UNPROTECTED))
+    return path
+
+
 def deploy_command(workspace: Path, verb: str, *extra: str, config: Path = CONFIG) -> list[str]:
     return [
         sys.executable,

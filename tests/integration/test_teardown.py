@@ -1,9 +1,8 @@
-"""Runs last: a protected environment is never half-destroyed, and destroy leaves nothing behind.
+"""Runs last: destroy leaves nothing behind.
 
-The integration environment is protected like prod (ALB deletion protection,
-its log bucket keeps objects), so destroy refuses without confirmation, and
-with confirmation while a protected bucket still holds objects. An operator
-who really means it turns protection off in the settings, deploys, and destroys.
+The integration environment is protected like prod (ALB deletion protection, its log bucket
+keeps objects); test_destroy_refusals.py (first in the group) shows destroy refusing it. An
+operator who really means it turns protection off in the settings, deploys, and destroys.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.settings import load_settings
-from tests.integration.conftest import CONFIG, Deployment, inventory, run_cli
+from tests.integration.conftest import CONFIG, Deployment, inventory, unprotected_config
 from tests.integration.least_privilege import (
     check,
     deploy_role_union,
@@ -27,43 +26,21 @@ from tests.integration.least_privilege import (
 
 pytestmark = pytest.mark.integration
 Aws = Callable[[str], Any]
-ALB_LOGS = "cicd-alb-logs-it-123456789012-us-east-1"
-
-
-def test_protected_environment_is_not_destroyed_without_confirmation(deployment: Deployment, aws: Aws) -> None:
-    before = inventory(aws)
-    proc = deployment.cli("destroy", "--keep-emulator", check=False)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    err = proc.stderr
-    assert "error: refusing to destroy it: it is protected; nothing was changed" in err
-    assert "--confirm it" in err  # how to confirm, by name
-    assert "protection: load balancer cicd-alb-it (platform-it): deletion protection on" in err
-    assert f"protection: bucket {ALB_LOGS} (platform-it): kept unless empty (force_destroy off)" in err
-    assert "make emulator-stop" in err  # the quick way to discard a local deployment
-    assert "destroying" not in proc.stdout
-    assert inventory(aws) == before
-
-
-def test_confirmed_destroy_still_refuses_a_protected_bucket_with_objects(deployment: Deployment, aws: Aws) -> None:
-    aws("s3").put_object(Bucket=ALB_LOGS, Key="alb/AWSLogs/123456789012/elasticloadbalancing/log.gz", Body=b"x")
-    before = inventory(aws)
-    proc = deployment.cli("destroy", "--keep-emulator", "--confirm", "it", check=False)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "refusing to destroy it: these would stop it halfway; nothing was changed" in proc.stderr
-    assert f"blocker: bucket {ALB_LOGS} holds" in proc.stderr
-    assert "destroying" not in proc.stdout
-    assert "lifting" not in proc.stdout
-    assert inventory(aws) == before
+ALB = "cicd-alb-it"
 
 
 def test_destroy_leaves_nothing_behind(deployment: Deployment, aws: Aws, tmp_path: Path) -> None:
-    # The operator's deliberate step: protection off in the settings, deployed.
-    unprotected = tmp_path / "it.toml"
-    unprotected.write_text(
-        CONFIG.read_text().replace("alb_deletion_protection = true", "alb_deletion_protection = false")
-    )
-    run_cli(deployment.workspace, "deploy", config=unprotected)
-    proc = run_cli(deployment.workspace, "destroy", "--keep-emulator", config=unprotected)
+    # The operator's deliberate step: protection off in the settings, deployed. In the group's
+    # order the interrupted deploy's re-run already deployed it (one deploy fewer); alone, this
+    # test deploys it itself.
+    if deployment.config == CONFIG:
+        deployment.config = unprotected_config(tmp_path)
+        deployment.cli("deploy")
+    elbv2 = aws("elbv2")
+    (alb,) = elbv2.describe_load_balancers(Names=[ALB])["LoadBalancers"]
+    attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])
+    assert {"Key": "deletion_protection.enabled", "Value": "false"} in attributes["Attributes"]
+    proc = deployment.cli("destroy", "--keep-emulator")
     assert "platform-it: destroyed" in proc.stdout
     assert "access-it: destroyed" in proc.stdout
     assert "state-backend-it: destroyed" in proc.stdout
