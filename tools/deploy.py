@@ -1023,8 +1023,15 @@ def state_outputs(state: Mapping[str, Any]) -> dict[str, Any]:
 
 def managed_instances(state: Mapping[str, Any]) -> int:
     """How many resource instances a pulled state manages: the lines of ``terraform state list``
-    without its data sources (each instance of a count or for_each resource is its own line)."""
-    return sum(len(r.get("instances", [])) for r in state.get("resources", []) if r.get("mode") == "managed")
+    without its data sources (each instance of a count or for_each resource is its own line; an
+    object a failed create_before_destroy left deposed is not)."""
+    return sum(
+        1
+        for r in state.get("resources", [])
+        if r.get("mode") == "managed"
+        for instance in r.get("instances", [])
+        if "deposed" not in instance
+    )
 
 
 def state_as_shown(state: Mapping[str, Any]) -> dict[str, Any]:

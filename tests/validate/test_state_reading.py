@@ -8,6 +8,7 @@ nested outputs). Only terraform's built-in provider: no download, no AWS provide
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,22 @@ def test_the_pulled_state_gives_the_resources_show_gives(applied: Path) -> None:
     assert all(values["id"] for _, _, values in by_address(shown).values())
     assert len(converted) == 6  # managed instances only: the data source is not destroy's
     assert {'terraform_data.each["k2"]', "terraform_data.counted[1]", "terraform_data.one"} <= set(by_address(shown))
+
+
+def test_a_deposed_object_is_not_an_instance_state_list_lists(applied: Path, tmp_path: Path) -> None:
+    """What a failed create_before_destroy leaves: the old object deposed beside the new one."""
+    applied = Path(shutil.copytree(applied, tmp_path / "copy"))  # the module's state stays as applied
+    state = json.loads(terraform(applied, "state", "pull"))
+    (one,) = [r for r in state["resources"] if r["mode"] == "managed" and r["name"] == "one"]
+    one["instances"].append({**one["instances"][0], "deposed": "00000001"})
+    state["serial"] += 1
+    pushed = tmp_path / "deposed.tfstate"
+    pushed.write_text(json.dumps(state))
+    terraform(applied, "state", "push", str(pushed))
+    listed = [line for line in terraform(applied, "state", "list").splitlines() if line]
+    assert managed_instances(json.loads(terraform(applied, "state", "pull"))) == len(
+        [a for a in listed if not a.startswith("data.")]
+    )
 
 
 def test_no_state_yet_has_no_outputs_and_no_resources(tmp_path: Path) -> None:
