@@ -49,6 +49,11 @@ def terraform(folder: Path, *args: str) -> str:
     return proc.stdout
 
 
+def managed_listed(folder: Path) -> list[str]:
+    """``terraform state list`` without its data sources: the resource instances it lists."""
+    return [line for line in terraform(folder, "state", "list").splitlines() if line and not line.startswith("data.")]
+
+
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("state")
@@ -61,14 +66,13 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_pulled_state_gives_what_output_and_state_list_give(applied: Path) -> None:
-    tmp_path = applied
-    state = json.loads(terraform(tmp_path, "state", "pull"))
-    outputs = {name: item["value"] for name, item in json.loads(terraform(tmp_path, "output", "-json")).items()}
-    listed = [line for line in terraform(tmp_path, "state", "list").splitlines() if line]
+    state = json.loads(terraform(applied, "state", "pull"))
+    outputs = {name: item["value"] for name, item in json.loads(terraform(applied, "output", "-json")).items()}
+    listed = [line for line in terraform(applied, "state", "list").splitlines() if line]
 
     assert state_outputs(state) == outputs
     assert outputs["secret"] == "s3cr3t"  # sensitive values are in both, as the outputs file needs them
-    assert managed_instances(state) == len([a for a in listed if not a.startswith("data.")]) == 6
+    assert managed_instances(state) == len(managed_listed(applied)) == 6
     assert any(a.startswith("data.") for a in listed)  # the data source is in the state, not counted
 
 
@@ -99,18 +103,15 @@ def test_the_pulled_state_gives_the_resources_show_gives(applied: Path) -> None:
 
 def test_a_deposed_object_is_not_an_instance_state_list_lists(applied: Path, tmp_path: Path) -> None:
     """What a failed create_before_destroy leaves: the old object deposed beside the new one."""
-    applied = Path(shutil.copytree(applied, tmp_path / "copy"))  # the module's state stays as applied
-    state = json.loads(terraform(applied, "state", "pull"))
+    folder = Path(shutil.copytree(applied, tmp_path / "copy"))  # the module's state stays as applied
+    state = json.loads(terraform(folder, "state", "pull"))
     (one,) = [r for r in state["resources"] if r["mode"] == "managed" and r["name"] == "one"]
     one["instances"].append({**one["instances"][0], "deposed": "00000001"})
     state["serial"] += 1
     pushed = tmp_path / "deposed.tfstate"
     pushed.write_text(json.dumps(state))
-    terraform(applied, "state", "push", str(pushed))
-    listed = [line for line in terraform(applied, "state", "list").splitlines() if line]
-    assert managed_instances(json.loads(terraform(applied, "state", "pull"))) == len(
-        [a for a in listed if not a.startswith("data.")]
-    )
+    terraform(folder, "state", "push", str(pushed))
+    assert managed_instances(json.loads(terraform(folder, "state", "pull"))) == len(managed_listed(folder)) == 6
 
 
 def test_no_state_yet_has_no_outputs_and_no_resources(tmp_path: Path) -> None:
