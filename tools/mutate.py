@@ -85,6 +85,8 @@ def load_settings(pyproject: Path = Path("pyproject.toml")) -> Settings:
                 f"[tool.mutmut] equivalent[{i}]: every entry needs mutant, mutation and a non-empty reason "
                 f"(missing: {', '.join(sorted(missing)) or 'reason text'})"
             )
+        if entry["mutant"] in equivalents:  # a second entry would silently replace the first's reason
+            raise MutateError(f"[tool.mutmut] equivalent[{i}]: {entry['mutant']} is listed twice")
         equivalents[entry["mutant"]] = Equivalent(entry["mutant"], entry["mutation"].strip(), entry["reason"])
     threshold = float(config.get("score_threshold", 90))
     if not 0 < threshold <= 100:

@@ -124,6 +124,8 @@ def test_scan_findings_notify_on_critical_or_high_of_this_environments_repositor
     doc = dev["platform"]
     pattern, repo = rule(doc, "cicd-dev-ecr-scan-findings"), names(doc)["repository"]
     assert pattern.matches_event(scan(repo, {"CRITICAL": 1, "MEDIUM": 9}))
+    # One finding is enough: at exactly one CRITICAL or one HIGH the notice goes out.
+    assert pattern.matches_event(scan(repo, {"HIGH": 1}))
     assert pattern.matches_event(scan(repo, {"HIGH": 2}))
     assert not pattern.matches_event(scan(repo, {"MEDIUM": 9, "LOW": 3, "INFORMATIONAL": 1}))
     assert not pattern.matches_event(scan(repo, {"CRITICAL": 0, "HIGH": 0}))

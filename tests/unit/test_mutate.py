@@ -247,9 +247,13 @@ def test_the_repository_settings_list_every_module_the_issue_names() -> None:
     [
         ('{ mutant = "m", mutation = "x" }', "missing: reason"),
         ('{ mutant = "m", mutation = "x", reason = "  " }', "non-empty reason"),
+        (
+            '{ mutant = "m", mutation = "x", reason = "r" }, { mutant = "m", mutation = "y", reason = "s" }',
+            r"equivalent\[1\]: m is listed twice",
+        ),
     ],
 )
-def test_an_equivalent_without_a_reason_is_refused(tmp_path: Path, entry: str, message: str) -> None:
+def test_an_equivalent_without_a_reason_or_listed_twice_is_refused(tmp_path: Path, entry: str, message: str) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text(f'[tool.mutmut]\nonly_mutate = ["a.py"]\nequivalent = [{entry}]\n')
     with pytest.raises(mutate.MutateError, match=message):

@@ -220,9 +220,12 @@ def test_dlq_encrypted_and_only_these_rules_may_send(dev: Synth) -> None:
     doc = dev["platform"]
     queue = one(doc, "aws_sqs_queue")
     assert queue["kms_master_key_id"].startswith("${aws_kms_key.key_")
+    (queue_key,) = resources(doc, "aws_sqs_queue")
     stmt = statements(one(doc, "aws_sqs_queue_policy")["policy"])["AllowNotificationRulesOnly"]
     assert stmt["Principal"] == {"Service": "events.amazonaws.com"}
     assert stmt["Action"] == "sqs:SendMessage"
+    # The grant names this queue only (a statement with no Resource is refused by IAM's grammar).
+    assert stmt["Resource"] == f"${{aws_sqs_queue.{queue_key}.arn}}"
     sources = stmt["Condition"]["ArnEquals"]["aws:SourceArn"]
     dead_lettered = {
         address_of(t["rule"]).split(".")[1]
