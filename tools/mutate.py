@@ -260,17 +260,23 @@ class Outcome:
 
 
 #: What --retest-survivors runs again: mutants that ran and were not killed. Not the ones never
-#: checked (an interrupted run's rest: that is a run of its own, hours for a constructs module)
-#: nor the ones mutmut skips.
+#: checked (an interrupted run's rest: that is --resume, hours for a constructs module) nor the
+#: ones mutmut skips.
 RETESTED = ("survived", "no tests", "suspicious")
+#: What --resume runs: the mutants an interrupted run never reached. mutmut itself resumes only
+#: when given no names; given names (the globs of --module) it runs every one of them again.
+RESUMED = ("not checked",)
 
 
-def survivors(outcomes: Sequence[Outcome], sources: Sequence[str], names: Sequence[str]) -> list[str]:
-    """The mutants of ``sources`` (and of ``names``' globs, when given) to test again."""
+def survivors(
+    outcomes: Sequence[Outcome], sources: Sequence[str], names: Sequence[str], statuses: Collection[str] = RETESTED
+) -> list[str]:
+    """The mutants of ``sources`` (and of ``names``' globs, when given) whose status is one of
+    ``statuses``: by default the ones to test again."""
     return [
         o.name
         for o in outcomes
-        if o.path in sources and o.status in RETESTED and (not names or any(fnmatch.fnmatch(o.name, n) for n in names))
+        if o.path in sources and o.status in statuses and (not names or any(fnmatch.fnmatch(o.name, n) for n in names))
     ]
 
 
@@ -481,6 +487,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run again only the mutants that survived the last run (after adding tests; mutmut keeps other results)",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="run only the mutants the last run left unchecked (an interrupted run's rest; "
+        "after a listed function changed, run its module again instead)",
+    )
+    parser.add_argument(
         "--module",
         action="append",
         default=[],
@@ -510,10 +522,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not names:
                 print(f"No function of a listed module changed since {args.changed_since}: nothing to mutate.")
                 return 0
-        if args.retest_survivors:
-            names = survivors(read_outcomes(), sources, names)
+        if args.retest_survivors or args.resume:
+            statuses = (RETESTED if args.retest_survivors else ()) + (RESUMED if args.resume else ())
+            names = survivors(read_outcomes(), sources, names, statuses)
             if not names:
-                print("No surviving mutant to test again.")
+                print("No mutant to run: the last run (mutants/) left none surviving or unchecked, as asked.")
                 return 0
         if not args.report_only:
             run_mutmut(names, args.max_children, settings)

@@ -418,6 +418,47 @@ def test_retesting_survivors_runs_only_mutants_that_ran_and_lived() -> None:
     ]
 
 
+def test_resuming_runs_only_what_an_interrupted_run_never_reached() -> None:
+    """--resume: mutmut given names (the --module globs) runs every one again, so a stopped run of
+    a constructs module would start over; resuming names only the unchecked, with the survivors too
+    when both are asked for."""
+    path = "constructs_lib/observability/notices.py"
+    outcomes = [
+        Outcome("constructs_lib.observability.notices.x_notices__mutmut_1", path, 1),  # killed
+        Outcome("constructs_lib.observability.notices.x_notices__mutmut_2", path, 0),  # survived
+        Outcome("constructs_lib.observability.notices.x_notices__mutmut_3", path, None),  # not checked
+        Outcome("constructs_lib.observability.notices.x_notices__mutmut_4", path, 34),  # skipped
+        Outcome(
+            "constructs_lib.observability.alarms.x_alarm_name__mutmut_1", "constructs_lib/observability/alarms.py", None
+        ),
+    ]
+    assert mutate.survivors(outcomes, [path], [], mutate.RESUMED) == [
+        "constructs_lib.observability.notices.x_notices__mutmut_3"
+    ]
+    assert mutate.survivors(outcomes, [path], [], mutate.RETESTED + mutate.RESUMED) == [
+        "constructs_lib.observability.notices.x_notices__mutmut_2",
+        "constructs_lib.observability.notices.x_notices__mutmut_3",
+    ]
+
+
+def test_resuming_a_finished_run_runs_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = project / "mutants" / "pkg" / "guard.py.meta"
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"pkg.guard.x_may_open__mutmut_1": 1}}))
+    ran: list[Sequence[str]] = []
+    monkeypatch.setattr(mutate, "run_mutmut", lambda names, *_: ran.append(names))
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    assert mutate.main(["--resume", "--module", "pkg/guard.py"]) == 0
+    assert ran == []
+    assert "left none surviving or unchecked" in capsys.readouterr().out
+    meta.write_text(json.dumps({"exit_code_by_key": {"pkg.guard.x_may_open__mutmut_1": None}}))
+    mutate.main(["--resume", "--module", "pkg/guard.py"])  # the unchecked mutant stays unchecked here
+    assert ran == [["pkg.guard.x_may_open__mutmut_1"]]
+
+
 def test_a_mutants_tests_run_cheapest_module_first_each_module_in_its_files_order() -> None:
     # mutmut passes a mutant's tests in set order and stops at the first failure: the conftest
     # hook puts whole modules in the order of their recorded cost, each in its file's order.
