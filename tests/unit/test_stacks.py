@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,32 @@ def test_state_bucket_versioned_kms_encrypted_private_tls_only(dev: Synth) -> No
     deny = statements(of_state_bucket(state, "aws_s3_bucket_policy")["policy"])["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+#: AWS's statement for Security Hub S3.5 ("S3 general purpose buckets should require requests to
+#: use SSL"), as the S3 User Guide's example writes it: deny every principal every S3 action on the
+#: bucket and its objects when aws:SecureTransport is false. A statement without its Principal or
+#: Resource is refused by S3; one on another bucket, or an action no request matches, protects nothing.
+def tls_only(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def test_every_bucket_policy_refuses_plain_http_to_its_own_bucket_and_objects(shipped: tuple[Settings, Synth]) -> None:
+    _, docs = shipped
+    policies = [p for doc in docs.values() for p in resources(doc, "aws_s3_bucket_policy").values()]
+    assert len(policies) >= 5  # state, state logs, artifacts, source, ALB logs (and replicas in prod)
+    for policy in policies:
+        bucket = re.fullmatch(r"\$\{aws_s3_bucket\.([^.]+)\.(?:id|bucket)\}", policy["bucket"])
+        assert bucket, policy["bucket"]
+        arn = f"${{aws_s3_bucket.{bucket.group(1)}.arn}}"
+        assert statements(policy["policy"])["DenyInsecureTransport"] == tls_only(arn)
 
 
 def test_state_bucket_access_logged_and_disposable_outside_prod(dev: Synth, prod: Synth) -> None:
