@@ -163,6 +163,12 @@ def test_role_use_limited_to_via_service(dev: Synth) -> None:
     via = stmt["Condition"]["StringEquals"]["kms:ViaService"]
     assert {"s3.us-east-1.amazonaws.com", "codepipeline.us-east-1.amazonaws.com"} <= set(via)
     assert stmt["Condition"]["StringEquals"]["kms:CallerAccount"] == ACCOUNT
+    # AWS's default key policy for key users ("Allow use of the key"), plus CreateGrant: the
+    # services that keep data under the key (Lambda, ECR, Secrets Manager) create grants for it.
+    # Written from AWS KMS "Default key policy", not read from constructs_lib.policies.
+    assert stmt["Action"] == [
+        "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant",
+    ]  # fmt: skip
 
 
 def test_statement_sids_unique_and_complete() -> None:
