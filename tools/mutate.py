@@ -268,11 +268,11 @@ RETESTED = ("survived", "no tests", "suspicious")
 RESUMED = ("not checked",)
 
 
-def survivors(
+def with_status(
     outcomes: Sequence[Outcome], sources: Sequence[str], names: Sequence[str], statuses: Collection[str] = RETESTED
 ) -> list[str]:
     """The mutants of ``sources`` (and of ``names``' globs, when given) whose status is one of
-    ``statuses``: by default the ones to test again."""
+    ``statuses``: by default the survivors, to test again."""
     return [
         o.name
         for o in outcomes
@@ -524,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
         if args.retest_survivors or args.resume:
             statuses = (RETESTED if args.retest_survivors else ()) + (RESUMED if args.resume else ())
-            names = survivors(read_outcomes(), sources, names, statuses)
+            names = with_status(read_outcomes(), sources, names, statuses)
             if not names:
                 print("No mutant to run: the last run (mutants/) left none surviving or unchecked, as asked.")
                 return 0

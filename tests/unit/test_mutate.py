@@ -407,12 +407,12 @@ def test_retesting_survivors_runs_only_mutants_that_ran_and_lived() -> None:
         Outcome("constructs_lib.observability.dashboard.x_dashboard_body__mutmut_1", path, 0),
         Outcome("constructs_lib.observability.alarms.x_alarm_name__mutmut_1", other, 0),
     ]
-    assert mutate.survivors(outcomes, [path], []) == [
+    assert mutate.with_status(outcomes, [path], []) == [
         "constructs_lib.observability.dashboard.x_widget__mutmut_1",
         "constructs_lib.observability.dashboard.x_widget__mutmut_4",
         "constructs_lib.observability.dashboard.x_dashboard_body__mutmut_1",
     ]
-    assert mutate.survivors(outcomes, [path], ["constructs_lib.observability.dashboard.x_widget*"]) == [
+    assert mutate.with_status(outcomes, [path], ["constructs_lib.observability.dashboard.x_widget*"]) == [
         "constructs_lib.observability.dashboard.x_widget__mutmut_1",
         "constructs_lib.observability.dashboard.x_widget__mutmut_4",
     ]
@@ -432,10 +432,10 @@ def test_resuming_runs_only_what_an_interrupted_run_never_reached() -> None:
             "constructs_lib.observability.alarms.x_alarm_name__mutmut_1", "constructs_lib/observability/alarms.py", None
         ),
     ]
-    assert mutate.survivors(outcomes, [path], [], mutate.RESUMED) == [
+    assert mutate.with_status(outcomes, [path], [], mutate.RESUMED) == [
         "constructs_lib.observability.notices.x_notices__mutmut_3"
     ]
-    assert mutate.survivors(outcomes, [path], [], mutate.RETESTED + mutate.RESUMED) == [
+    assert mutate.with_status(outcomes, [path], [], mutate.RETESTED + mutate.RESUMED) == [
         "constructs_lib.observability.notices.x_notices__mutmut_2",
         "constructs_lib.observability.notices.x_notices__mutmut_3",
     ]
