@@ -86,6 +86,8 @@ _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certifi
 _CODESTAR_ARN = re.compile(
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:connection/[0-9a-f-]{36}$"
 )
+#: ACM's longest common name (RequestCertificate's DomainName), below DNS's 253.
+ACM_COMMON_NAME_MAX = 64
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -259,7 +261,8 @@ class EdgeSettings(_Strict):
     certificate_arn: str | None = None
     """ACM certificate ARN in the stack's region: adds an HTTPS listener (TLS 1.3 policy); HTTP then redirects."""
     domain_name: str | None = None
-    """Name the service answers on (in hosted_zone): an alias to the ALB, and a DNS-validated certificate."""
+    """Name the service answers on (in hosted_zone): an alias to the ALB, and a DNS-validated certificate
+    (at most 64 characters, ACM's limit for the name it certifies, unless certificate_arn brings one)."""
     hosted_zone: str | None = None
     """Public Route 53 hosted zone (its name) that holds domain_name; set with domain_name."""
     allow_plain_http: bool = False
@@ -353,6 +356,18 @@ def _edge_settings_domain_in_zone(self: EdgeSettings) -> EdgeSettings:
         and not (self.domain_name == self.hosted_zone or self.domain_name.endswith(f".{self.hosted_zone}"))
     ):
         raise ValueError(f"domain_name {self.domain_name} is not in hosted_zone {self.hosted_zone}")
+    # The platform requests the certificate (no certificate_arn) with domain_name as its common
+    # name, which ACM caps below DNS's 253: "In compliance with RFC 5280, the length of the domain
+    # name (technically, the Common Name) that you provide cannot exceed 64 octets (characters),
+    # including periods." (ACM API reference, RequestCertificate, DomainName)
+    if self.domain_name and self.certificate_arn is None and len(self.domain_name) > ACM_COMMON_NAME_MAX:
+        raise _field_error(
+            ("domain_name",),
+            self.domain_name,
+            f"is {len(self.domain_name)} characters: the certificate the platform requests names it as its "
+            f"common name, which ACM limits to {ACM_COMMON_NAME_MAX}; choose a shorter name, or set "
+            "edge.certificate_arn to a certificate you have",
+        )
     return self
 
 

@@ -56,7 +56,9 @@ def rows(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
         prop = schema["properties"][name]
         default = "required" if field.is_required() else json.dumps(field.default)
         env = f"`{env_by_field[name]}`" if not prefix and name in env_by_field else ""
-        out.append(f"| `{prefix}{name}` | {default} | {_allowed(prop, defs)} | {env} | {field.description or ''} |")
+        # A table cell is one line: a docstring wrapped over several is joined.
+        description = " ".join((field.description or "").split())
+        out.append(f"| `{prefix}{name}` | {default} | {_allowed(prop, defs)} | {env} | {description} |")
     return out
 
 

@@ -1,0 +1,136 @@
+"""Every refusal is a user's whole answer: the field, the bad value and what is allowed.
+
+A user who mistypes a setting reads one line per problem and nothing else (no traceback), so
+each line is compared in full: a refusal that lost its example, its list separator or its
+words would leave the user guessing. mutmut found each of these messages could be garbled
+with every test green (the tests matched a fragment).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from constructs_lib.settings import ACM_COMMON_NAME_MAX, KNOWN_REGIONS, ConfigError
+from tests.helpers import make_settings
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
+
+
+def problems(**overrides: Any) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        make_settings("dev", **overrides)
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"edge": {"certificate_arn": "arn:aws:iam::123456789012:server-certificate/web"}},
+            "edge.certificate_arn = 'arn:aws:iam::123456789012:server-certificate/web': must be an ACM "
+            "certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>",
+        ),
+        (
+            {"edge": {"allowed_ingress_cidrs": ["203.0.113.0/24", "10.0.0.1/24"]}},
+            "edge.allowed_ingress_cidrs = ['203.0.113.0/24', '10.0.0.1/24']: '10.0.0.1/24' is not an IPv4 "
+            "network like 203.0.113.0/24",
+        ),
+        (
+            {"network": {"availability_zones": ["us-east-1a", "us-east-1a"], "az_count": 2}},
+            "network.availability_zones = ['us-east-1a', 'us-east-1a']: must be distinct zone names like us-east-1a",
+        ),
+        (
+            {"network": {"availability_zone_ids": ["use1-az1", "us-east-1b"], "az_count": 2}},
+            "network.availability_zone_ids = ['use1-az1', 'us-east-1b']: must be distinct zone IDs like use1-az1 "
+            "(aws ec2 describe-availability-zones)",
+        ),
+        (
+            {"observability": {"alarm_emails": ["ops@example.com", "ops", "@example.com"]}},
+            "observability.alarm_emails = ['ops@example.com', 'ops', '@example.com']: not e-mail addresses: "
+            "ops, @example.com",
+        ),
+        (
+            {"pipeline": {"codestar_connection_arn": "arn:aws:codebuild:us-east-1:123456789012:project/x"}},
+            "pipeline.codestar_connection_arn = 'arn:aws:codebuild:us-east-1:123456789012:project/x': must be a "
+            "CodeStar connection ARN like arn:aws:codestar-connections:eu-west-1:123456789012:connection/<uuid>",
+        ),
+        (
+            {"pipeline": {"github_repository": "acme"}},
+            "pipeline.github_repository = 'acme': must be owner/name, like acme/web-service",
+        ),
+        (
+            {"security": {"secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:layer:rotate"}},
+            "security.secret_rotation_lambda_arn = 'arn:aws:lambda:us-east-1:123456789012:layer:rotate': must be "
+            "a Lambda function ARN like arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+        ),
+        (
+            {"security": {"secret_readers": ["arn:aws:iam::123456789012:user/alice", "role/x"]}},
+            "security.secret_readers = ['arn:aws:iam::123456789012:user/alice', 'role/x']: not IAM role ARNs: "
+            "arn:aws:iam::123456789012:user/alice, role/x; each must look like "
+            "arn:aws:iam::123456789012:role/break-glass",
+        ),
+        (
+            {"service": {"xray_daemon_image": "amazon/aws-xray-daemon:3.3.14"}},
+            "service.xray_daemon_image = 'amazon/aws-xray-daemon:3.3.14': must be a tagged public.ecr.aws image "
+            "(the mirror copies from ECR Public), like public.ecr.aws/xray/aws-xray-daemon:3.3.14",
+        ),
+    ],
+    ids=lambda v: next(iter(v)) + "." + next(iter(next(iter(v.values())))) if isinstance(v, dict) else "",
+)
+def test_a_refusal_names_the_field_the_value_and_what_is_allowed(overrides: dict[str, Any], expected: str) -> None:
+    assert problems(**overrides) == [expected]
+
+
+def test_an_unknown_replica_region_lists_the_known_regions_in_order() -> None:
+    (problem,) = problems(recovery={"replica_region": "us-west-9"})
+    head, _, allowed = problem.partition("allowed: ")
+    assert head == "recovery.replica_region = 'us-west-9': unknown AWS region; "
+    listed = allowed.split(", ")
+    assert listed == sorted(listed)
+    assert set(listed) == KNOWN_REGIONS
+    assert "us-west-2" in listed
+
+
+# --- edge names: DNS's limit, and ACM's lower one for a certificate the platform requests ---
+
+
+def name_of_length(length: int, zone: str = "example.com") -> str:
+    """A name in ``zone`` of exactly ``length`` characters, in labels of at most 63."""
+    labels, left = [], length - len(zone)
+    while left > 0:
+        size = min(63, left - 1)  # each label brings its "."
+        labels.append("a" * size)
+        left -= size + 1
+    name = ".".join([*labels, zone])
+    assert len(name) == length
+    assert all(len(label) <= 63 for label in name.split("."))
+    return name
+
+
+def test_a_requested_certificate_names_at_most_64_characters() -> None:
+    """ACM, RequestCertificate's DomainName: "In compliance with RFC 5280, the length of the domain
+    name (technically, the Common Name) that you provide cannot exceed 64 octets (characters),
+    including periods." The platform requests the certificate when no certificate_arn is set."""
+    longest = name_of_length(ACM_COMMON_NAME_MAX)
+    assert make_settings("dev", edge={"domain_name": longest, "hosted_zone": "example.com"}).edge.https
+    too_long = name_of_length(ACM_COMMON_NAME_MAX + 1)
+    assert problems(edge={"domain_name": too_long, "hosted_zone": "example.com"}) == [
+        f"edge.domain_name = '{too_long[:56]}...: is 65 characters: the certificate the platform requests names "
+        "it as its common name, which ACM limits to 64; choose a shorter name, or set edge.certificate_arn to a "
+        "certificate you have"
+    ]
+
+
+def test_a_brought_certificate_lets_the_name_reach_dns_s_253() -> None:
+    """A certificate_arn of one's own may carry a longer name as a subject alternative name (ACM:
+    "names up to 253 octets in length"); Route 53 takes up to 253 characters."""
+    edge = {"certificate_arn": CERT, "hosted_zone": "example.com"}
+    longest = name_of_length(253)
+    assert make_settings("dev", edge={**edge, "domain_name": longest}).edge.domain_name == longest
+    too_long = name_of_length(254)
+    assert problems(edge={**edge, "domain_name": too_long}) == [
+        f"edge.domain_name = '{too_long[:56]}...: must be a DNS name like app.example.com (letters, digits, "
+        "hyphens; no wildcard)"
+    ]
