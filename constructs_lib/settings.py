@@ -1074,10 +1074,12 @@ def _problems(exc: ValidationError) -> list[str]:
     for err in exc.errors(include_url=False):
         path = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            # pydantic's input for a missing field is the mapping around it: nothing the user wrote.
+            problems.append(f"{path}: required setting is missing; see the settings table in README.md")
+            continue
         if err["type"] == "extra_forbidden":
             msg = "unknown setting (typo?); see the settings table in README.md"
-        elif err["type"] == "missing":
-            msg = "required setting is missing"
         problems.append(f"{path} = {_describe(err['input'])}: {msg}")
     return problems
 

@@ -76,11 +76,63 @@ def problems(**overrides: Any) -> list[str]:
             "service.xray_daemon_image = 'amazon/aws-xray-daemon:3.3.14': must be a tagged public.ecr.aws image "
             "(the mirror copies from ECR Public), like public.ecr.aws/xray/aws-xray-daemon:3.3.14",
         ),
+        (
+            {"edge": {"blocked_countries": ["de", "XX", "uk"], "geo_blocking_enabled": True}},
+            "edge.blocked_countries = ['de', 'XX', 'uk']: not ISO 3166-1 alpha-2 country codes: XX, uk "
+            "(the United Kingdom is GB)",
+        ),
+        (
+            {"edge": {"blocked_countries": ["XX"], "geo_blocking_enabled": True}},
+            "edge.blocked_countries = ['XX']: not ISO 3166-1 alpha-2 country codes: XX",
+        ),
+        (
+            {"edge": {"blocked_countries": [], "geo_blocking_enabled": True}},
+            "edge = {'blocked_countries': [], 'geo_blocking_enabled': True}: geo_blocking_enabled is true but "
+            "blocked_countries is empty: list at least one ISO 3166-1 alpha-2 code, or set "
+            "geo_blocking_enabled = false",
+        ),
+        (
+            {"edge": {"domain_name": "-bad.example.com", "hosted_zone": "example.com"}},
+            "edge.domain_name = '-bad.example.com': must be a DNS name like app.example.com (letters, digits, "
+            "hyphens; no wildcard)",
+        ),
+        (
+            {"pipeline": {"github_repository": "acme/web", "codestar_connection_arn": None}},
+            "pipeline = {'github_repository': 'acme/web', 'codestar_connection_ar...: codestar_connection_arn and "
+            "github_repository must be set together (GitHub source)",
+        ),
+        (
+            {
+                "security": {
+                    "secret_rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate",
+                    "secret_readers": [],
+                }
+            },
+            "security = {'secret_rotation_lambda_arn': 'arn:aws:lambda:us-east-1:...: secret_rotation_lambda_arn is "
+            "set but secret_readers is empty: the secrets' policies let only the roles named read a value; add the "
+            "rotation function's execution role to secret_readers",
+        ),
+        (
+            {"edge": {"waf_rate_limt": 500}},
+            "edge.waf_rate_limt = 500: unknown setting (typo?); see the settings table in README.md",
+        ),
     ],
     ids=lambda v: next(iter(v)) + "." + next(iter(next(iter(v.values())))) if isinstance(v, dict) else "",
 )
 def test_a_refusal_names_the_field_the_value_and_what_is_allowed(overrides: dict[str, Any], expected: str) -> None:
     assert problems(**overrides) == [expected]
+
+
+def test_a_value_is_shown_whole_up_to_60_characters_then_cut_to_57_and_an_ellipsis() -> None:
+    """A long value (a pasted policy, a list of ARNs) would bury the message; a short one is shown whole."""
+    shown = "a" * 58  # repr: 60 characters
+    assert problems(pipeline={"github_repository": shown}) == [
+        f"pipeline.github_repository = '{shown}': must be owner/name, like acme/web-service"
+    ]
+    cut = "b" * 59  # repr: 61 characters
+    assert problems(pipeline={"github_repository": cut}) == [
+        f"pipeline.github_repository = '{cut[:56]}...: must be owner/name, like acme/web-service"
+    ]
 
 
 def test_an_unknown_replica_region_lists_the_known_regions_in_order() -> None:
