@@ -164,6 +164,24 @@ def test_nat_per_az(prod: Synth) -> None:
     assert len({r["nat_gateway_id"] for r in default_routes(doc).values()}) == 3
 
 
+def test_each_nat_gateway_is_public_on_its_own_eip_in_its_own_public_subnet_after_the_igw(prod: Synth) -> None:
+    """CreateNatGateway: "[Public NAT gateways only] The allocation ID of an Elastic IP address to
+    associate with the NAT gateway" (a public gateway without one is refused); AllocateAddress's
+    Domain is "vpc" (EC2-Classic is retired). The provider's aws_nat_gateway page: "it's recommended
+    to denote that the NAT Gateway depends on the Internet Gateway for the VPC in which the NAT
+    Gateway's subnet is located" (a gateway created first has no way out)."""
+    doc = prod["platform"]
+    eips = resources(doc, "aws_eip")
+    assert {e["domain"] for e in eips.values()} == {"vpc"}
+    (igw,) = resources(doc, "aws_internet_gateway")
+    public = {k for k, s in resources(doc, "aws_subnet").items() if s["tags"]["tier"] == "public"}
+    gateways = resources(doc, "aws_nat_gateway").values()
+    assert sorted(g["allocation_id"] for g in gateways) == sorted(f"${{aws_eip.{k}.id}}" for k in eips)
+    assert sorted(g["subnet_id"] for g in gateways) == sorted(f"${{aws_subnet.{k}.id}}" for k in public)
+    assert all(g.get("connectivity_type", "public") == "public" for g in gateways)
+    assert all(f"aws_internet_gateway.{igw}" in g["depends_on"] for g in gateways)
+
+
 def test_nat_toggle_adds_nat_and_moves_the_functions_into_the_vpc(synth: Callable[[Settings], Synth]) -> None:
     """NAT is the functions' way out of the private subnets: turning it on adds the NAT path and
     the functions' placement, and changes nothing but the two functions and their roles' policies."""
