@@ -145,6 +145,50 @@ def test_xray_daemon_sidecar(dev: Synth) -> None:
     assert sidecar["essential"] is False
 
 
+def test_every_container_logs_with_exactly_the_options_the_awslogs_driver_takes(
+    synth: Callable[[Settings], Synth],
+) -> None:
+    # LogConfiguration, awslogs: "awslogs-region ... Required: Yes"; "awslogs-stream-prefix ...
+    # Required: Yes, when using Fargate". Docker's awslogs driver refuses an option it does not know
+    # ("unknown log opt"), so a misspelt key stops the task from starting. A region other than the
+    # shipped configs' one sets the stack's region apart from any default.
+    doc = synth(make_settings("dev", region="eu-west-2"))["platform"]
+    (group,) = [k for k in resources(doc, "aws_cloudwatch_log_group") if k.startswith("service_log-group_")]
+    for name, container in containers(doc).items():
+        assert container["logConfiguration"] == {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": f"${{aws_cloudwatch_log_group.{group}.name}}",
+                "awslogs-region": "eu-west-2",
+                "awslogs-stream-prefix": name,
+                "mode": "non-blocking",
+                "max-buffer-size": "25m",
+            },
+        }, name
+
+
+def test_the_app_alone_is_essential(dev: Synth) -> None:
+    # ContainerDefinition.essential: "If the essential parameter of a container is marked as true,
+    # and that container fails or stops for any reason, all other containers that are part of the
+    # task are stopped." An app that dies must end its task (the service starts another); the
+    # tracing sidecar's failure must not take the app down with it.
+    assert {name: c["essential"] for name, c in containers(dev["platform"]).items()} == {
+        "app": True,
+        XRAY_CONTAINER: False,
+    }
+
+
+def test_the_app_writes_to_a_tmp_volume_of_its_task_and_nowhere_else(dev: Synth) -> None:
+    # With a read-only root (ECS.5) the app's only writable path is a volume of the task mounted at
+    # /tmp; MountPoint.sourceVolume "must match the name of a volume" of the task definition.
+    td = one(dev["platform"], "aws_ecs_task_definition")
+    found = containers(dev["platform"])
+    (mount,) = found["app"]["mountPoints"]
+    assert mount == {"sourceVolume": mount["sourceVolume"], "containerPath": "/tmp", "readOnly": False}
+    assert mount["sourceVolume"] in {v["name"] for v in td["volume"]}
+    assert "mountPoints" not in found[XRAY_CONTAINER]
+
+
 def test_readonly_root_can_be_turned_off(synth: Callable[[Settings], Synth]) -> None:
     doc = synth(make_settings("dev", service={"readonly_root_filesystem": False}))["platform"]
     assert containers(doc)["app"]["readonlyRootFilesystem"] is False
