@@ -113,6 +113,28 @@ def problems(**overrides: Any) -> list[str]:
             "rotation function's execution role to secret_readers",
         ),
         (
+            {
+                "service": {"bootstrap_image": "docker.io/library/nginx:1.27"},
+                "network": {"enable_nat_gateway": False, "enable_vpc_endpoints": True},
+            },
+            "service.bootstrap_image = 'docker.io/library/nginx:1.27': docker.io is unreachable from the private "
+            "subnets with network.enable_nat_gateway = false (only ECR Public images, which the platform mirrors "
+            "into this account's ECR, and this account's ECR in us-east-1, through the VPC endpoints); use a "
+            "public.ecr.aws image (e.g. public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine), push it to this "
+            "account's ECR, or set network.enable_nat_gateway = true",
+        ),
+        (
+            {
+                "account_id": "123456789012",
+                "security": {
+                    "secret_readers": ["arn:aws:iam::123456789012:role/ok", "arn:aws:iam::210987654321:role/other"]
+                },
+            },
+            "security.secret_readers = ['arn:aws:iam::210987654321:role/other']: names roles outside account_id "
+            "123456789012: the secrets and their key are this account's; list roles of this account (a role "
+            "elsewhere would also need the key policy)",
+        ),
+        (
             {"edge": {"waf_rate_limt": 500}},
             "edge.waf_rate_limt = 500: unknown setting (typo?); see the settings table in README.md",
         ),
@@ -132,6 +154,16 @@ def test_a_value_is_shown_whole_up_to_60_characters_then_cut_to_57_and_an_ellips
     cut = "b" * 59  # repr: 61 characters
     assert problems(pipeline={"github_repository": cut}) == [
         f"pipeline.github_repository = '{cut[:56]}...: must be owner/name, like acme/web-service"
+    ]
+
+
+def test_prod_without_https_says_each_way_to_https_or_to_opt_out() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("prod", edge={"domain_name": None, "hosted_zone": None})
+    assert info.value.problems == [
+        'edge.domain_name = None: environment "prod" needs HTTPS: set edge.domain_name with edge.hosted_zone (the '
+        "platform requests and validates a certificate), or edge.certificate_arn (a certificate you have); to serve "
+        "plain HTTP anyway, set edge.allow_plain_http = true"
     ]
 
 
