@@ -135,6 +135,57 @@ def problems(**overrides: Any) -> list[str]:
             "elsewhere would also need the key policy)",
         ),
         (
+            {"network": {"enable_nat_gateway": False, "enable_vpc_endpoints": False}},
+            "network = {'vpc_cidr': '10.10.0.0/16', 'az_count': 2, 'enable_nat_g...: enable_nat_gateway and "
+            "enable_vpc_endpoints are both false: tasks in the private subnets could not pull images from ECR, read "
+            "secrets or ship logs; enable at least one",
+        ),
+        (
+            {
+                "network": {
+                    "availability_zones": ["us-east-1a", "us-east-1b"],
+                    "availability_zone_ids": ["use1-az1", "use1-az2"],
+                    "az_count": 2,
+                }
+            },
+            "network = {'vpc_cidr': '10.10.0.0/16', 'az_count': 2, 'enable_nat_g...: set availability_zones or "
+            "availability_zone_ids, not both",
+        ),
+        (
+            {"edge": {"certificate_arn": CERT.replace("us-east-1", "eu-west-1")}},
+            "edge.certificate_arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0e8a5d3c-...: is a certificate "
+            "in eu-west-1, but the load balancer is in us-east-1: ACM certificates are regional; request or import "
+            "one in the stack's region",
+        ),
+        (
+            {"project": "internal"},
+            "project = 'internal': load balancer name 'internal-alb-dev' would begin with 'internal-', which ELB "
+            "refuses; choose another project",
+        ),
+        (
+            {"environment_suffix": "s3alias"},
+            "environment_suffix = 's3alias': a name ending in '-s3alias' is reserved by S3 (access point and bucket "
+            "aliases); choose another environment_suffix",
+        ),
+        (
+            {"project": "p" * 12, "region": "ap-southeast-7", "environment_suffix": "a" * 10},
+            "environment_suffix = 'aaaaaaaaaa': too long: derived name "
+            "'pppppppppppp-tfstate-logs-aaaaaaaaaa-000000000000-ap-southeast-7' is 64 characters, the limit is 63; "
+            "with project 'pppppppppppp' in ap-southeast-7 the suffix may be at most 9 characters",
+        ),
+        (
+            {"recovery": {"replicate": True, "replica_region": None}},
+            "recovery.replica_region = None: replication of the state and artifact buckets is on "
+            "(recovery.replicate = true): name the region the replicas live in, e.g. us-west-2; or set "
+            "recovery.replicate = false",
+        ),
+        (
+            {"environment_suffix": "a" * 22, "recovery": {"replicate": True, "replica_region": "ap-southeast-7"}},
+            "recovery.replica_region = 'ap-southeast-7': makes the replica bucket name "
+            "'cicd-tfstate-logs-aaaaaaaaaaaaaaaaaaaaaa-000000000000-ap-southeast-7' 68 characters, over S3's 63; "
+            "choose a region with a shorter name or a shorter environment_suffix",
+        ),
+        (
             {"edge": {"waf_rate_limt": 500}},
             "edge.waf_rate_limt = 500: unknown setting (typo?); see the settings table in README.md",
         ),
@@ -165,6 +216,33 @@ def test_prod_without_https_says_each_way_to_https_or_to_opt_out() -> None:
         "platform requests and validates a certificate), or edge.certificate_arn (a certificate you have); to serve "
         "plain HTTP anyway, set edge.allow_plain_http = true"
     ]
+
+
+def test_prod_replicates_by_default_and_says_so_when_the_region_is_missing() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_settings("prod", recovery={"replica_region": None})
+    assert info.value.problems == [
+        "recovery.replica_region = None: replication of the state and artifact buckets is on (the prod default): "
+        "name the region the replicas live in, e.g. us-west-2; or set recovery.replicate = false"
+    ]
+
+
+def test_a_replica_region_is_only_measured_when_replication_is_on() -> None:
+    """With replication off no replica bucket exists: a region whose replica names would be too long is fine."""
+    s = make_settings(
+        "dev", environment_suffix="a" * 22, recovery={"replicate": False, "replica_region": "ap-southeast-7"}
+    )
+    assert (s.replication_on, s.recovery.replica_region) == (False, "ap-southeast-7")
+
+
+def test_tags_take_aws_s_lengths_exactly() -> None:
+    """AWS's tagging rules: "Maximum key length: 128 Unicode characters"; "Maximum value length: 256
+    Unicode characters"; a key has at least one character, a value may be empty."""
+    tags = {"k" * 128: "v" * 256, "x": ""}
+    assert tags.items() <= make_settings("dev", tags=tags).tags.items()
+    for bad, shown in (({"k" * 129: "v"}, "k" * 129), ({"": "v"}, ""), ({"k": "v" * 257}, "k")):
+        (problem,) = problems(tags=bad)
+        assert problem.endswith(f": tag {shown!r}: keys are 1-128 characters, values at most 256"), problem
 
 
 def test_an_unknown_replica_region_lists_the_known_regions_in_order() -> None:
