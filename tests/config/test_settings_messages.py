@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.settings import ACM_COMMON_NAME_MAX, KNOWN_REGIONS, ConfigError
-from tests.helpers import make_settings
+from constructs_lib.settings import ACM_COMMON_NAME_MAX, KNOWN_REGIONS, ConfigError, parse_settings
+from tests.helpers import make_settings, raw_config
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0e8a5d3c-2f55-4b6f-9a56-8f3c7f1f7c11"
 
@@ -186,6 +186,21 @@ def problems(**overrides: Any) -> list[str]:
             "choose a region with a shorter name or a shorter environment_suffix",
         ),
         (
+            {"network": {"vpc_cidr": "8.8.8.0/24"}},
+            "network.vpc_cidr = '8.8.8.0/24': must be a private (RFC 1918) IPv4 block: 10.0.0.0/8, 172.16.0.0/12 or "
+            "192.168.0.0/16",
+        ),
+        (
+            {"ci": {"github_repository": "acme/."}},
+            "ci.github_repository = 'acme/.': must be one GitHub repository as owner/name (letters, digits, '-' in "
+            "the owner; letters, digits, '.', '_', '-' in the name; no wildcards), e.g. 'example-org/cicd-platform'",
+        ),
+        (
+            {"environment_suffix": "Dev"},
+            "environment_suffix = 'Dev': use lower-case letters, digits and single hyphens (S3 and ALB names allow "
+            "nothing else), e.g. 'dev' or 'pr-42'",
+        ),
+        (
             {"edge": {"waf_rate_limt": 500}},
             "edge.waf_rate_limt = 500: unknown setting (typo?); see the settings table in README.md",
         ),
@@ -206,6 +221,14 @@ def test_a_value_is_shown_whole_up_to_60_characters_then_cut_to_57_and_an_ellips
     assert problems(pipeline={"github_repository": cut}) == [
         f"pipeline.github_repository = '{cut[:56]}...: must be owner/name, like acme/web-service"
     ]
+
+
+def test_parse_settings_names_its_source_as_settings_unless_told() -> None:
+    raw = raw_config("dev")
+    raw["environment_suffix"] = "Dev"
+    with pytest.raises(ConfigError) as info:
+        parse_settings(raw)
+    assert str(info.value).split("\n")[0] == "invalid settings in settings (1 problem):"
 
 
 def test_prod_without_https_says_each_way_to_https_or_to_opt_out() -> None:
@@ -245,10 +268,17 @@ def test_tags_take_aws_s_lengths_exactly() -> None:
         assert problem.endswith(f": tag {shown!r}: keys are 1-128 characters, values at most 256"), problem
 
 
-def test_an_unknown_replica_region_lists_the_known_regions_in_order() -> None:
-    (problem,) = problems(recovery={"replica_region": "us-west-9"})
-    head, _, allowed = problem.partition("allowed: ")
-    assert head == "recovery.replica_region = 'us-west-9': unknown AWS region; "
+@pytest.mark.parametrize(
+    ("overrides", "head"),
+    [
+        ({"recovery": {"replica_region": "us-west-9"}}, "recovery.replica_region = 'us-west-9': unknown AWS region; "),
+        ({"region": "mars-1"}, "region = 'mars-1': unknown AWS region; "),
+    ],
+)
+def test_an_unknown_region_lists_the_known_regions_in_order(overrides: dict[str, Any], head: str) -> None:
+    (problem,) = problems(**overrides)
+    found, _, allowed = problem.partition("allowed: ")
+    assert found == head
     listed = allowed.split(", ")
     assert listed == sorted(listed)
     assert set(listed) == KNOWN_REGIONS
