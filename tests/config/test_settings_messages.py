@@ -163,6 +163,11 @@ def problems(**overrides: Any) -> list[str]:
             "refuses; choose another project",
         ),
         (
+            {"project": "sthree"},
+            "project = 'sthree': bucket name 'sthree-tfstate-dev-000000000000-us-east-1' would start with 'sthree-', "
+            "which S3 reserves; choose another project",
+        ),
+        (
             {"environment_suffix": "s3alias"},
             "environment_suffix = 's3alias': a name ending in '-s3alias' is reserved by S3 (access point and bucket "
             "aliases); choose another environment_suffix",
@@ -201,6 +206,11 @@ def problems(**overrides: Any) -> list[str]:
             "nothing else), e.g. 'dev' or 'pr-42'",
         ),
         (
+            {"edge": {"domain_name": "app.example.com", "hosted_zone": None}},
+            "edge = {'domain_name': 'app.example.com', 'hosted_zone': None}: domain_name and hosted_zone must be set "
+            "together (the zone holds the name's records)",
+        ),
+        (
             {"edge": {"waf_rate_limt": 500}},
             "edge.waf_rate_limt = 500: unknown setting (typo?); see the settings table in README.md",
         ),
@@ -220,6 +230,20 @@ def test_a_value_is_shown_whole_up_to_60_characters_then_cut_to_57_and_an_ellips
     cut = "b" * 59  # repr: 61 characters
     assert problems(pipeline={"github_repository": cut}) == [
         f"pipeline.github_repository = '{cut[:56]}...: must be owner/name, like acme/web-service"
+    ]
+
+
+def test_a_missing_setting_does_not_hide_the_problems_after_it() -> None:
+    raw = raw_config("dev")
+    del raw["environment_suffix"]
+    raw["tags"] = {"aws:x": "y"}
+    raw["network"] = {"az_count": 9}
+    with pytest.raises(ConfigError) as info:
+        parse_settings(raw)
+    assert info.value.problems == [
+        "environment_suffix: required setting is missing; see the settings table in README.md",
+        "tags = {'aws:x': 'y'}: tag 'aws:x': the aws: prefix is reserved for AWS",
+        "network.az_count = 9: Input should be 2 or 3",
     ]
 
 
