@@ -167,6 +167,53 @@ def test_every_container_logs_with_exactly_the_options_the_awslogs_driver_takes(
         }, name
 
 
+def api_problems(value: Any, shape: Any, path: str) -> list[str]:
+    """Where ``value`` departs from an AWS API shape of botocore's service model: a field the API does
+    not have, a required one missing, a scalar of the wrong type. The provider decodes the container
+    definitions with Go's JSON decoder, which drops a field it does not know without a word."""
+    if shape.type_name == "structure":
+        problems = [f"{path}.{k}: not a field of {shape.name}" for k in value if k not in shape.members]
+        problems += [f"{path}.{k}: required by {shape.name}" for k in shape.required_members if k not in value]
+        for key, item in value.items():
+            if key in shape.members:
+                problems += api_problems(item, shape.members[key], f"{path}.{key}")
+        return problems
+    if shape.type_name == "list":
+        return [p for i, item in enumerate(value) for p in api_problems(item, shape.member, f"{path}[{i}]")]
+    if shape.type_name == "map":
+        return [p for k, item in value.items() for p in api_problems(item, shape.value, f"{path}[{k}]")]
+    scalar = {"string": str, "boolean": bool, "integer": int}.get(shape.type_name)
+    if scalar is None or (isinstance(value, scalar) and not (scalar is int and isinstance(value, bool))):
+        return []
+    return [f"{path}: {value!r} is not {shape.type_name}"]
+
+
+def test_every_container_definition_is_one_ecs_reads_field_for_field(shipped: tuple[Settings, Synth]) -> None:
+    # The oracle is AWS's own API model (botocore's ECS service-2.json, RegisterTaskDefinition's
+    # ContainerDefinition): a misspelt field ("memoryreservation", "XXcpuXX") would be dropped on
+    # its way to ECS, and the sidecar would run without its reservation, the app without its mounts.
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("ecs").shape_for("ContainerDefinition")
+    settings, docs = shipped
+    for name, container in containers(docs["platform"]).items():
+        assert api_problems(container, shape, name) == [], settings.environment
+
+
+def test_api_problems_names_an_unknown_field_a_missing_one_and_a_wrong_type() -> None:
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("ecs").shape_for("ContainerDefinition")
+    wrong = {"name": "app", "XXcpuXX": 32, "essential": "true", "mountPoints": [{"readonly": False}], "secrets": [{}]}
+    assert api_problems(wrong, shape, "app") == [
+        "app.XXcpuXX: not a field of ContainerDefinition",
+        "app.essential: 'true' is not boolean",
+        "app.mountPoints[0].readonly: not a field of MountPoint",
+        "app.secrets[0].name: required by Secret",
+        "app.secrets[0].valueFrom: required by Secret",
+    ]
+
+
 def test_the_app_alone_is_essential(dev: Synth) -> None:
     # ContainerDefinition.essential: "If the essential parameter of a container is marked as true,
     # and that container fails or stops for any reason, all other containers that are part of the
