@@ -75,6 +75,9 @@ def test_task_definition_size_roles_and_platform(prod: Synth) -> None:
     td = one(prod["platform"], "aws_ecs_task_definition")
     assert (td["cpu"], td["memory"]) == ("512", "1024")
     assert td["requires_compatibilities"] == ["FARGATE"]
+    # "If you're using Fargate, the awsvpc network mode is required." (ECS task definition
+    # parameters, networkMode); RegisterTaskDefinition refuses any other for FARGATE.
+    assert td["network_mode"] == "awsvpc"
     assert td["execution_role_arn"] != td["task_role_arn"]
     assert td["execution_role_arn"].startswith("${aws_iam_role.service_execution-role_")
     assert td["task_role_arn"].startswith("${aws_iam_role.service_task-role_")
