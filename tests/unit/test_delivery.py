@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -170,6 +171,14 @@ def test_every_container_logs_with_exactly_the_options_the_awslogs_driver_takes(
         }, name
 
 
+@functools.cache
+def container_definition_shape() -> Any:
+    """RegisterTaskDefinition's ContainerDefinition in botocore's ECS model (loaded once: it is large)."""
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("ecs").shape_for("ContainerDefinition")
+
+
 def api_problems(value: Any, shape: Any, path: str) -> list[str]:
     """Where ``value`` departs from an AWS API shape of botocore's service model: a field the API does
     not have, a required one missing, a scalar of the wrong type. The provider decodes the container
@@ -195,18 +204,14 @@ def test_every_container_definition_is_one_ecs_reads_field_for_field(shipped: tu
     # The oracle is AWS's own API model (botocore's ECS service-2.json, RegisterTaskDefinition's
     # ContainerDefinition): a misspelt field ("memoryreservation", "XXcpuXX") would be dropped on
     # its way to ECS, and the sidecar would run without its reservation, the app without its mounts.
-    import botocore.session
-
-    shape = botocore.session.get_session().get_service_model("ecs").shape_for("ContainerDefinition")
+    shape = container_definition_shape()
     settings, docs = shipped
     for name, container in containers(docs["platform"]).items():
         assert api_problems(container, shape, name) == [], settings.environment
 
 
 def test_api_problems_names_an_unknown_field_a_missing_one_and_a_wrong_type() -> None:
-    import botocore.session
-
-    shape = botocore.session.get_session().get_service_model("ecs").shape_for("ContainerDefinition")
+    shape = container_definition_shape()
     wrong = {"name": "app", "XXcpuXX": 32, "essential": "true", "mountPoints": [{"readonly": False}], "secrets": [{}]}
     assert api_problems(wrong, shape, "app") == [
         "app.XXcpuXX: not a field of ContainerDefinition",
