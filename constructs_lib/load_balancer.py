@@ -60,6 +60,7 @@ def log_delivery_statement(aws: Aws, bucket_name: str) -> policies.Statement:
 
 class LoadBalancer(Construct):
     """Attributes: lb, target_group, http_listener, https_listener (or None),
+    forwarding_listener (the one whose default action forwards to target_group),
     alb_security_group, service_security_group, access_logs (bucket)."""
 
     def __init__(
@@ -211,6 +212,9 @@ class LoadBalancer(Construct):
         self.http_listener = LbListener(
             self, "http", load_balancer_arn=self.lb.arn, port=80, protocol="HTTP", default_action=[http_action]
         )
+        # A target group is "associated with a load balancer" only once a listener forwards to it.
+        # With HTTPS that is the HTTPS listener, which waits for the certificate's validation.
+        self.forwarding_listener: LbListener = self.https_listener or self.http_listener
 
     def metric(self, name: str, *, per_target_group: bool = False) -> Metric:
         """An ``AWS/ApplicationELB`` metric of this ALB (or of its target group)."""

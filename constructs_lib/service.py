@@ -249,7 +249,12 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             wait_for_steady_state=False,
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(PIPELINE_OWNED_ATTRIBUTES)),
-            depends_on=[load_balancer.http_listener],
+            # ECS refuses a target group no listener forwards to yet ("The target group with
+            # targetGroupArn ... does not have an associated load balancer"), and the provider
+            # retries CreateService for about four minutes only. Terraform cannot see the listener
+            # from the service, so the edge is stated: the forwarding one, which with HTTPS waits
+            # for the certificate's DNS validation (the provider allows that 75 minutes).
+            depends_on=[load_balancer.forwarding_listener],
         )
 
     def grant_deploy(self, grantee: policies.Grantee) -> None:

@@ -262,6 +262,55 @@ def test_service_private_no_public_ip_behind_alb_with_circuit_breaker(dev: Synth
     assert lb["target_group_arn"].startswith("${aws_lb_target_group.")
 
 
+def test_the_service_runs_its_desired_count_and_keeps_it_serving_through_a_deployment(
+    shipped: tuple[Settings, Synth],
+) -> None:
+    """CreateService's deploymentConfiguration: with a minimum healthy percent of 100, ECS starts
+    the new revision's tasks before it stops any old one, so a rollout never serves with fewer
+    than desired_count tasks (with one task, anything lower lets ECS stop the only one first);
+    a maximum of 200 leaves room for a whole new set beside the old."""
+    settings, docs = shipped
+    svc = one(docs["platform"], "aws_ecs_service")
+    assert svc["desired_count"] == settings.service.desired_count
+    assert svc["deployment_minimum_healthy_percent"] == 100
+    assert svc["deployment_maximum_percent"] == 200
+
+
+def test_an_apply_does_not_wait_for_the_rollout_it_starts(shipped: tuple[Settings, Synth]) -> None:
+    """ECS judges a rollout itself (the circuit breaker and the deployment alarms roll it back), so
+    terraform returns once ECS has the service: waiting for a steady state (the provider's
+    ``wait_for_steady_state``, false unless set) would hold the state lock for up to 20 minutes
+    and fail an apply whose resources all exist when the first tasks are slow."""
+    _, docs = shipped
+    svc = one(docs["platform"], "aws_ecs_service")
+    assert svc.get("wait_for_steady_state", False) is False
+    assert svc["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+
+
+def test_the_service_waits_for_the_listener_that_forwards_to_its_target_group(shipped: tuple[Settings, Synth]) -> None:
+    """ECS refuses a service whose target group no listener uses yet ("The target group with
+    targetGroupArn ... does not have an associated load balancer"), and the provider retries
+    CreateService for about four minutes. Terraform sees only the service's reference to the
+    target group, so the service depends on the forwarding listener explicitly: with HTTPS the
+    HTTPS one (it waits for the certificate's validation); the HTTP one then only redirects."""
+    settings, docs = shipped
+    doc = docs["platform"]
+    svc = one(doc, "aws_ecs_service")
+    (lb,) = svc["load_balancer"]
+    forwarding = {
+        f"aws_lb_listener.{key}": listener
+        for key, listener in resources(doc, "aws_lb_listener").items()
+        if any(
+            a["type"] == "forward" and a["target_group_arn"] == lb["target_group_arn"]
+            for a in listener["default_action"]
+        )
+    }
+    assert forwarding, "no listener forwards to the service's target group"
+    assert set(forwarding) <= set(svc["depends_on"])
+    https = settings.edge.domain_name is not None or settings.edge.certificate_arn is not None
+    assert {listener["protocol"] for listener in forwarding.values()} == {"HTTPS" if https else "HTTP"}
+
+
 def test_tasks_carry_the_platforms_tags_on_a_platform_version_fargate_names(dev: Synth) -> None:
     # CreateService: propagateTags "If no value is specified, the tags aren't propagated" (tasks
     # then carry none of the cost-allocation tags); platformVersion is LATEST or a version

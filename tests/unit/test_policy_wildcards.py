@@ -8,7 +8,7 @@ from typing import Any
 
 import cdktf
 
-from constructs_lib import policies
+from constructs_lib import ci_access, policies
 from constructs_lib.iam import ServiceRole
 from constructs_lib.settings import Settings
 from tests.helpers import ALL_ON, make_settings
@@ -111,3 +111,25 @@ def test_every_policy_document_is_in_the_current_language_version(shipped: tuple
             assert len(sids) == len(set(sids)), (address, attr, sids)
             assert {stmt["Effect"] for stmt in as_list(policy["Statement"])} <= {"Allow", "Deny"}, (address, attr)
     assert checked > 30
+
+
+def test_an_action_without_a_resource_type_is_granted_on_every_resource(shipped: tuple[Settings, Synth]) -> None:
+    # Service Authorization Reference: "If there is no value for this column [Resource types],
+    # you must specify all resources ("*") to which the policy applies in the Resource element".
+    # A statement naming such an action on any narrower ARN grants nothing, and the call fails at
+    # run time (the orchestrator registering a revision, the daemon sending traces). The oracle
+    # is AWS's catalogue (parliament's copy), not the policies' own code.
+    _, docs = shipped
+    checked = 0
+    for doc in docs.values():
+        for address, _, policy in policy_documents(doc):
+            if address.split(".")[0] not in IDENTITY_POLICY_TYPES:
+                continue
+            for stmt in as_list(policy["Statement"]):
+                if stmt["Effect"] != "Allow":
+                    continue
+                for action in as_list(stmt["Action"]):
+                    if ci_access.star_only(action):
+                        checked += 1
+                        assert "*" in as_list(stmt["Resource"]), (address, stmt.get("Sid"), action)
+    assert checked > 10
