@@ -40,7 +40,11 @@ def test_prod_pins_zone_ids_with_an_identity_filter(prod: Synth) -> None:
     assert "state" not in zones
     (check,) = zones["lifecycle"]["postcondition"]
     assert check["condition"] == "${length(self.names) == 3}"
-    assert "availability_zone_ids" in check["error_message"]
+    # What a plan prints when the region lacks a pinned zone: the setting, its value, the fix.
+    assert check["error_message"] == (
+        "network.availability_zone_ids = use1-az6, use1-az1, use1-az2, but this account's region has only "
+        "some of them; list zone IDs of the stack's region (aws ec2 describe-availability-zones)."
+    )
     subnets = resources(prod["platform"], "aws_subnet").values()
     assert sorted({s["availability_zone"] for s in subnets}) == [
         f"${{element(data.aws_availability_zones.{name}.names, {i})}}" for i in range(3)
@@ -58,6 +62,10 @@ def test_subnets_use_the_accounts_zones_unless_pinned(synth: Callable[[Settings]
     assert zones["filter"] == [{"name": "zone-type", "values": ["availability-zone"]}]
     (check,) = zones["lifecycle"]["postcondition"]
     assert check["condition"] == f"${{length(self.names) >= {count}}}"
+    assert check["error_message"] == (
+        f"network.az_count = {count}, but this account has fewer availability zones in the region; "
+        "lower az_count or pin network.availability_zones."
+    )
     by_tier: dict[str, list[str]] = {"public": [], "private": []}
     for subnet in sorted(resources(doc, "aws_subnet").values(), key=lambda s: s["tags"]["Name"]):
         by_tier[subnet["tags"]["tier"]].append(subnet["availability_zone"])
@@ -351,6 +359,10 @@ def test_endpoint_security_group_allows_443_from_vpc_only(dev: Synth) -> None:
     (cidr,) = rule["cidr_blocks"]
     assert cidr.startswith("${aws_vpc.network_")
     assert cidr.endswith(".cidr_block}")
+    # Outbound too: HTTPS inside the VPC only (a group's rules are its whole list: the provider
+    # removes AWS's default allow-all egress rule from a group it manages).
+    (out,) = sg["egress"]
+    assert (out["from_port"], out["to_port"], out["protocol"], out["cidr_blocks"]) == (443, 443, "tcp", [cidr])
 
 
 def test_no_endpoints_when_disabled(synth: Callable[[Settings], Synth]) -> None:
@@ -368,6 +380,17 @@ def test_flow_logs_to_encrypted_group_with_retention(dev: Synth) -> None:
     )
     assert group["kms_key_id"].startswith("${aws_kms_key.key_")
     assert group["retention_in_days"] == 14
+    # CreateFlowLogs: for CloudWatch Logs, LogDestination is the group's ARN and
+    # DeliverLogsPermissionArn the role flow logs assume (without it nothing is delivered);
+    # MaxAggregationInterval is 60 or 600 seconds, 600 unless set: records reach the group
+    # within a minute, not ten, when someone is looking at an incident.
+    (vpc,) = resources(doc, "aws_vpc")
+    (group_key,) = [k for k, g in resources(doc, "aws_cloudwatch_log_group").items() if g is group]
+    role = next(k for k, r in resources(doc, "aws_iam_role").items() if r["name"] == "cicd-flowlogs-role-dev")
+    assert flow["vpc_id"] == f"${{aws_vpc.{vpc}.id}}"
+    assert flow["log_destination"] == f"${{aws_cloudwatch_log_group.{group_key}.arn}}"
+    assert flow["iam_role_arn"] == f"${{aws_iam_role.{role}.arn}}"
+    assert flow["max_aggregation_interval"] == 60
 
 
 def test_flow_log_role_trusts_only_flow_logs_in_this_account(dev: Synth) -> None:
