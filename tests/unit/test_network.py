@@ -102,6 +102,10 @@ def test_default_security_group_has_no_rules(dev: Synth) -> None:
     sg = one(dev["platform"], "aws_default_security_group")
     assert sg["ingress"] == []
     assert sg["egress"] == []
+    # This VPC's default group: without vpc_id the provider adopts the default group of the
+    # account's default VPC, and this VPC's keeps AWS's allow rules (CIS 5.4 / FSBP EC2.2).
+    (vpc,) = resources(dev["platform"], "aws_vpc")
+    assert sg["vpc_id"] == f"${{aws_vpc.{vpc}.id}}"
 
 
 def acl_decision(rules: list[dict[str, Any]], protocol: str, port: int, source: str) -> str:
@@ -138,6 +142,23 @@ def test_default_network_acl_refuses_remote_administration_on_every_subnet(
         assert acl_decision(acl["ingress"], "tcp", port, internet) == "allow", port
     assert acl_decision(acl["ingress"], "udp", 53, internet) == "allow"
     assert acl_decision(acl["egress"], "tcp", 443, internet) == "allow"
+
+
+def test_network_acl_entries_are_written_as_ec2_reads_them_back(shipped: tuple[Settings, Synth]) -> None:
+    """DescribeNetworkAcls reports an entry's protocol by number, ports 0 for "all protocols" (-1),
+    and no ICMP type or code for TCP, UDP or all, which the provider reads back as 0. The entries
+    are a set: one stated any other way differs from what a refresh reads, and every plan would
+    then show the ACL rewritten (a change a reviewer learns to skim past)."""
+    _, docs = shipped
+    acl = one(docs["platform"], "aws_default_network_acl")
+    for entry in [*acl["ingress"], *acl["egress"]]:
+        assert entry["protocol"] in {"-1", "6", "17"}, entry
+        assert (entry["icmp_type"], entry["icmp_code"]) == (0, 0), entry
+        assert entry["cidr_block"] == "0.0.0.0/0", entry
+        if entry["protocol"] == "-1":
+            assert (entry["from_port"], entry["to_port"]) == (0, 0), entry
+        else:
+            assert entry["from_port"] == entry["to_port"] in {22, 3389}, entry
 
 
 def test_internet_gateway_and_public_default_route(dev: Synth) -> None:
