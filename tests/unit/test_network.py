@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,7 +164,11 @@ def test_network_acl_entries_are_written_as_ec2_reads_them_back(shipped: tuple[S
 
 def test_internet_gateway_and_public_default_route(dev: Synth) -> None:
     doc = dev["platform"]
-    assert one(doc, "aws_internet_gateway")
+    # Attached to this VPC: CreateInternetGateway makes a detached gateway, and a route to one
+    # that is not attached to the route table's VPC is refused (the public subnets would have no
+    # way in or out, and the ALB no internet).
+    (vpc,) = resources(doc, "aws_vpc")
+    assert one(doc, "aws_internet_gateway")["vpc_id"] == f"${{aws_vpc.{vpc}.id}}"
     igw_routes = [r for r in resources(doc, "aws_route").values() if r.get("gateway_id")]
     assert len(igw_routes) == 1
     assert igw_routes[0]["destination_cidr_block"] == "0.0.0.0/0"
@@ -442,3 +447,29 @@ def test_every_network_resource_shows_its_name_in_the_console(synth: Callable[[S
     for rtype, items in found.items():
         for key, item in items.items():
             assert str(item.get("tags", {}).get("Name", "")).startswith("cicd-dev"), (rtype, key)
+
+
+def test_the_networks_attributes_say_what_exists(tmp_path: Path) -> None:
+    """The construct's documented attributes, read by whoever builds on it: the endpoints' group
+    is None (not a false-y stand-in) when there are no endpoints, the NAT gateways an empty list
+    when NAT is off."""
+    from cdktf import Testing
+    from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+    from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+
+    from constructs_lib.app import build_app
+    from constructs_lib.stacks.platform import platform_stack_name
+
+    def network(settings: Settings) -> Any:
+        app = Testing.app(outdir=str(tmp_path / settings.environment_suffix))
+        build_app(app, [settings])
+        return app.node.find_child(platform_stack_name(settings)).network  # type: ignore[attr-defined]
+
+    with_nat = network(make_settings("staging", network={"enable_nat_gateway": True, "enable_vpc_endpoints": False}))
+    assert with_nat.endpoint_security_group is None
+    assert with_nat.nat_gateways
+    assert all(isinstance(g, NatGateway) for g in with_nat.nat_gateways)
+    without_nat = network(make_settings("dev"))
+    assert isinstance(without_nat.endpoint_security_group, SecurityGroup)
+    assert without_nat.nat_gateways == []
+
