@@ -472,4 +472,3 @@ def test_the_networks_attributes_say_what_exists(tmp_path: Path) -> None:
     without_nat = network(make_settings("dev"))
     assert isinstance(without_nat.endpoint_security_group, SecurityGroup)
     assert without_nat.nat_gateways == []
-
