@@ -325,7 +325,15 @@ class Network(Construct):
             account_id=ctx.aws.account_id,
             source_arn=ctx.aws.arn("ec2", "vpc-flow-log/*"),
         )
+        # "The IAM policy that's attached to your IAM role must include at least the following
+        # permissions": CreateLogGroup, CreateLogStream, PutLogEvents, DescribeLogGroups and
+        # DescribeLogStreams (VPC user guide, flow-logs-iam-role). All of them but CreateLogGroup:
+        # the group exists before the flow log (encrypted, with its retention), and one flow logs
+        # made would be neither. DescribeLogGroups has no resource type, so it is granted on "*".
         self.flow_log_group.grant_write(flow_role, sid="WriteFlowLogs", describe_streams=True)
+        flow_role.add_statements(
+            policies.Statement(sid="FindFlowLogGroup", actions=["logs:DescribeLogGroups"], resources=["*"])
+        )
         FlowLog(
             self,
             "flow-log",

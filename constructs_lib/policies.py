@@ -51,6 +51,8 @@ STAR_ONLY_ACTIONS = frozenset(
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeDhcpOptions",
         "ec2:DescribeVpcs",
+        # The VPC flow logs role (constructs_lib/network.py): DescribeLogGroups has no resource type.
+        "logs:DescribeLogGroups",
     }
 )
 

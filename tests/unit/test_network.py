@@ -419,6 +419,32 @@ def test_flow_logs_to_encrypted_group_with_retention(dev: Synth) -> None:
     assert flow["max_aggregation_interval"] == 60
 
 
+def test_flow_log_role_may_do_what_aws_lists_for_publishing_to_its_group(dev: Synth) -> None:
+    """VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs": the role's policy
+    "must include at least" logs:CreateLogGroup, CreateLogStream, PutLogEvents, DescribeLogGroups
+    and DescribeLogStreams. All but CreateLogGroup (the platform makes the group, encrypted, before
+    the flow log), on this group; DescribeLogGroups has no resource type ("*")."""
+    doc = dev["platform"]
+    key = next(k for k, r in resources(doc, "aws_iam_role").items() if r["name"] == "cicd-flowlogs-role-dev")
+    (policy,) = [p for p in resources(doc, "aws_iam_role_policy").values() if f"aws_iam_role.{key}." in p["role"]]
+    group = next(
+        k for k, g in resources(doc, "aws_cloudwatch_log_group").items() if g["name"] == "/aws/vpc-flow-logs/cicd-dev"
+    )
+    arn = f"${{aws_cloudwatch_log_group.{group}.arn}}"
+    granted: dict[str, set[str]] = {}
+    for stmt in statements(policy["policy"]).values():
+        assert stmt["Effect"] == "Allow"
+        for action in [stmt["Action"]] if isinstance(stmt["Action"], str) else stmt["Action"]:
+            resources_ = [stmt["Resource"]] if isinstance(stmt["Resource"], str) else stmt["Resource"]
+            granted.setdefault(action, set()).update(resources_)
+    assert granted == {
+        "logs:CreateLogStream": {arn, f"{arn}:*"},
+        "logs:PutLogEvents": {arn, f"{arn}:*"},
+        "logs:DescribeLogStreams": {arn, f"{arn}:*"},
+        "logs:DescribeLogGroups": {"*"},
+    }
+
+
 def test_flow_log_role_trusts_only_flow_logs_in_this_account(dev: Synth) -> None:
     doc = dev["platform"]
     role = next(r for r in resources(doc, "aws_iam_role").values() if r["name"] == "cicd-flowlogs-role-dev")
