@@ -308,9 +308,20 @@ def test_endpoints_gateway_for_s3_interface_for_the_rest(dev: Synth) -> None:
     by_service = {e["service_name"].rsplit("us-east-1.", 1)[1]: e for e in endpoints}
     assert set(by_service) == {"s3", *INTERFACE_ENDPOINTS}
     assert by_service["s3"]["vpc_endpoint_type"] == "Gateway"
+    # An interface endpoint answers in the subnets it has a network interface in ("For each
+    # Availability Zone, you can choose one subnet"): every private subnet, where the tasks run,
+    # so no task's traffic to AWS crosses a zone or depends on another zone's health.
+    private = sorted(
+        f"${{aws_subnet.{k}.id}}"
+        for k, v in resources(dev["platform"], "aws_subnet").items()
+        if v["tags"]["tier"] == "private"
+    )
+    (group,) = [k for k, g in resources(dev["platform"], "aws_security_group").items() if "endpoints" in g["name"]]
     for svc in INTERFACE_ENDPOINTS:
         assert by_service[svc]["vpc_endpoint_type"] == "Interface"
         assert by_service[svc]["private_dns_enabled"] is True
+        assert sorted(by_service[svc]["subnet_ids"]) == private, svc
+        assert by_service[svc]["security_group_ids"] == [f"${{aws_security_group.{group}.id}}"], svc
     # Private DNS for interface endpoints needs both DNS attributes on the VPC.
     vpc = one(dev["platform"], "aws_vpc")
     assert (vpc["enable_dns_support"], vpc["enable_dns_hostnames"]) == (True, True)
