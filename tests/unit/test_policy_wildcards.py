@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import cdktf
@@ -74,6 +74,15 @@ def test_walker_ignores_wildcards_in_deny() -> None:
 IDENTITY_POLICY_TYPES = {"aws_iam_role_policy", "aws_iam_policy"}
 
 
+def identity_statements(docs: Synth) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(resource address, statement) for every statement of every identity-based policy."""
+    for doc in docs.values():
+        for address, _, policy in policy_documents(doc):
+            if address.split(".")[0] in IDENTITY_POLICY_TYPES:
+                for stmt in as_list(policy["Statement"]):
+                    yield address, stmt
+
+
 def test_every_identity_policy_statement_names_its_resources(shipped: tuple[Settings, Synth]) -> None:
     # IAM JSON policy reference, Resource: "Statements must include either a Resource or a
     # NotResource element." (IAM refuses the policy otherwise: MalformedPolicyDocument.) And a
@@ -81,18 +90,14 @@ def test_every_identity_policy_statement_names_its_resources(shipped: tuple[Sett
     # access stack's permissions boundary caps CI's roles at the region's keys: a ceiling, no grant).
     _, docs = shipped
     checked = 0
-    for doc in docs.values():
-        for address, _, policy in policy_documents(doc):
-            if address.split(".")[0] not in IDENTITY_POLICY_TYPES:
-                continue
-            for stmt in as_list(policy["Statement"]):
-                checked += 1
-                assert "Resource" in stmt or "NotResource" in stmt, (address, stmt.get("Sid"))
-                actions = as_list(stmt["Action"])
-                grant = address.startswith("aws_iam_role_policy.") and stmt.get("Effect") == "Allow"
-                if grant and all(a.startswith("kms:") for a in actions):
-                    resources = as_list(stmt["Resource"])
-                    assert all(r.startswith("${aws_kms_key.") for r in resources), (address, stmt.get("Sid"))
+    for address, stmt in identity_statements(docs):
+        checked += 1
+        assert "Resource" in stmt or "NotResource" in stmt, (address, stmt.get("Sid"))
+        actions = as_list(stmt["Action"])
+        grant = address.startswith("aws_iam_role_policy.") and stmt.get("Effect") == "Allow"
+        if grant and all(a.startswith("kms:") for a in actions):
+            resources = as_list(stmt["Resource"])
+            assert all(r.startswith("${aws_kms_key.") for r in resources), (address, stmt.get("Sid"))
     assert checked > 20
 
 
@@ -121,15 +126,11 @@ def test_an_action_without_a_resource_type_is_granted_on_every_resource(shipped:
     # is AWS's catalogue (parliament's copy), not the policies' own code.
     _, docs = shipped
     checked = 0
-    for doc in docs.values():
-        for address, _, policy in policy_documents(doc):
-            if address.split(".")[0] not in IDENTITY_POLICY_TYPES:
-                continue
-            for stmt in as_list(policy["Statement"]):
-                if stmt["Effect"] != "Allow":
-                    continue
-                for action in as_list(stmt["Action"]):
-                    if ci_access.star_only(action):
-                        checked += 1
-                        assert "*" in as_list(stmt["Resource"]), (address, stmt.get("Sid"), action)
+    for address, stmt in identity_statements(docs):
+        if stmt["Effect"] != "Allow":
+            continue
+        for action in as_list(stmt["Action"]):
+            if ci_access.star_only(action):
+                checked += 1
+                assert "*" in as_list(stmt["Resource"]), (address, stmt.get("Sid"), action)
     assert checked > 10
