@@ -407,14 +407,23 @@ def test_no_endpoints_when_disabled(synth: Callable[[Settings], Synth]) -> None:
     assert resources(synth(s)["platform"], "aws_vpc_endpoint") == {}
 
 
+def flow_log_parts(doc: dict[str, Any]) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
+    """((key, body) of dev's flow-log group, (key, body) of its role), found by their names."""
+    group = next(
+        (k, g)
+        for k, g in resources(doc, "aws_cloudwatch_log_group").items()
+        if g["name"] == "/aws/vpc-flow-logs/cicd-dev"
+    )
+    role = next((k, r) for k, r in resources(doc, "aws_iam_role").items() if r["name"] == "cicd-flowlogs-role-dev")
+    return group, role
+
+
 def test_flow_logs_to_encrypted_group_with_retention(dev: Synth) -> None:
     doc = dev["platform"]
     flow = one(doc, "aws_flow_log")
     assert flow["traffic_type"] == "ALL"
     assert flow["log_destination_type"] == "cloud-watch-logs"
-    group = next(
-        g for g in resources(doc, "aws_cloudwatch_log_group").values() if g["name"] == "/aws/vpc-flow-logs/cicd-dev"
-    )
+    (group_key, group), (role, _) = flow_log_parts(doc)
     assert group["kms_key_id"].startswith("${aws_kms_key.key_")
     assert group["retention_in_days"] == 14
     # CreateFlowLogs: for CloudWatch Logs, LogDestination is the group's ARN and
@@ -422,8 +431,6 @@ def test_flow_logs_to_encrypted_group_with_retention(dev: Synth) -> None:
     # MaxAggregationInterval is 60 or 600 seconds, 600 unless set: records reach the group
     # within a minute, not ten, when someone is looking at an incident.
     (vpc,) = resources(doc, "aws_vpc")
-    (group_key,) = [k for k, g in resources(doc, "aws_cloudwatch_log_group").items() if g is group]
-    role = next(k for k, r in resources(doc, "aws_iam_role").items() if r["name"] == "cicd-flowlogs-role-dev")
     assert flow["vpc_id"] == f"${{aws_vpc.{vpc}.id}}"
     assert flow["log_destination"] == f"${{aws_cloudwatch_log_group.{group_key}.arn}}"
     assert flow["iam_role_arn"] == f"${{aws_iam_role.{role}.arn}}"
@@ -436,11 +443,8 @@ def test_flow_log_role_may_do_what_aws_lists_for_publishing_to_its_group(dev: Sy
     and DescribeLogStreams. All but CreateLogGroup (the platform makes the group, encrypted, before
     the flow log), on this group; DescribeLogGroups has no resource type ("*")."""
     doc = dev["platform"]
-    key = next(k for k, r in resources(doc, "aws_iam_role").items() if r["name"] == "cicd-flowlogs-role-dev")
+    (group, _), (key, _) = flow_log_parts(doc)
     (policy,) = [p for p in resources(doc, "aws_iam_role_policy").values() if f"aws_iam_role.{key}." in p["role"]]
-    group = next(
-        k for k, g in resources(doc, "aws_cloudwatch_log_group").items() if g["name"] == "/aws/vpc-flow-logs/cicd-dev"
-    )
     arn = f"${{aws_cloudwatch_log_group.{group}.arn}}"
     granted: dict[str, set[str]] = {}
     for stmt in statements(policy["policy"]).values():
@@ -458,7 +462,7 @@ def test_flow_log_role_may_do_what_aws_lists_for_publishing_to_its_group(dev: Sy
 
 def test_flow_log_role_trusts_only_flow_logs_in_this_account(dev: Synth) -> None:
     doc = dev["platform"]
-    role = next(r for r in resources(doc, "aws_iam_role").values() if r["name"] == "cicd-flowlogs-role-dev")
+    _, (_, role) = flow_log_parts(doc)
     trust = statements(role["assume_role_policy"])["TrustService"]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     # The trust AWS documents for the flow logs role ("IAM role for publishing flow logs to
